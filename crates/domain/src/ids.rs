@@ -1,0 +1,212 @@
+//! Validated identifiers: a value of these types is always well formed.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why an identifier or value was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {reason}")]
+pub struct InvalidValue {
+    /// The name of the value, as a client would call the field (`key`, `plan`, `metric`…).
+    pub field: &'static str,
+    /// A human sentence saying what is expected.
+    pub reason: &'static str,
+}
+
+impl InvalidValue {
+    /// Builds the error for `field`.
+    pub const fn new(field: &'static str, reason: &'static str) -> Self {
+        Self { field, reason }
+    }
+}
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, field = $field:literal, reason = $reason:literal, valid = $valid:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates and wraps `value`.
+            ///
+            /// # Errors
+            /// [`InvalidValue`] naming the field when the value does not match the rule.
+            pub fn parse(value: impl Into<String>) -> Result<Self, InvalidValue> {
+                let value = value.into();
+                let valid: fn(&str) -> bool = $valid;
+                if valid(&value) {
+                    Ok(Self(value))
+                } else {
+                    Err(InvalidValue::new($field, $reason))
+                }
+            }
+
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidValue;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(value)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+fn is_name(value: &str, max: usize) -> bool {
+    let mut chars = value.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && value.len() <= max
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+string_id!(
+    /// The key an integrating service already uses for its tenant: `[A-Za-z0-9._:@-]{1,128}`.
+    AccountKey,
+    field = "key",
+    reason = "an account key is 1 to 128 characters of A-Z a-z 0-9 . _ : @ -",
+    valid = |v| (1..=128).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:@-".contains(&b))
+);
+
+string_id!(
+    /// A plan code: a lowercase letter or digit, then up to 63 of `a-z 0-9 _ -`.
+    PlanCode,
+    field = "plan",
+    reason = "a plan code is 1 to 64 characters of a-z 0-9 _ - starting with a letter or digit",
+    valid = |v| {
+        let mut bytes = v.bytes();
+        matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
+            && v.len() <= 64
+            && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+    }
+);
+
+string_id!(
+    /// A metered or counted quantity (`tickets`, `api_calls`): `[a-z][a-z0-9_]{0,63}`.
+    MetricName,
+    field = "metric",
+    reason = "a metric name is 1 to 64 characters of a-z 0-9 _ starting with a letter",
+    valid = |v| is_name(v, 64)
+);
+
+string_id!(
+    /// A boolean capability of a plan (`api_access`, `sso`): `[a-z][a-z0-9_]{0,63}`.
+    FeatureName,
+    field = "feature",
+    reason = "a feature name is 1 to 64 characters of a-z 0-9 _ starting with a letter",
+    valid = |v| is_name(v, 64)
+);
+
+string_id!(
+    /// A client-chosen key that makes a mutation safe to retry: 1 to 255 printable ASCII characters.
+    IdempotencyKey,
+    field = "Idempotency-Key",
+    reason = "an idempotency key is 1 to 255 printable ASCII characters",
+    valid = |v| (1..=255).contains(&v.len()) && v.bytes().all(|b| (0x20..=0x7e).contains(&b))
+);
+
+string_id!(
+    /// An e-mail address, checked for shape only (one `@`, a dotted domain, no spaces, ≤ 254 bytes).
+    Email,
+    field = "email",
+    reason = "an email address looks like name@example.com",
+    valid = |v| {
+        let Some((local, domain)) = v.split_once('@') else {
+            return false;
+        };
+        v.len() <= 254
+            && !local.is_empty()
+            && local.len() <= 64
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && v.bytes().all(|b| b.is_ascii_graphic())
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_keys_follow_the_contract_pattern() {
+        for ok in ["acme", "a", "user@acme.test", "org:42", "A-b_c.d", &"x".repeat(128)] {
+            assert!(AccountKey::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "has space", "é", "a/b", &"x".repeat(129)] {
+            let err = AccountKey::parse(bad).unwrap_err();
+            assert_eq!(err.field, "key");
+        }
+    }
+
+    #[test]
+    fn plan_codes_metrics_and_features_are_lowercase_names() {
+        assert!(PlanCode::parse("pro-yearly").is_ok());
+        assert!(PlanCode::parse("Pro").is_err());
+        assert!(MetricName::parse("api_calls").is_ok());
+        assert!(MetricName::parse("1calls").is_err());
+        assert!(MetricName::parse("api-calls").is_err());
+        assert!(FeatureName::parse("sso").is_ok());
+        assert!(FeatureName::parse("").is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_are_printable_ascii() {
+        assert!(IdempotencyKey::parse("req 1/2").is_ok());
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse("tab\there").is_err());
+        assert!(IdempotencyKey::parse("x".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn emails_are_checked_for_shape() {
+        assert!(Email::parse("ops@acme.test").is_ok());
+        for bad in ["ops", "@acme.test", "ops@acme", "ops@.test", "o ps@acme.test", "a@b@c.d"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn identifiers_deserialize_through_validation() {
+        let err = serde_json::from_str::<MetricName>("\"Bad Name\"").unwrap_err();
+        assert!(err.to_string().contains("metric"));
+    }
+}

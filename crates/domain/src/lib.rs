@@ -1,0 +1,56 @@
+//! # tollgate-domain
+//!
+//! The pure rules of Tollgate: plans, limits, subscriptions, billing periods, quota decisions and
+//! money. No IO, no async, no clock: every function takes `now`, so any instant can be tested and
+//! any service can link this crate to decide in-process exactly as the Tollgate server does.
+//!
+//! ```
+//! use tollgate_domain::{DecisionCode, Plan, PlanDraft, Request, Subscription};
+//! use time::macros::datetime;
+//!
+//! let draft: PlanDraft = serde_json::from_str(r#"{
+//!     "code": "pro", "name": "Pro",
+//!     "price": {"amount": "45.00", "currency": "USD"}, "interval": "month",
+//!     "limits": {"tickets": {"max": 2000, "reset": "month"}}
+//! }"#)?;
+//! let plan = Plan::new(draft, 1)?;
+//! let now = datetime!(2026-11-23 10:00 UTC);
+//! let subscription = Subscription::start(&plan, 1, now)?;
+//!
+//! let decision = plan.evaluate(&subscription, &Request::metric("tickets", 1)?, 2000, now);
+//! assert!(!decision.allowed);
+//! assert_eq!(decision.code, DecisionCode::LimitReached);
+//! assert_eq!(decision.message, "Monthly tickets limit reached (2000/2000). Wait until 2026-12-01.");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Counting itself (the atomic "add only if it stays within the limit") belongs to a store; this
+//! crate says what to count ([`Evaluation::intent`]: the window and the cap) and what the outcome
+//! means ([`Evaluation::consumed`]).
+#![warn(missing_docs)]
+
+mod decision;
+mod entitlements;
+mod ids;
+pub mod messages;
+mod money;
+pub mod period;
+mod plan;
+mod subscription;
+mod usage;
+
+pub use decision::{
+    ConsumeIntent, Decision, DecisionCode, Evaluation, MAX_QUANTITY, Policy, Quantity, Request, Upgrade,
+    Window, suggest_upgrade,
+};
+pub use entitlements::{AddOn, Entitlements, Overrides};
+pub use ids::{AccountKey, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode};
+pub use messages::Locale;
+pub use money::{Currency, Money, MoneyError};
+pub use period::{Interval, Period};
+pub use plan::{Enforcement, Limit, MAX_TRIAL_DAYS, Plan, PlanDraft, PlanError, Reset};
+pub use subscription::{MAX_SEATS, Status, Subscription, SubscriptionError, SubscriptionParts, Transition};
+pub use usage::UsageLine;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,349 @@
+//! Plans: what a subscription buys — a price, features and limits.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{FeatureName, InvalidValue, MetricName, PlanCode};
+use crate::money::Money;
+use crate::period::Interval;
+
+/// When a metric's count starts again from zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reset {
+    /// Never: a gauge of things that exist (sites, seats); `release` gives units back.
+    Never,
+    /// Every UTC calendar day.
+    Day,
+    /// Every UTC calendar month.
+    Month,
+    /// Every billing period of the subscription.
+    BillingPeriod,
+}
+
+/// What happens when a request would pass a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enforcement {
+    /// Never exceed the limit.
+    #[default]
+    Hard,
+    /// Allow past the limit and report the excess as overage.
+    Soft,
+}
+
+/// A limit on one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// The most units allowed in a window; `None` is unlimited.
+    pub max: Option<u64>,
+    /// When the count starts again from zero.
+    pub reset: Reset,
+    /// Whether the limit may be passed.
+    #[serde(default)]
+    pub enforcement: Enforcement,
+}
+
+impl Limit {
+    /// A hard limit of `max` units per `reset` window.
+    pub fn hard(max: u64, reset: Reset) -> Self {
+        Self { max: Some(max), reset, enforcement: Enforcement::Hard }
+    }
+
+    /// No limit; usage is still counted per `reset` window.
+    pub fn unlimited(reset: Reset) -> Self {
+        Self { max: None, reset, enforcement: Enforcement::Hard }
+    }
+
+    /// The ceiling an atomic consume must not pass: the max of a hard limit, `None` otherwise.
+    pub fn cap(&self) -> Option<u64> {
+        match self.enforcement {
+            Enforcement::Hard => self.max,
+            Enforcement::Soft => None,
+        }
+    }
+
+    /// Whether `quantity` more units fit after `used`, under this limit's enforcement.
+    pub fn admits(&self, used: u64, quantity: u64) -> bool {
+        match (self.max, self.enforcement) {
+            (None, _) | (_, Enforcement::Soft) => true,
+            (Some(max), Enforcement::Hard) => used.checked_add(quantity).is_some_and(|t| t <= max),
+        }
+    }
+}
+
+/// Why a plan was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A field has an invalid value.
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+}
+
+/// The terms of a plan as written by an operator, before validation (the JSON shape of the API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanDraft {
+    /// The plan's code.
+    pub code: PlanCode,
+    /// The display name.
+    pub name: String,
+    /// A sentence for pricing pages.
+    #[serde(default)]
+    pub description: String,
+    /// The price per interval (per seat when `per_seat`).
+    pub price: Money,
+    /// The billing interval.
+    pub interval: Interval,
+    /// Days of free trial for new subscriptions; 0 for none.
+    #[serde(default)]
+    pub trial_days: u32,
+    /// Whether the price is per seat.
+    #[serde(default)]
+    pub per_seat: bool,
+    /// Whether new subscriptions may choose the plan.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Boolean capabilities.
+    #[serde(default)]
+    pub features: BTreeMap<FeatureName, bool>,
+    /// Limits by metric; a metric missing here is not included in the plan.
+    #[serde(default)]
+    pub limits: BTreeMap<MetricName, Limit>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Longest trial a plan may offer.
+pub const MAX_TRIAL_DAYS: u32 = 730;
+
+/// A validated plan at one version. Terms never change within a version: a subscriber keeps the
+/// version it subscribed to until its plan is changed.
+///
+/// It serializes as the API shape plus `version`; what clients send is a [`PlanDraft`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    terms: PlanDraft,
+    version: u32,
+}
+
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            #[serde(flatten)]
+            terms: &'a PlanDraft,
+            version: u32,
+        }
+        View { terms: &self.terms, version: self.version }.serialize(serializer)
+    }
+}
+
+impl Plan {
+    /// Validates `terms` as version `version` (≥ 1).
+    ///
+    /// # Errors
+    /// [`PlanError::Invalid`] naming the field: empty or over-long name, negative price,
+    /// trial over [`MAX_TRIAL_DAYS`], version 0.
+    pub fn new(mut terms: PlanDraft, version: u32) -> Result<Self, PlanError> {
+        terms.name = terms.name.trim().to_owned();
+        if terms.name.is_empty() || terms.name.chars().count() > 200 {
+            return Err(InvalidValue::new("name", "a plan name is 1 to 200 characters").into());
+        }
+        if terms.description.chars().count() > 2000 {
+            return Err(InvalidValue::new("description", "a description is at most 2000 characters").into());
+        }
+        if terms.price.is_negative() {
+            return Err(InvalidValue::new("price", "a price cannot be negative").into());
+        }
+        if terms.price.amount().scale() > terms.price.currency().exponent()
+            && terms.price.amount().normalize().scale() > terms.price.currency().exponent()
+        {
+            return Err(InvalidValue::new("price", "a price is a whole number of minor units").into());
+        }
+        if terms.trial_days > MAX_TRIAL_DAYS {
+            return Err(InvalidValue::new("trial_days", "a trial is at most 730 days").into());
+        }
+        if version == 0 {
+            return Err(InvalidValue::new("version", "versions start at 1").into());
+        }
+        Ok(Self { terms, version })
+    }
+
+    /// The same terms as version `version`.
+    #[must_use]
+    pub fn with_version(mut self, version: u32) -> Self {
+        self.version = version.max(1);
+        self
+    }
+
+    /// The plan's code.
+    pub fn code(&self) -> &PlanCode {
+        &self.terms.code
+    }
+    /// The display name.
+    pub fn name(&self) -> &str {
+        &self.terms.name
+    }
+    /// The description.
+    pub fn description(&self) -> &str {
+        &self.terms.description
+    }
+    /// The price per interval (per seat when [`Plan::per_seat`]).
+    pub fn price(&self) -> Money {
+        self.terms.price
+    }
+    /// The billing interval.
+    pub fn interval(&self) -> Interval {
+        self.terms.interval
+    }
+    /// Trial length in days (0: none).
+    pub fn trial_days(&self) -> u32 {
+        self.terms.trial_days
+    }
+    /// Whether the price is per seat.
+    pub fn per_seat(&self) -> bool {
+        self.terms.per_seat
+    }
+    /// Whether new subscriptions may choose this plan.
+    pub fn active(&self) -> bool {
+        self.terms.active
+    }
+    /// The version of these terms.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+    /// Features by name.
+    pub fn features(&self) -> &BTreeMap<FeatureName, bool> {
+        &self.terms.features
+    }
+    /// Limits by metric.
+    pub fn limits(&self) -> &BTreeMap<MetricName, Limit> {
+        &self.terms.limits
+    }
+    /// The terms without the version.
+    pub fn terms(&self) -> &PlanDraft {
+        &self.terms
+    }
+
+    /// The price of one month, for comparing plans of different intervals (not rounded: it is
+    /// never charged).
+    pub fn monthly_price(&self) -> Money {
+        let months = Decimal::from(self.terms.interval.months());
+        Money::new(self.terms.price.amount() / months, self.terms.price.currency())
+    }
+
+    /// Whether the plan grants `feature`.
+    pub fn grants(&self, feature: &FeatureName) -> bool {
+        self.terms.features.get(feature).copied().unwrap_or(false)
+    }
+
+    /// The limit on `metric`, or `None` when the plan does not include the metric.
+    pub fn limit(&self, metric: &MetricName) -> Option<&Limit> {
+        self.terms.limits.get(metric)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A plan for tests: `limits` as `(metric, max, reset)` hard limits.
+    pub(crate) fn plan(
+        code: &str,
+        price: &str,
+        limits: &[(&str, Option<u64>, Reset)],
+        features: &[&str],
+    ) -> Plan {
+        Plan::new(
+            PlanDraft {
+                code: PlanCode::parse(code).unwrap(),
+                name: code.to_uppercase(),
+                description: String::new(),
+                price: Money::parse(price, "USD").unwrap(),
+                interval: Interval::Month,
+                trial_days: 0,
+                per_seat: false,
+                active: true,
+                features: features.iter().map(|f| (FeatureName::parse(*f).unwrap(), true)).collect(),
+                limits: limits
+                    .iter()
+                    .map(|(m, max, reset)| {
+                        (
+                            MetricName::parse(*m).unwrap(),
+                            Limit { max: *max, reset: *reset, enforcement: Enforcement::Hard },
+                        )
+                    })
+                    .collect(),
+            },
+            1,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn plans_parse_from_the_api_shape() {
+        let json = r#"{
+          "code": "pro", "name": "Pro", "description": "For growing teams",
+          "price": {"amount": "45.00", "currency": "USD"}, "interval": "month",
+          "trial_days": 14, "per_seat": false, "active": true,
+          "features": {"api_access": true, "priority_support": true},
+          "limits": {
+            "sites":   {"max": 3,    "reset": "never"},
+            "tickets": {"max": 2000, "reset": "month", "enforcement": "hard"},
+            "api_calls": {"max": null, "reset": "day"}
+          }
+        }"#;
+        let plan = Plan::new(serde_json::from_str(json).unwrap(), 1).unwrap();
+        assert_eq!(plan.version(), 1);
+        assert_eq!(plan.trial_days(), 14);
+        let tickets = plan.limit(&MetricName::parse("tickets").unwrap()).unwrap();
+        assert_eq!(tickets.max, Some(2000));
+        assert_eq!(plan.limit(&MetricName::parse("api_calls").unwrap()).unwrap().max, None);
+        let back = serde_json::to_value(&plan).unwrap();
+        assert_eq!(back["price"]["amount"], "45.00");
+        assert_eq!(back["limits"]["sites"]["enforcement"], "hard");
+    }
+
+    #[test]
+    fn invalid_plans_name_the_field() {
+        let mut draft = plan("pro", "10", &[], &[]).terms().clone();
+        draft.name = "  ".into();
+        assert_eq!(
+            Plan::new(draft.clone(), 1),
+            Err(PlanError::Invalid(InvalidValue::new("name", "a plan name is 1 to 200 characters")))
+        );
+        draft.name = "Pro".into();
+        draft.price = Money::parse("-1", "USD").unwrap();
+        assert!(matches!(
+            Plan::new(draft.clone(), 1),
+            Err(PlanError::Invalid(InvalidValue { field: "price", .. }))
+        ));
+        draft.price = Money::parse("1", "USD").unwrap();
+        draft.trial_days = 10_000;
+        assert!(matches!(
+            Plan::new(draft, 1),
+            Err(PlanError::Invalid(InvalidValue { field: "trial_days", .. }))
+        ));
+        let unknown = r#"{"code":"x","name":"X","price":{"amount":"1","currency":"USD"},"interval":"month","colour":"red"}"#;
+        assert!(serde_json::from_str::<PlanDraft>(unknown).is_err());
+    }
+
+    #[test]
+    fn limits_admit_with_checked_arithmetic() {
+        let l = Limit::hard(10, Reset::Month);
+        assert!(l.admits(9, 1));
+        assert!(!l.admits(10, 1));
+        assert!(!l.admits(u64::MAX, u64::MAX));
+        assert!(Limit::unlimited(Reset::Day).admits(u64::MAX, u64::MAX));
+        let soft = Limit { enforcement: Enforcement::Soft, ..l };
+        assert!(soft.admits(10, 5));
+        assert_eq!(soft.cap(), None);
+        assert_eq!(l.cap(), Some(10));
+    }
+}

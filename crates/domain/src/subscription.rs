@@ -1,0 +1,526 @@
+//! Subscriptions: which plan an account is on, and the state machine of its life.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::ids::{InvalidValue, PlanCode};
+use crate::period::{Interval, Period, billing_period};
+use crate::plan::Plan;
+
+/// Where a subscription is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// In a free trial until `trial_ends_at`.
+    Trialing,
+    /// Paid up.
+    Active,
+    /// A payment failed; allowed during the grace period.
+    PastDue,
+    /// Stopped by an operator or by dunning.
+    Suspended,
+    /// Cancelled; nothing is allowed.
+    Cancelled,
+    /// Ended (trial not converted, term over).
+    Expired,
+}
+
+impl Status {
+    /// The status as its snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Trialing => "trialing",
+            Status::Active => "active",
+            Status::PastDue => "past_due",
+            Status::Suspended => "suspended",
+            Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
+        }
+    }
+
+    /// Parses the snake_case name.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] for `status` on an unknown name.
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        Ok(match value {
+            "trialing" => Status::Trialing,
+            "active" => Status::Active,
+            "past_due" => Status::PastDue,
+            "suspended" => Status::Suspended,
+            "cancelled" => Status::Cancelled,
+            "expired" => Status::Expired,
+            _ => return Err(InvalidValue::new("status", "unknown subscription status")),
+        })
+    }
+
+    /// True for cancelled and expired: the end of the line.
+    pub fn is_ended(self) -> bool {
+        matches!(self, Status::Cancelled | Status::Expired)
+    }
+}
+
+/// The operations of the state machine, named in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    /// Trial converted, payment recovered or suspension lifted.
+    Activate,
+    /// A payment failed.
+    MarkPastDue,
+    /// Stopped by an operator or dunning.
+    Suspend,
+    /// Cancel now or at period end.
+    Cancel,
+    /// Undo a cancellation scheduled at period end.
+    Resume,
+    /// End a trial or a cancelled subscription.
+    Expire,
+    /// Move to another plan or seat count.
+    ChangePlan,
+}
+
+/// Why a subscription operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubscriptionError {
+    /// The operation is not allowed from the current status.
+    #[error("cannot {transition:?} a subscription that is {}", from.as_str())]
+    IllegalTransition {
+        /// The current status.
+        from: Status,
+        /// The refused operation.
+        transition: Transition,
+    },
+    /// `resume` without a cancellation scheduled at period end.
+    #[error("the subscription is not scheduled for cancellation")]
+    NotScheduledForCancellation,
+    /// A value is invalid (seats out of range).
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+}
+
+/// Most seats one subscription can hold.
+pub const MAX_SEATS: u32 = 1_000_000;
+
+/// A subscription of one account to one plan version.
+///
+/// Billing periods are derived from the anchor (`period_at`), so nothing needs a cron job to roll
+/// them over. All transitions take `now` explicitly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    plan: PlanCode,
+    plan_version: u32,
+    interval: Interval,
+    status: Status,
+    seats: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    anchor: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    trial_ends_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    cancel_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    past_due_since: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    ended_at: Option<OffsetDateTime>,
+}
+
+fn check_seats(seats: u32) -> Result<u32, SubscriptionError> {
+    if (1..=MAX_SEATS).contains(&seats) {
+        Ok(seats)
+    } else {
+        Err(InvalidValue::new("seats", "seats is a whole number from 1 to 1000000").into())
+    }
+}
+
+/// Every stored field of a subscription, for adapters that persist it column by column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct SubscriptionParts {
+    pub plan: PlanCode,
+    pub plan_version: u32,
+    pub interval: Interval,
+    pub status: Status,
+    pub seats: u32,
+    pub started_at: OffsetDateTime,
+    pub anchor: OffsetDateTime,
+    pub trial_ends_at: Option<OffsetDateTime>,
+    pub cancel_at: Option<OffsetDateTime>,
+    pub past_due_since: Option<OffsetDateTime>,
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+impl Subscription {
+    /// Starts a subscription to `plan` at `now`: trialing for `trial_days` when the plan has a
+    /// trial, active otherwise. The billing anchor is the trial's end (or `now`).
+    ///
+    /// # Errors
+    /// [`SubscriptionError::Invalid`] when `seats` is outside 1..=[`MAX_SEATS`].
+    pub fn start(plan: &Plan, seats: u32, now: OffsetDateTime) -> Result<Self, SubscriptionError> {
+        let seats = check_seats(seats)?;
+        let trial_ends_at = (plan.trial_days() > 0)
+            .then(|| now.checked_add(Duration::days(i64::from(plan.trial_days()))))
+            .flatten();
+        Ok(Self {
+            plan: plan.code().clone(),
+            plan_version: plan.version(),
+            interval: plan.interval(),
+            status: if trial_ends_at.is_some() { Status::Trialing } else { Status::Active },
+            seats,
+            started_at: now,
+            anchor: trial_ends_at.unwrap_or(now),
+            trial_ends_at,
+            cancel_at: None,
+            past_due_since: None,
+            ended_at: None,
+        })
+    }
+
+    /// Rebuilds a subscription from stored parts (adapters only; no transition is checked).
+    pub fn from_parts(parts: SubscriptionParts) -> Self {
+        let SubscriptionParts {
+            plan,
+            plan_version,
+            interval,
+            status,
+            seats,
+            started_at,
+            anchor,
+            trial_ends_at,
+            cancel_at,
+            past_due_since,
+            ended_at,
+        } = parts;
+        Self {
+            plan,
+            plan_version,
+            interval,
+            status,
+            seats,
+            started_at,
+            anchor,
+            trial_ends_at,
+            cancel_at,
+            past_due_since,
+            ended_at,
+        }
+    }
+
+    /// The stored parts.
+    pub fn to_parts(&self) -> SubscriptionParts {
+        SubscriptionParts {
+            plan: self.plan.clone(),
+            plan_version: self.plan_version,
+            interval: self.interval,
+            status: self.status,
+            seats: self.seats,
+            started_at: self.started_at,
+            anchor: self.anchor,
+            trial_ends_at: self.trial_ends_at,
+            cancel_at: self.cancel_at,
+            past_due_since: self.past_due_since,
+            ended_at: self.ended_at,
+        }
+    }
+
+    /// The plan's code.
+    pub fn plan(&self) -> &PlanCode {
+        &self.plan
+    }
+    /// The plan version whose terms apply.
+    pub fn plan_version(&self) -> u32 {
+        self.plan_version
+    }
+    /// The stored status (see [`Subscription::status_at`] for the status at an instant).
+    pub fn status(&self) -> Status {
+        self.status
+    }
+    /// Seats bought.
+    pub fn seats(&self) -> u32 {
+        self.seats
+    }
+    /// When the subscription started.
+    pub fn started_at(&self) -> OffsetDateTime {
+        self.started_at
+    }
+    /// The instant billing periods are counted from.
+    pub fn anchor(&self) -> OffsetDateTime {
+        self.anchor
+    }
+    /// When the trial ends, if there is one.
+    pub fn trial_ends_at(&self) -> Option<OffsetDateTime> {
+        self.trial_ends_at
+    }
+    /// When a cancellation scheduled at period end takes effect.
+    pub fn cancel_at(&self) -> Option<OffsetDateTime> {
+        self.cancel_at
+    }
+    /// True when the subscription cancels at the end of its period.
+    pub fn cancel_at_period_end(&self) -> bool {
+        self.cancel_at.is_some()
+    }
+    /// Since when a payment has been due.
+    pub fn past_due_since(&self) -> Option<OffsetDateTime> {
+        self.past_due_since
+    }
+    /// When the subscription was cancelled or expired.
+    pub fn ended_at(&self) -> Option<OffsetDateTime> {
+        self.ended_at
+    }
+
+    /// The status at `now`: a cancellation scheduled at period end has taken effect once its
+    /// instant has passed.
+    pub fn status_at(&self, now: OffsetDateTime) -> Status {
+        match self.cancel_at {
+            Some(at) if now >= at && !self.status.is_ended() => Status::Cancelled,
+            _ => self.status,
+        }
+    }
+
+    /// True when a trial is running out or ran out at `now` without being converted.
+    pub fn trial_expired_at(&self, now: OffsetDateTime) -> bool {
+        self.status == Status::Trialing && self.trial_ends_at.is_some_and(|end| now >= end)
+    }
+
+    /// The current period at `now`: the trial while trialing, then billing periods from the anchor.
+    /// `None` only beyond the supported calendar (years past 9999).
+    pub fn period_at(&self, now: OffsetDateTime) -> Option<Period> {
+        match self.trial_ends_at {
+            Some(end) if now < end && self.status == Status::Trialing => {
+                Some(Period { start: self.started_at, end })
+            }
+            _ => billing_period(self.anchor, self.interval, now),
+        }
+    }
+
+    fn refuse(&self, transition: Transition) -> SubscriptionError {
+        SubscriptionError::IllegalTransition { from: self.status, transition }
+    }
+
+    /// Trial converted (billing starts now if the trial had not ended), payment recovered, or
+    /// suspension lifted.
+    ///
+    /// # Errors
+    /// [`SubscriptionError::IllegalTransition`] from active, cancelled or expired.
+    pub fn activate(&mut self, now: OffsetDateTime) -> Result<(), SubscriptionError> {
+        match self.status {
+            Status::Trialing => {
+                if self.trial_ends_at.is_some_and(|end| now < end) {
+                    self.anchor = now;
+                    self.trial_ends_at = Some(now);
+                }
+            }
+            Status::PastDue | Status::Suspended => {}
+            _ => return Err(self.refuse(Transition::Activate)),
+        }
+        self.status = Status::Active;
+        self.past_due_since = None;
+        Ok(())
+    }
+
+    /// A payment failed at `now`.
+    ///
+    /// # Errors
+    /// [`SubscriptionError::IllegalTransition`] unless trialing or active.
+    pub fn mark_past_due(&mut self, now: OffsetDateTime) -> Result<(), SubscriptionError> {
+        match self.status {
+            Status::Trialing | Status::Active => {
+                self.status = Status::PastDue;
+                self.past_due_since = Some(now);
+                Ok(())
+            }
+            _ => Err(self.refuse(Transition::MarkPastDue)),
+        }
+    }
+
+    /// Suspends the subscription: nothing is allowed until it is activated again.
+    ///
+    /// # Errors
+    /// [`SubscriptionError::IllegalTransition`] when already suspended or ended.
+    pub fn suspend(&mut self) -> Result<(), SubscriptionError> {
+        match self.status {
+            Status::Trialing | Status::Active | Status::PastDue => {
+                self.status = Status::Suspended;
+                Ok(())
+            }
+            _ => Err(self.refuse(Transition::Suspend)),
+        }
+    }
+
+    /// Cancels now, or at the end of the current period when `at_period_end`.
+    ///
+    /// # Errors
+    /// [`SubscriptionError::IllegalTransition`] when already cancelled or expired (including a
+    /// scheduled cancellation that has taken effect).
+    pub fn cancel(&mut self, at_period_end: bool, now: OffsetDateTime) -> Result<(), SubscriptionError> {
+        if self.status_at(now).is_ended() {
+            return Err(SubscriptionError::IllegalTransition {
+                from: self.status_at(now),
+                transition: Transition::Cancel,
+            });
+        }
+        let period_end = self.period_at(now).map(|p| p.end);
+        match (at_period_end, period_end) {
+            (true, Some(end)) if self.status != Status::Suspended => self.cancel_at = Some(end),
+            _ => {
+                self.status = Status::Cancelled;
+                self.cancel_at = None;
+                self.ended_at = Some(now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Withdraws a cancellation scheduled at period end, before it takes effect.
+    ///
+    /// # Errors
+    /// [`SubscriptionError::NotScheduledForCancellation`] when none is scheduled;
+    /// [`SubscriptionError::IllegalTransition`] once it has taken effect.
+    pub fn resume(&mut self, now: OffsetDateTime) -> Result<(), SubscriptionError> {
+        if self.status_at(now).is_ended() {
+            return Err(SubscriptionError::IllegalTransition {
+                from: self.status_at(now),
+                transition: Transition::Resume,
+            });
+        }
+        if self.cancel_at.take().is_none() {
+            return Err(SubscriptionError::NotScheduledForCancellation);
+        }
+        Ok(())
+    }
+
+    /// Ends a trial that was not converted, or closes a cancelled subscription.
+    ///
+    /// # Errors
+    /// [`SubscriptionError::IllegalTransition`] unless trialing or cancelled.
+    pub fn expire(&mut self, now: OffsetDateTime) -> Result<(), SubscriptionError> {
+        match self.status_at(now) {
+            Status::Trialing | Status::Cancelled => {
+                self.status = Status::Expired;
+                self.cancel_at = None;
+                self.ended_at.get_or_insert(now);
+                Ok(())
+            }
+            _ => Err(self.refuse(Transition::Expire)),
+        }
+    }
+
+    /// Moves to `plan` with `seats`. The billing anchor stays; limits change at once. A trial
+    /// continues when moving between plans during it.
+    ///
+    /// # Errors
+    /// [`SubscriptionError::IllegalTransition`] when suspended or ended;
+    /// [`SubscriptionError::Invalid`] for seats out of range.
+    pub fn change_plan(
+        &mut self,
+        plan: &Plan,
+        seats: u32,
+        now: OffsetDateTime,
+    ) -> Result<(), SubscriptionError> {
+        let seats = check_seats(seats)?;
+        match self.status_at(now) {
+            Status::Trialing | Status::Active | Status::PastDue => {}
+            _ => return Err(self.refuse(Transition::ChangePlan)),
+        }
+        if plan.interval() != self.interval {
+            // A new interval re-anchors billing at the change.
+            self.anchor = now;
+            self.interval = plan.interval();
+        }
+        self.plan = plan.code().clone();
+        self.plan_version = plan.version();
+        self.seats = seats;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::plan::tests::plan;
+
+    fn trial_plan(days: u32) -> Plan {
+        let mut terms = plan("pro", "45", &[], &[]).terms().clone();
+        terms.trial_days = days;
+        Plan::new(terms, 3).unwrap()
+    }
+
+    #[test]
+    fn a_plan_with_a_trial_starts_trialing_and_bills_from_the_trial_end() {
+        let now = datetime!(2026-01-20 9:00 UTC);
+        let sub = Subscription::start(&trial_plan(14), 1, now).unwrap();
+        assert_eq!(sub.status(), Status::Trialing);
+        assert_eq!(sub.plan_version(), 3);
+        assert_eq!(sub.trial_ends_at(), Some(datetime!(2026-02-03 9:00 UTC)));
+        assert_eq!(sub.period_at(now).unwrap().end, datetime!(2026-02-03 9:00 UTC));
+        assert!(!sub.trial_expired_at(now));
+        assert!(sub.trial_expired_at(datetime!(2026-02-03 9:00 UTC)));
+        let p = sub.period_at(datetime!(2026-02-10 0:00 UTC)).unwrap();
+        assert_eq!(p.start, datetime!(2026-02-03 9:00 UTC));
+        assert_eq!(p.end, datetime!(2026-03-03 9:00 UTC));
+    }
+
+    #[test]
+    fn cancel_at_period_end_takes_effect_at_the_boundary_and_can_be_resumed_before() {
+        let now = datetime!(2026-01-31 0:00 UTC);
+        let mut sub = Subscription::start(&trial_plan(0), 1, now).unwrap();
+        sub.cancel(true, datetime!(2026-02-10 0:00 UTC)).unwrap();
+        assert_eq!(sub.cancel_at(), Some(datetime!(2026-02-28 0:00 UTC)));
+        assert_eq!(sub.status_at(datetime!(2026-02-27 23:59 UTC)), Status::Active);
+        assert_eq!(sub.status_at(datetime!(2026-02-28 0:00 UTC)), Status::Cancelled);
+        let mut resumed = sub.clone();
+        resumed.resume(datetime!(2026-02-20 0:00 UTC)).unwrap();
+        assert!(!resumed.cancel_at_period_end());
+        assert!(matches!(
+            sub.resume(datetime!(2026-03-01 0:00 UTC)),
+            Err(SubscriptionError::IllegalTransition { .. })
+        ));
+        assert_eq!(
+            resumed.resume(datetime!(2026-02-20 0:00 UTC)),
+            Err(SubscriptionError::NotScheduledForCancellation)
+        );
+    }
+
+    #[test]
+    fn illegal_transitions_are_typed_errors() {
+        let now = datetime!(2026-05-01 0:00 UTC);
+        let mut sub = Subscription::start(&trial_plan(0), 2, now).unwrap();
+        assert!(matches!(
+            sub.activate(now),
+            Err(SubscriptionError::IllegalTransition { from: Status::Active, .. })
+        ));
+        sub.mark_past_due(now).unwrap();
+        assert_eq!(sub.past_due_since(), Some(now));
+        sub.suspend().unwrap();
+        assert!(sub.change_plan(&trial_plan(0), 1, now).is_err());
+        sub.activate(now).unwrap();
+        sub.cancel(false, now).unwrap();
+        assert_eq!(sub.status(), Status::Cancelled);
+        assert!(sub.cancel(false, now).is_err());
+        assert!(sub.suspend().is_err());
+        sub.expire(now).unwrap();
+        assert_eq!(sub.status(), Status::Expired);
+        assert!(sub.activate(now).is_err());
+    }
+
+    #[test]
+    fn seats_are_bounded() {
+        let now = datetime!(2026-05-01 0:00 UTC);
+        assert!(matches!(Subscription::start(&trial_plan(0), 0, now), Err(SubscriptionError::Invalid(_))));
+        assert!(Subscription::start(&trial_plan(0), MAX_SEATS + 1, now).is_err());
+    }
+
+    #[test]
+    fn converting_a_trial_early_starts_billing_now() {
+        let now = datetime!(2026-01-20 9:00 UTC);
+        let mut sub = Subscription::start(&trial_plan(14), 1, now).unwrap();
+        let converted = datetime!(2026-01-25 0:00 UTC);
+        sub.activate(converted).unwrap();
+        assert_eq!(sub.status(), Status::Active);
+        assert_eq!(sub.period_at(converted).unwrap().start, converted);
+    }
+}
