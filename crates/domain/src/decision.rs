@@ -322,6 +322,29 @@ impl<'a> Evaluation<'a> {
         })
     }
 
+    /// What a release writes: the metric's window (a gauge's when the plan no longer limits the
+    /// metric). Only a missing subscription refuses it: giving units back is always allowed.
+    ///
+    /// # Errors
+    /// The `no_subscription` [`Decision`] when there is no subscription.
+    pub fn release_intent(
+        &self,
+        metric: &MetricName,
+        quantity: Quantity,
+    ) -> Result<ConsumeIntent, Box<Decision>> {
+        let Some(sub) = self.subscription else {
+            let request = Request::Metric { metric: metric.clone(), quantity };
+            return Err(Box::new(self.denial(DecisionCode::NoSubscription, &request)));
+        };
+        let limit = self.entitlements.limit(metric).copied().unwrap_or(Limit::unlimited(Reset::Never));
+        Ok(ConsumeIntent {
+            metric: metric.clone(),
+            quantity,
+            window: Window::of(limit.reset, sub, self.now),
+            limit,
+        })
+    }
+
     /// The decision after the atomic write: `applied` says whether the units were recorded and
     /// `used` is the counter after the write (or as found, when refused).
     pub fn consumed(&self, intent: &ConsumeIntent, applied: bool, used: u64) -> Decision {

@@ -1,0 +1,220 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use tollgate_domain::{AccountKey, PlanCode};
+use tollgate_ports::{
+    Charge, ChargeRequest, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent, GatewayEventKind,
+    Notification, Notifier, NotifyError, PaymentGateway, Refund, RefundRequest,
+};
+
+/// How the fake gateway answers charges, checkouts and refunds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Every call succeeds.
+    Succeed,
+    /// Every call is declined with this reason.
+    Decline(String),
+    /// The next `n` calls fail as unavailable, then calls succeed.
+    FailTimes(u32),
+}
+
+#[derive(Debug)]
+struct GatewayState {
+    behaviour: Behaviour,
+    charges: HashMap<String, Charge>,
+    refunds: HashMap<String, Refund>,
+    calls: u32,
+}
+
+/// A payment gateway a test can script: succeed, decline, or fail N times then succeed.
+/// Charges and refunds are idempotent per key, as a real gateway's are. Webhooks are JSON
+/// (`{"id", "type", "account", "plan" | "reference", "reason"}`) signed by sending the shared
+/// secret as the signature.
+#[derive(Debug)]
+pub struct FakeGateway {
+    secret: String,
+    state: Mutex<GatewayState>,
+}
+
+impl FakeGateway {
+    /// A gateway that succeeds, verifying webhooks against `secret`.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self {
+            secret: secret.into(),
+            state: Mutex::new(GatewayState {
+                behaviour: Behaviour::Succeed,
+                charges: HashMap::new(),
+                refunds: HashMap::new(),
+                calls: 0,
+            }),
+        }
+    }
+
+    /// Changes how later calls are answered.
+    pub fn script(&self, behaviour: Behaviour) {
+        self.lock().behaviour = behaviour;
+    }
+
+    /// How many charge, checkout and refund calls reached the gateway.
+    pub fn calls(&self) -> u32 {
+        self.lock().calls
+    }
+
+    /// Distinct charges made.
+    pub fn charges(&self) -> Vec<Charge> {
+        self.lock().charges.values().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, GatewayState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn answer(state: &mut GatewayState) -> Result<(), GatewayError> {
+        state.calls += 1;
+        match &mut state.behaviour {
+            Behaviour::Succeed => Ok(()),
+            Behaviour::Decline(reason) => Err(GatewayError::Declined(reason.clone())),
+            Behaviour::FailTimes(0) => {
+                state.behaviour = Behaviour::Succeed;
+                Ok(())
+            }
+            Behaviour::FailTimes(n) => {
+                *n -= 1;
+                Err(GatewayError::Unavailable("scripted failure".into()))
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookJson {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    account: AccountKey,
+    plan: Option<PlanCode>,
+    reference: Option<String>,
+    reason: Option<String>,
+}
+
+#[async_trait]
+impl PaymentGateway for FakeGateway {
+    async fn checkout(&self, request: &CheckoutRequest) -> Result<CheckoutSession, GatewayError> {
+        Self::answer(&mut self.lock())?;
+        let id = format!("cs_{}", request.idempotency_key);
+        Ok(CheckoutSession { url: format!("https://pay.example.test/{id}"), id })
+    }
+
+    async fn charge(&self, request: &ChargeRequest) -> Result<Charge, GatewayError> {
+        let mut state = self.lock();
+        if let Some(charge) = state.charges.get(&request.idempotency_key) {
+            return Ok(charge.clone());
+        }
+        Self::answer(&mut state)?;
+        let charge = Charge { id: format!("ch_{}", state.charges.len() + 1), amount: request.amount };
+        state.charges.insert(request.idempotency_key.clone(), charge.clone());
+        Ok(charge)
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<Refund, GatewayError> {
+        let mut state = self.lock();
+        if let Some(refund) = state.refunds.get(&request.idempotency_key) {
+            return Ok(refund.clone());
+        }
+        Self::answer(&mut state)?;
+        let refund = Refund { id: format!("re_{}", state.refunds.len() + 1), amount: request.amount };
+        state.refunds.insert(request.idempotency_key.clone(), refund.clone());
+        Ok(refund)
+    }
+
+    fn parse_webhook(&self, signature: &str, payload: &[u8]) -> Result<GatewayEvent, GatewayError> {
+        if signature != self.secret {
+            return Err(GatewayError::InvalidSignature);
+        }
+        let json: WebhookJson =
+            serde_json::from_slice(payload).map_err(|e| GatewayError::Malformed(e.to_string()))?;
+        let missing = |what: &str| GatewayError::Malformed(format!("missing {what}"));
+        let kind = match json.kind.as_str() {
+            "checkout_completed" => GatewayEventKind::CheckoutCompleted {
+                account: json.account,
+                plan: json.plan.ok_or(missing("plan"))?,
+            },
+            "payment_succeeded" => GatewayEventKind::PaymentSucceeded {
+                account: json.account,
+                reference: json.reference.ok_or(missing("reference"))?,
+            },
+            "payment_failed" => GatewayEventKind::PaymentFailed {
+                account: json.account,
+                reference: json.reference.ok_or(missing("reference"))?,
+                reason: json.reason.unwrap_or_default(),
+            },
+            other => return Err(GatewayError::Malformed(format!("unknown event type {other}"))),
+        };
+        Ok(GatewayEvent { id: json.id, kind })
+    }
+}
+
+/// A notifier that keeps what it was asked to send, for tests and embedded use.
+#[derive(Debug, Default)]
+pub struct RecordingNotifier(Mutex<Vec<Notification>>);
+
+impl RecordingNotifier {
+    /// Everything sent so far.
+    pub fn sent(&self) -> Vec<Notification> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[async_trait]
+impl Notifier for RecordingNotifier {
+    async fn notify(&self, notification: &Notification) -> Result<(), NotifyError> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(notification.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tollgate_domain::Money;
+
+    use super::*;
+
+    fn charge(key: &str) -> ChargeRequest {
+        ChargeRequest {
+            account: AccountKey::parse("acme").unwrap(),
+            amount: Money::parse("45.00", "USD").unwrap(),
+            reference: "inv_1".into(),
+            idempotency_key: key.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_gateway_follows_its_script_and_charges_once_per_key() {
+        let gateway = FakeGateway::new("whsec");
+        gateway.script(Behaviour::FailTimes(2));
+        assert!(matches!(gateway.charge(&charge("a")).await, Err(GatewayError::Unavailable(_))));
+        assert!(matches!(gateway.charge(&charge("a")).await, Err(GatewayError::Unavailable(_))));
+        let first = gateway.charge(&charge("a")).await.unwrap();
+        assert_eq!(gateway.charge(&charge("a")).await.unwrap(), first);
+        assert_eq!(gateway.charges().len(), 1);
+        gateway.script(Behaviour::Decline("insufficient_funds".into()));
+        assert_eq!(
+            gateway.charge(&charge("b")).await,
+            Err(GatewayError::Declined("insufficient_funds".into()))
+        );
+    }
+
+    #[test]
+    fn webhooks_verify_before_parsing() {
+        let gateway = FakeGateway::new("whsec");
+        let body = br#"{"id":"evt_1","type":"payment_failed","account":"acme","reference":"inv_1"}"#;
+        assert_eq!(gateway.parse_webhook("wrong", body), Err(GatewayError::InvalidSignature));
+        let event = gateway.parse_webhook("whsec", body).unwrap();
+        assert_eq!(event.id, "evt_1");
+        assert!(matches!(event.kind, GatewayEventKind::PaymentFailed { .. }));
+        assert!(matches!(gateway.parse_webhook("whsec", b"{}"), Err(GatewayError::Malformed(_))));
+    }
+}

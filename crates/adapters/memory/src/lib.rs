@@ -1,0 +1,19 @@
+//! # tollgate-memory
+//!
+//! In-process adapters of every Tollgate port. [`MemoryStore`] implements the repositories with
+//! exactly the semantics the database store has (atomic conditional consume, idempotent replay,
+//! release floored at zero, all-or-nothing), so use cases can be tested, or embedded, without a
+//! database. [`ManualClock`], [`SequentialIds`], [`FakeGateway`], [`RecordingNotifier`],
+//! [`FakePasswordHasher`] and [`MemoryTokenCodec`] complete the set; [`SystemClock`] is the real
+//! clock.
+#![warn(missing_docs)]
+
+mod clock;
+mod gateway;
+mod security;
+mod store;
+
+pub use clock::{ManualClock, SequentialIds, SystemClock};
+pub use gateway::{Behaviour, FakeGateway, RecordingNotifier};
+pub use security::{FakePasswordHasher, MemoryTokenCodec};
+pub use store::MemoryStore;

@@ -1,0 +1,222 @@
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use tollgate_domain::{
+    AccountKey, AddOn, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft, Subscription,
+};
+use tollgate_ports::{
+    Account, AccountRepository, AccountState, LedgerEntry, PlanRepository, StoreError,
+    SubscriptionRepository, UsageCommand, UsageKind, UsageOutcome, UsageRepository,
+};
+
+/// Counters never pass `i64::MAX`, as in the database store (a signed 64-bit column).
+const COUNTER_MAX: u64 = i64::MAX as u64;
+
+#[derive(Debug, Default)]
+struct State {
+    accounts: BTreeMap<AccountKey, AccountState>,
+    plans: BTreeMap<PlanCode, Vec<Plan>>,
+    counters: HashMap<(AccountKey, MetricName, String), u64>,
+    ledger: HashMap<AccountKey, Vec<LedgerEntry>>,
+    keys: HashMap<(AccountKey, IdempotencyKey), usize>,
+}
+
+/// Every repository port in memory, behind one lock: each command is atomic because it runs
+/// entirely under the lock, and nothing is written before it is known to succeed.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave State half-written: every mutation below happens after
+        // all checks, so the data behind a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn apply(&self, kind: UsageKind, cmd: &UsageCommand) -> Result<UsageOutcome, StoreError> {
+        let mut state = self.lock();
+        if !state.accounts.contains_key(&cmd.account) {
+            return Err(StoreError::NotFound("account"));
+        }
+        if let Some(key) = &cmd.idempotency_key
+            && let Some(&index) = state.keys.get(&(cmd.account.clone(), key.clone()))
+        {
+            let first = &state.ledger[&cmd.account][index];
+            if first.kind != kind || first.metric != cmd.metric || first.quantity != cmd.quantity {
+                return Err(StoreError::IdempotencyMismatch);
+            }
+            return Ok(UsageOutcome { replayed: true, ..first.outcome });
+        }
+        let counter = (cmd.account.clone(), cmd.metric.clone(), cmd.window.clone());
+        let used = state.counters.get(&counter).copied().unwrap_or(0);
+        let outcome = match kind {
+            UsageKind::Consume => match used.checked_add(cmd.quantity) {
+                Some(total) if total <= COUNTER_MAX && cmd.cap.is_none_or(|cap| total <= cap) => {
+                    UsageOutcome { applied: true, delta: cmd.quantity, used: total, replayed: false }
+                }
+                _ => UsageOutcome { applied: false, delta: 0, used, replayed: false },
+            },
+            UsageKind::Release => {
+                let delta = cmd.quantity.min(used);
+                UsageOutcome { applied: true, delta, used: used - delta, replayed: false }
+            }
+        };
+        if !outcome.applied && cmd.idempotency_key.is_none() {
+            return Ok(outcome);
+        }
+        state.counters.insert(counter, outcome.used);
+        let ledger = state.ledger.entry(cmd.account.clone()).or_default();
+        ledger.push(LedgerEntry {
+            metric: cmd.metric.clone(),
+            window: cmd.window.clone(),
+            kind,
+            quantity: cmd.quantity,
+            outcome,
+            idempotency_key: cmd.idempotency_key.clone(),
+            at: cmd.at,
+        });
+        let index = ledger.len() - 1;
+        if let Some(key) = &cmd.idempotency_key {
+            state.keys.insert((cmd.account.clone(), key.clone()), index);
+        }
+        Ok(outcome)
+    }
+
+    fn with_account<T>(
+        &self,
+        key: &AccountKey,
+        f: impl FnOnce(&mut AccountState) -> T,
+    ) -> Result<T, StoreError> {
+        let mut state = self.lock();
+        state.accounts.get_mut(key).map(f).ok_or(StoreError::NotFound("account"))
+    }
+}
+
+#[async_trait]
+impl AccountRepository for MemoryStore {
+    async fn create(&self, account: &Account, subscription: Option<Subscription>) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state.accounts.contains_key(&account.key) {
+            return Err(StoreError::Conflict("account"));
+        }
+        state.accounts.insert(
+            account.key.clone(),
+            AccountState {
+                account: account.clone(),
+                subscription,
+                add_ons: Vec::new(),
+                overrides: Overrides::default(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn state(&self, key: &AccountKey) -> Result<Option<AccountState>, StoreError> {
+        Ok(self.lock().accounts.get(key).cloned())
+    }
+
+    async fn list(&self, after: Option<AccountKey>, limit: u32) -> Result<Vec<Account>, StoreError> {
+        let state = self.lock();
+        let range = match after {
+            Some(after) => {
+                state.accounts.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            }
+            None => state.accounts.range(..),
+        };
+        Ok(range.take(limit as usize).map(|(_, s)| s.account.clone()).collect())
+    }
+}
+
+#[async_trait]
+impl SubscriptionRepository for MemoryStore {
+    async fn save(&self, key: &AccountKey, subscription: &Subscription) -> Result<(), StoreError> {
+        self.with_account(key, |s| s.subscription = Some(subscription.clone()))
+    }
+
+    async fn set_add_ons(&self, key: &AccountKey, add_ons: &[AddOn]) -> Result<(), StoreError> {
+        self.with_account(key, |s| s.add_ons = add_ons.to_vec())
+    }
+
+    async fn set_overrides(&self, key: &AccountKey, overrides: &Overrides) -> Result<(), StoreError> {
+        self.with_account(key, |s| s.overrides = overrides.clone())
+    }
+}
+
+#[async_trait]
+impl PlanRepository for MemoryStore {
+    async fn publish(&self, terms: &PlanDraft) -> Result<Plan, StoreError> {
+        let mut state = self.lock();
+        let versions = state.plans.entry(terms.code.clone()).or_default();
+        if let Some(latest) = versions.last()
+            && latest.terms() == terms
+        {
+            return Ok(latest.clone());
+        }
+        let next = u32::try_from(versions.len() + 1)
+            .map_err(|_| StoreError::Internal("too many versions".into()))?;
+        let plan = Plan::new(terms.clone(), next).map_err(|e| StoreError::Internal(e.to_string()))?;
+        versions.push(plan.clone());
+        Ok(plan)
+    }
+
+    async fn latest(&self, code: &PlanCode) -> Result<Option<Plan>, StoreError> {
+        Ok(self.lock().plans.get(code).and_then(|v| v.last().cloned()))
+    }
+
+    async fn version(&self, code: &PlanCode, version: u32) -> Result<Option<Plan>, StoreError> {
+        Ok(self.lock().plans.get(code).and_then(|v| v.iter().find(|p| p.version() == version).cloned()))
+    }
+
+    async fn list(&self) -> Result<Vec<Plan>, StoreError> {
+        Ok(self.lock().plans.values().filter_map(|v| v.last().cloned()).collect())
+    }
+
+    async fn metrics(&self) -> Result<Vec<MetricName>, StoreError> {
+        let state = self.lock();
+        let mut metrics: Vec<MetricName> =
+            state.plans.values().flatten().flat_map(|p| p.limits().keys().cloned()).collect();
+        metrics.sort();
+        metrics.dedup();
+        Ok(metrics)
+    }
+}
+
+#[async_trait]
+impl UsageRepository for MemoryStore {
+    async fn consume(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError> {
+        self.apply(UsageKind::Consume, command)
+    }
+
+    async fn release(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError> {
+        self.apply(UsageKind::Release, command)
+    }
+
+    async fn current(
+        &self,
+        account: &AccountKey,
+        counters: &[(MetricName, String)],
+    ) -> Result<Vec<u64>, StoreError> {
+        let state = self.lock();
+        Ok(counters
+            .iter()
+            .map(|(m, w)| state.counters.get(&(account.clone(), m.clone(), w.clone())).copied().unwrap_or(0))
+            .collect())
+    }
+
+    async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .ledger
+            .get(account)
+            .map(|l| l.iter().take(limit as usize).cloned().collect())
+            .unwrap_or_default())
+    }
+}

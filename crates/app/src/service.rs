@@ -1,0 +1,544 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tollgate_domain::{
+    AccountKey, AddOn, Decision, Email, Entitlements, Evaluation, FeatureName, IdempotencyKey, InvalidValue,
+    Locale, MetricName, Overrides, Plan, PlanCode, PlanDraft, Policy, Quantity, Request, Subscription,
+    UsageLine, Window,
+};
+use tollgate_ports::{
+    Account, AccountRepository, AccountState, CheckoutRequest, CheckoutSession, Clock, IdGenerator,
+    Notification, Notifier, PaymentGateway, PlanRepository, SubscriptionRepository, UsageCommand,
+    UsageRepository,
+};
+
+use crate::catalog::Catalog;
+use crate::{AccountView, AppError, SubscriptionView, UsageReport};
+
+/// The adapters Tollgate runs on.
+#[derive(Clone)]
+#[allow(missing_debug_implementations)]
+pub struct Ports {
+    /// Accounts.
+    pub accounts: Arc<dyn AccountRepository>,
+    /// Subscriptions, add-ons, overrides.
+    pub subscriptions: Arc<dyn SubscriptionRepository>,
+    /// Plans.
+    pub plans: Arc<dyn PlanRepository>,
+    /// Usage counters and ledger.
+    pub usage: Arc<dyn UsageRepository>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Identifiers.
+    pub ids: Arc<dyn IdGenerator>,
+    /// Payments.
+    pub gateway: Arc<dyn PaymentGateway>,
+    /// Notifications.
+    pub notifier: Arc<dyn Notifier>,
+}
+
+/// Operator settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The plan of accounts created without one.
+    pub default_plan: PlanCode,
+    /// Grace periods and other rules.
+    pub policy: Policy,
+}
+
+/// A request to provision an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    /// The integrator's key.
+    pub key: AccountKey,
+    /// Display name (1–200 characters).
+    pub name: String,
+    /// Billing contact.
+    pub email: Option<Email>,
+    /// The plan; the default plan when `None`.
+    pub plan: Option<PlanCode>,
+    /// Seats; 1 when `None`.
+    pub seats: Option<u32>,
+}
+
+/// A change of plan, seats, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChangePlan {
+    /// The new plan (its latest version); the current plan when `None`.
+    pub plan: Option<PlanCode>,
+    /// The new seat count; unchanged when `None`.
+    pub seats: Option<u32>,
+}
+
+/// Tollgate's use cases.
+#[allow(missing_debug_implementations)]
+pub struct Tollgate {
+    ports: Ports,
+    settings: Settings,
+    catalog: Catalog,
+}
+
+impl Tollgate {
+    /// Wires the use cases to `ports`.
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self { ports, settings, catalog: Catalog::default() }
+    }
+
+    /// The clock Tollgate reads (for adapters that need the same "now").
+    pub fn now(&self) -> OffsetDateTime {
+        self.ports.clock.now()
+    }
+
+    // ---- plans -------------------------------------------------------------------------
+
+    /// Publishes plan terms: identical terms keep their version, new terms become the next one,
+    /// so existing subscribers keep theirs.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for invalid terms; storage errors.
+    pub async fn publish_plan(&self, terms: PlanDraft) -> Result<Plan, AppError> {
+        // Validate before storing: the repository stores only valid plans.
+        Plan::new(terms.clone(), 1).map_err(|tollgate_domain::PlanError::Invalid(e)| AppError::Invalid(e))?;
+        let plan = self.ports.plans.publish(&terms).await?;
+        self.catalog.reload(self.ports.plans.as_ref(), self.now()).await?;
+        Ok(plan)
+    }
+
+    /// The latest version of every plan, active ones only unless `include_archived`, by code.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn plans(&self, include_archived: bool) -> Result<Vec<Plan>, AppError> {
+        let latest = self.catalog.latest(self.ports.plans.as_ref(), self.now()).await?;
+        Ok(latest.iter().filter(|p| include_archived || p.active()).cloned().collect())
+    }
+
+    /// The latest version of one plan.
+    ///
+    /// # Errors
+    /// [`AppError::PlanNotFound`]; storage errors.
+    pub async fn plan(&self, code: &PlanCode) -> Result<Plan, AppError> {
+        self.ports.plans.latest(code).await?.ok_or_else(|| AppError::PlanNotFound(code.clone()))
+    }
+
+    async fn subscribable(&self, code: &PlanCode) -> Result<Plan, AppError> {
+        let plan = self.plan(code).await?;
+        if !plan.active() {
+            return Err(AppError::PlanInactive(code.clone()));
+        }
+        Ok(plan)
+    }
+
+    // ---- accounts and subscriptions ----------------------------------------------------
+
+    /// Creates an account on its plan (the default plan when none is given): trialing when the
+    /// plan has a trial, active otherwise.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] (name, seats), [`AppError::PlanNotFound`], [`AppError::PlanInactive`],
+    /// [`AppError::AccountExists`]; storage errors.
+    pub async fn provision(&self, request: NewAccount) -> Result<AccountView, AppError> {
+        let name = request.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(InvalidValue::new("name", "a name is 1 to 200 characters").into());
+        }
+        let code = request.plan.unwrap_or_else(|| self.settings.default_plan.clone());
+        let plan = self.subscribable(&code).await?;
+        let now = self.now();
+        let subscription = Subscription::start(&plan, request.seats.unwrap_or(1), now)?;
+        let account = Account { key: request.key, name, email: request.email, created_at: now };
+        self.ports.accounts.create(&account, Some(subscription.clone())).await?;
+        self.notify(Notification::AccountCreated { account: account.key.clone(), plan: code }).await;
+        Ok(AccountView::at(account, Some(&subscription), now))
+    }
+
+    /// An account with its subscription.
+    ///
+    /// # Errors
+    /// [`AppError::AccountNotFound`]; storage errors.
+    pub async fn account(&self, key: &AccountKey) -> Result<AccountView, AppError> {
+        let state = self.state(key).await?;
+        Ok(AccountView::at(state.account, state.subscription.as_ref(), self.now()))
+    }
+
+    /// Accounts in key order after `after`, at most `limit` (1–100).
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for a limit out of range; storage errors.
+    pub async fn accounts(
+        &self,
+        after: Option<AccountKey>,
+        limit: u32,
+    ) -> Result<Vec<AccountView>, AppError> {
+        if !(1..=100).contains(&limit) {
+            return Err(InvalidValue::new("limit", "limit is from 1 to 100").into());
+        }
+        let now = self.now();
+        let accounts = self.ports.accounts.list(after, limit).await?;
+        Ok(accounts.into_iter().map(|a| AccountView::at(a, None, now)).collect())
+    }
+
+    /// The account's subscription.
+    ///
+    /// # Errors
+    /// [`AppError::AccountNotFound`], [`AppError::NoSubscription`]; storage errors.
+    pub async fn subscription(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
+        let (_, subscription) = self.subscribed(key).await?;
+        Ok(SubscriptionView::at(&subscription, self.now()))
+    }
+
+    /// Moves the account to another plan (its latest version) and/or seat count. Limits change at
+    /// once; usage already counted stays.
+    ///
+    /// # Errors
+    /// [`AppError::PlanNotFound`], [`AppError::PlanInactive`], [`AppError::Subscription`] when
+    /// the subscription cannot change (suspended, ended), [`AppError::Invalid`] for seats.
+    pub async fn change_plan(
+        &self,
+        key: &AccountKey,
+        change: ChangePlan,
+    ) -> Result<SubscriptionView, AppError> {
+        let (_, mut subscription) = self.subscribed(key).await?;
+        let from = subscription.plan().clone();
+        let plan = match &change.plan {
+            Some(code) => self.subscribable(code).await?,
+            None => self.plan(&from).await?,
+        };
+        let now = self.now();
+        subscription.change_plan(&plan, change.seats.unwrap_or(subscription.seats()), now)?;
+        self.ports.subscriptions.save(key, &subscription).await?;
+        if &from != plan.code() {
+            self.notify(Notification::PlanChanged { account: key.clone(), from, to: plan.code().clone() })
+                .await;
+        }
+        Ok(SubscriptionView::at(&subscription, now))
+    }
+
+    /// Cancels now, or at the end of the current period.
+    ///
+    /// # Errors
+    /// [`AppError::Subscription`] when already ended; lookup and storage errors.
+    pub async fn cancel(&self, key: &AccountKey, at_period_end: bool) -> Result<SubscriptionView, AppError> {
+        let view = self.transition(key, |s, now| s.cancel(at_period_end, now)).await?;
+        self.notify(Notification::SubscriptionCancelled { account: key.clone(), at_period_end }).await;
+        Ok(view)
+    }
+
+    /// Withdraws a cancellation scheduled at period end.
+    ///
+    /// # Errors
+    /// [`AppError::Subscription`] when none is scheduled or it took effect.
+    pub async fn resume(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
+        let view = self.transition(key, |s, now| s.resume(now)).await?;
+        self.notify(Notification::SubscriptionResumed { account: key.clone() }).await;
+        Ok(view)
+    }
+
+    /// Suspends the subscription (operator action, dunning): nothing is allowed until activated.
+    ///
+    /// # Errors
+    /// [`AppError::Subscription`] when already suspended or ended.
+    pub async fn suspend(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
+        self.transition(key, |s, _| s.suspend()).await
+    }
+
+    /// Activates the subscription: converts a trial, clears past due, lifts a suspension.
+    ///
+    /// # Errors
+    /// [`AppError::Subscription`] when already active or ended.
+    pub async fn activate(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
+        self.transition(key, |s, now| s.activate(now)).await
+    }
+
+    /// Records a failed payment: past due from now.
+    ///
+    /// # Errors
+    /// [`AppError::Subscription`] unless trialing or active.
+    pub async fn mark_past_due(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
+        self.transition(key, |s, now| s.mark_past_due(now)).await
+    }
+
+    /// Replaces the account's add-ons.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for an invalid add-on; [`AppError::AccountNotFound`].
+    pub async fn set_add_ons(&self, key: &AccountKey, add_ons: Vec<AddOn>) -> Result<(), AppError> {
+        add_ons.iter().try_for_each(AddOn::validate)?;
+        Ok(self.ports.subscriptions.set_add_ons(key, &add_ons).await?)
+    }
+
+    /// Replaces the account's custom terms.
+    ///
+    /// # Errors
+    /// [`AppError::AccountNotFound`]; storage errors.
+    pub async fn set_overrides(&self, key: &AccountKey, overrides: Overrides) -> Result<(), AppError> {
+        Ok(self.ports.subscriptions.set_overrides(key, &overrides).await?)
+    }
+
+    async fn transition(
+        &self,
+        key: &AccountKey,
+        apply: impl FnOnce(&mut Subscription, OffsetDateTime) -> Result<(), tollgate_domain::SubscriptionError>,
+    ) -> Result<SubscriptionView, AppError> {
+        let (_, mut subscription) = self.subscribed(key).await?;
+        let now = self.now();
+        apply(&mut subscription, now)?;
+        self.ports.subscriptions.save(key, &subscription).await?;
+        Ok(SubscriptionView::at(&subscription, now))
+    }
+
+    // ---- enforcement -------------------------------------------------------------------
+
+    /// Answers whether the account may do `request` now, recording nothing.
+    ///
+    /// # Errors
+    /// [`AppError::AccountNotFound`], [`AppError::UnknownMetric`], [`AppError::UnknownFeature`];
+    /// storage errors (the service fails closed).
+    pub async fn check(
+        &self,
+        key: &AccountKey,
+        request: &Request,
+        locale: Locale,
+    ) -> Result<Decision, AppError> {
+        let ctx = self.context(key).await?;
+        let eval = ctx.evaluation(locale);
+        let used = match request {
+            Request::Feature(feature) => {
+                self.ensure_feature_known(&ctx, feature).await?;
+                0
+            }
+            Request::Metric { metric, quantity } => {
+                self.ensure_metric_known(&ctx, metric).await?;
+                match eval.intent(metric, *quantity) {
+                    Err(denied) => return Ok(*denied),
+                    Ok(intent) => {
+                        let counters = [(metric.clone(), intent.window.key.clone())];
+                        self.ports.usage.current(key, &counters).await?.first().copied().unwrap_or(0)
+                    }
+                }
+            }
+        };
+        Ok(eval.check(request, used))
+    }
+
+    /// Records `quantity` units of `metric` only if allowed, atomically; a replayed idempotency
+    /// key returns the first outcome and counts nothing.
+    ///
+    /// # Errors
+    /// [`AppError::AccountNotFound`], [`AppError::UnknownMetric`], [`AppError::IdempotencyMismatch`];
+    /// storage errors (nothing was recorded).
+    pub async fn consume(
+        &self,
+        key: &AccountKey,
+        metric: &MetricName,
+        quantity: Quantity,
+        idempotency_key: Option<IdempotencyKey>,
+        locale: Locale,
+    ) -> Result<Decision, AppError> {
+        let ctx = self.context(key).await?;
+        self.ensure_metric_known(&ctx, metric).await?;
+        let eval = ctx.evaluation(locale);
+        let intent = match eval.intent(metric, quantity) {
+            Ok(intent) => intent,
+            Err(denied) => return Ok(*denied),
+        };
+        let outcome = self
+            .ports
+            .usage
+            .consume(&command(
+                key,
+                &intent.metric,
+                &intent.window,
+                quantity,
+                intent.cap(),
+                idempotency_key,
+                ctx.now,
+            ))
+            .await?;
+        Ok(eval.consumed(&intent, outcome.applied, outcome.used))
+    }
+
+    /// Gives `quantity` units of `metric` back, never below zero.
+    ///
+    /// # Errors
+    /// As [`Tollgate::consume`].
+    pub async fn release(
+        &self,
+        key: &AccountKey,
+        metric: &MetricName,
+        quantity: Quantity,
+        idempotency_key: Option<IdempotencyKey>,
+        locale: Locale,
+    ) -> Result<Decision, AppError> {
+        let ctx = self.context(key).await?;
+        self.ensure_metric_known(&ctx, metric).await?;
+        let eval = ctx.evaluation(locale);
+        let intent = match eval.release_intent(metric, quantity) {
+            Ok(intent) => intent,
+            Err(denied) => return Ok(*denied),
+        };
+        let outcome = self
+            .ports
+            .usage
+            .release(&command(key, &intent.metric, &intent.window, quantity, None, idempotency_key, ctx.now))
+            .await?;
+        Ok(eval.released(&intent, outcome.used))
+    }
+
+    /// Usage of every metric the account's terms include, in its current windows.
+    ///
+    /// # Errors
+    /// [`AppError::AccountNotFound`], [`AppError::NoSubscription`]; storage errors.
+    pub async fn usage(&self, key: &AccountKey) -> Result<UsageReport, AppError> {
+        let ctx = self.context(key).await?;
+        let subscription = ctx.state.subscription.as_ref().ok_or(AppError::NoSubscription)?;
+        let windows: Vec<(MetricName, Window)> = ctx
+            .entitlements
+            .limits()
+            .iter()
+            .map(|(metric, limit)| (metric.clone(), Window::of(limit.reset, subscription, ctx.now)))
+            .collect();
+        let counters: Vec<_> = windows.iter().map(|(m, w)| (m.clone(), w.key.clone())).collect();
+        let used = self.ports.usage.current(key, &counters).await?;
+        let metrics: BTreeMap<_, _> = windows
+            .into_iter()
+            .zip(used)
+            .filter_map(|((metric, window), used)| {
+                let limit = ctx.entitlements.limit(&metric)?;
+                Some((metric.clone(), UsageLine::new(metric, limit, used, window.resets_at)))
+            })
+            .collect();
+        Ok(UsageReport { account: key.clone(), period: subscription.period_at(ctx.now), metrics })
+    }
+
+    // ---- checkout ----------------------------------------------------------------------
+
+    /// Starts a hosted checkout for `plan` (price × seats for per-seat plans).
+    ///
+    /// # Errors
+    /// [`AppError::PlanNotFound`], [`AppError::PlanInactive`], [`AppError::Gateway`].
+    pub async fn checkout(
+        &self,
+        key: &AccountKey,
+        plan: &PlanCode,
+        success_url: String,
+        cancel_url: String,
+    ) -> Result<CheckoutSession, AppError> {
+        let state = self.state(key).await?;
+        let plan = self.subscribable(plan).await?;
+        let seats = state.subscription.as_ref().map_or(1, Subscription::seats);
+        let units = if plan.per_seat() { seats } else { 1 };
+        let amount =
+            plan.price().checked_mul(units.into()).map_err(|e| AppError::Internal(e.to_string()))?.round();
+        let request = CheckoutRequest {
+            account: key.clone(),
+            plan: plan.code().clone(),
+            amount,
+            success_url,
+            cancel_url,
+            idempotency_key: self.ports.ids.generate("chk"),
+        };
+        Ok(self.ports.gateway.checkout(&request).await?)
+    }
+
+    // ---- helpers -----------------------------------------------------------------------
+
+    async fn state(&self, key: &AccountKey) -> Result<AccountState, AppError> {
+        self.ports.accounts.state(key).await?.ok_or(AppError::AccountNotFound)
+    }
+
+    async fn subscribed(&self, key: &AccountKey) -> Result<(AccountState, Subscription), AppError> {
+        let state = self.state(key).await?;
+        let subscription = state.subscription.clone().ok_or(AppError::NoSubscription)?;
+        Ok((state, subscription))
+    }
+
+    async fn context(&self, key: &AccountKey) -> Result<Context, AppError> {
+        let now = self.now();
+        let state = self.state(key).await?;
+        let plan = match &state.subscription {
+            Some(s) => {
+                Some(self.catalog.version(self.ports.plans.as_ref(), s.plan(), s.plan_version()).await?)
+            }
+            None => None,
+        };
+        let entitlements = match &plan {
+            Some(plan) => Entitlements::resolve(plan, &state.add_ons, &state.overrides),
+            None => Entitlements::default(),
+        };
+        let catalog = self.catalog.latest(self.ports.plans.as_ref(), now).await?;
+        Ok(Context { state, plan, entitlements, catalog, policy: self.settings.policy, now })
+    }
+
+    async fn ensure_metric_known(&self, ctx: &Context, metric: &MetricName) -> Result<(), AppError> {
+        if ctx.entitlements.limit(metric).is_some()
+            || self.catalog.knows_metric(self.ports.plans.as_ref(), metric, ctx.now).await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::UnknownMetric(metric.clone()))
+        }
+    }
+
+    async fn ensure_feature_known(&self, ctx: &Context, feature: &FeatureName) -> Result<(), AppError> {
+        if ctx.entitlements.features().contains_key(feature)
+            || self.catalog.knows_feature(self.ports.plans.as_ref(), feature, ctx.now).await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::UnknownFeature(feature.clone()))
+        }
+    }
+
+    async fn notify(&self, notification: Notification) {
+        // Best effort by contract: a notification never fails the use case that caused it.
+        if let Err(error) = self.ports.notifier.notify(&notification).await {
+            tracing::warn!(%error, ?notification, "notification not delivered");
+        }
+    }
+}
+
+fn command(
+    key: &AccountKey,
+    metric: &MetricName,
+    window: &Window,
+    quantity: Quantity,
+    cap: Option<u64>,
+    idempotency_key: Option<IdempotencyKey>,
+    at: OffsetDateTime,
+) -> UsageCommand {
+    UsageCommand {
+        account: key.clone(),
+        metric: metric.clone(),
+        window: window.key.clone(),
+        quantity: quantity.get(),
+        cap,
+        idempotency_key,
+        at,
+    }
+}
+
+/// One account at one instant, loaded for a decision.
+struct Context {
+    state: AccountState,
+    plan: Option<Arc<Plan>>,
+    entitlements: Entitlements,
+    catalog: Arc<Vec<Plan>>,
+    policy: Policy,
+    now: OffsetDateTime,
+}
+
+impl Context {
+    fn evaluation(&self, locale: Locale) -> Evaluation<'_> {
+        Evaluation {
+            entitlements: &self.entitlements,
+            subscription: self.state.subscription.as_ref(),
+            now: self.now,
+            policy: &self.policy,
+            locale,
+            catalog: &self.catalog,
+            current_plan: self.plan.as_deref(),
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Use-case tests: memory adapters for storage, mockall mocks for the gateway and notifier.
+
+use std::sync::Arc;
+
+use time::Duration;
+use time::macros::datetime;
+use tollgate_domain::{
+    AccountKey, DecisionCode, IdempotencyKey, Interval, Limit, Locale, MetricName, Money, Overrides,
+    PlanCode, PlanDraft, Policy, Quantity, Request, Reset, Status,
+};
+use tollgate_memory::{ManualClock, MemoryStore, SequentialIds};
+use tollgate_ports::{
+    CheckoutSession, GatewayError, MockNotifier, MockPaymentGateway, MockUsageRepository, Notification,
+    NotifyError, StoreError,
+};
+
+use crate::{AppError, ChangePlan, NewAccount, Ports, Settings, Tollgate};
+
+struct World {
+    app: Tollgate,
+    clock: Arc<ManualClock>,
+}
+
+fn draft(code: &str, price: &str, trial_days: u32, tickets: Option<u64>, sites: Option<u64>) -> PlanDraft {
+    PlanDraft {
+        code: PlanCode::parse(code).unwrap(),
+        name: code[..1].to_uppercase() + &code[1..],
+        description: String::new(),
+        price: Money::parse(price, "USD").unwrap(),
+        interval: Interval::Month,
+        trial_days,
+        per_seat: code == "team",
+        active: true,
+        features: [(tollgate_domain::FeatureName::parse("api_access").unwrap(), code != "free")].into(),
+        limits: [
+            (m("tickets"), Limit { max: tickets, reset: Reset::Month, enforcement: Default::default() }),
+            (m("sites"), Limit { max: sites, reset: Reset::Never, enforcement: Default::default() }),
+        ]
+        .into(),
+    }
+}
+
+fn m(name: &str) -> MetricName {
+    MetricName::parse(name).unwrap()
+}
+
+fn k(key: &str) -> AccountKey {
+    AccountKey::parse(key).unwrap()
+}
+
+fn q(n: u64) -> Quantity {
+    Quantity::new(n).unwrap()
+}
+
+fn quiet_notifier() -> MockNotifier {
+    let mut notifier = MockNotifier::new();
+    notifier.expect_notify().returning(|_| Ok(()));
+    notifier
+}
+
+async fn world_with(gateway: MockPaymentGateway, notifier: MockNotifier) -> World {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
+    let ports = Ports {
+        accounts: store.clone(),
+        subscriptions: store.clone(),
+        plans: store.clone(),
+        usage: store.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(SequentialIds::default()),
+        gateway: Arc::new(gateway),
+        notifier: Arc::new(notifier),
+    };
+    let app = Tollgate::new(
+        ports,
+        Settings { default_plan: PlanCode::parse("free").unwrap(), policy: Policy::default() },
+    );
+    for d in [
+        draft("free", "0", 0, Some(3), Some(1)),
+        draft("pro", "45", 14, Some(2000), Some(3)),
+        draft("team", "10", 0, Some(100), Some(10)),
+        draft("enterprise", "450", 0, None, None),
+    ] {
+        app.publish_plan(d).await.unwrap();
+    }
+    World { app, clock }
+}
+
+async fn world() -> World {
+    world_with(MockPaymentGateway::new(), quiet_notifier()).await
+}
+
+fn new_account(key: &str, plan: Option<&str>) -> NewAccount {
+    NewAccount {
+        key: k(key),
+        name: key.to_uppercase(),
+        email: None,
+        plan: plan.map(|p| PlanCode::parse(p).unwrap()),
+        seats: None,
+    }
+}
+
+#[tokio::test]
+async fn provisioning_uses_the_default_plan_and_notifies_once() {
+    let mut notifier = MockNotifier::new();
+    notifier
+        .expect_notify()
+        .withf(|n| matches!(n, Notification::AccountCreated { plan, .. } if plan.as_str() == "free"))
+        .times(1)
+        .returning(|_| Ok(()));
+    let w = world_with(MockPaymentGateway::new(), notifier).await;
+    let view = w.app.provision(new_account("acme", None)).await.unwrap();
+    let sub = view.subscription.unwrap();
+    assert_eq!((sub.plan.as_str(), sub.status), ("free", Status::Active));
+    assert_eq!(sub.current_period_start, Some(datetime!(2026-11-23 10:00 UTC)));
+}
+
+#[tokio::test]
+async fn a_plan_with_a_trial_starts_trialing_and_expires_without_payment() {
+    let w = world().await;
+    let view = w.app.provision(new_account("acme", Some("pro"))).await.unwrap();
+    let sub = view.subscription.unwrap();
+    assert_eq!(sub.status, Status::Trialing);
+    assert_eq!(sub.trial_ends_at, Some(datetime!(2026-12-07 10:00 UTC)));
+    let request = Request::metric("tickets", 1).unwrap();
+    assert!(w.app.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
+    w.clock.advance(Duration::days(14));
+    let d = w.app.check(&k("acme"), &request, Locale::En).await.unwrap();
+    assert_eq!((d.allowed, d.code), (false, DecisionCode::TrialExpired));
+    w.app.activate(&k("acme")).await.unwrap();
+    assert!(w.app.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
+}
+
+#[tokio::test]
+async fn provisioning_rejects_bad_requests_with_typed_errors() {
+    let w = world().await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    assert_eq!(w.app.provision(new_account("acme", None)).await, Err(AppError::AccountExists));
+    let ghost = PlanCode::parse("ghost").unwrap();
+    assert_eq!(w.app.provision(new_account("b", Some("ghost"))).await, Err(AppError::PlanNotFound(ghost)));
+    let mut archived = draft("legacy", "5", 0, Some(1), None);
+    archived.active = false;
+    w.app.publish_plan(archived).await.unwrap();
+    assert!(matches!(
+        w.app.provision(new_account("c", Some("legacy"))).await,
+        Err(AppError::PlanInactive(_))
+    ));
+    let mut blank = new_account("d", None);
+    blank.name = "   ".into();
+    assert!(matches!(w.app.provision(blank).await, Err(AppError::Invalid(e)) if e.field == "name"));
+    let mut seats = new_account("e", None);
+    seats.seats = Some(0);
+    assert!(matches!(w.app.provision(seats).await, Err(AppError::Subscription(_))));
+    assert!(matches!(w.app.account(&k("e")).await, Err(AppError::AccountNotFound)));
+}
+
+#[tokio::test]
+async fn consume_stops_at_the_limit_and_suggests_the_cheapest_upgrade() {
+    let w = world().await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    for i in 1..=3 {
+        let d = w.app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+        assert_eq!((d.allowed, d.used, d.remaining), (true, Some(i), Some(3 - i)));
+    }
+    let d = w.app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+    assert_eq!((d.allowed, d.code, d.used), (false, DecisionCode::LimitReached, Some(3)));
+    let upgrade = d.upgrade.unwrap();
+    assert_eq!((upgrade.plan.as_str(), upgrade.limit), ("team", Some(100)));
+    assert_eq!(d.message, "Monthly tickets limit reached (3/3). Upgrade to Team or wait until 2026-12-01.");
+    let fr = w.app.check(&k("acme"), &Request::metric("tickets", 1).unwrap(), Locale::Fr).await.unwrap();
+    assert!(fr.message.starts_with("Limite mensuelle de tickets atteinte (3/3)."));
+}
+
+#[tokio::test]
+async fn a_replayed_key_is_counted_once_and_a_reused_key_is_refused() {
+    let w = world().await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    let key = || Some(IdempotencyKey::parse("req-1").unwrap());
+    let first = w.app.consume(&k("acme"), &m("tickets"), q(2), key(), Locale::En).await.unwrap();
+    let again = w.app.consume(&k("acme"), &m("tickets"), q(2), key(), Locale::En).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(w.app.usage(&k("acme")).await.unwrap().metrics[&m("tickets")].current, 2);
+    let reused = w.app.consume(&k("acme"), &m("tickets"), q(1), key(), Locale::En).await;
+    assert_eq!(reused, Err(AppError::IdempotencyMismatch));
+}
+
+#[tokio::test]
+async fn a_plan_change_raises_the_limit_at_once() {
+    let w = world().await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    w.app.consume(&k("acme"), &m("sites"), q(1), None, Locale::En).await.unwrap();
+    let denied = w.app.consume(&k("acme"), &m("sites"), q(1), None, Locale::En).await.unwrap();
+    assert_eq!(denied.code, DecisionCode::LimitReached);
+    let change = ChangePlan { plan: Some(PlanCode::parse("enterprise").unwrap()), seats: None };
+    let sub = w.app.change_plan(&k("acme"), change).await.unwrap();
+    assert_eq!(sub.plan.as_str(), "enterprise");
+    let allowed = w.app.consume(&k("acme"), &m("sites"), q(1), None, Locale::En).await.unwrap();
+    assert_eq!((allowed.allowed, allowed.used, allowed.limit), (true, Some(2), None));
+}
+
+#[tokio::test]
+async fn gauges_are_released_but_never_below_zero() {
+    let w = world().await;
+    w.app.provision(new_account("acme", Some("enterprise"))).await.unwrap();
+    w.app.consume(&k("acme"), &m("sites"), q(2), None, Locale::En).await.unwrap();
+    let d = w.app.release(&k("acme"), &m("sites"), q(5), None, Locale::En).await.unwrap();
+    assert_eq!((d.allowed, d.used), (true, Some(0)));
+}
+
+#[tokio::test]
+async fn unknown_metrics_and_features_are_errors_not_decisions() {
+    let w = world().await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    let r = w.app.consume(&k("acme"), &m("rockets"), q(1), None, Locale::En).await;
+    assert_eq!(r, Err(AppError::UnknownMetric(m("rockets"))));
+    let r = w.app.check(&k("acme"), &Request::feature("teleport").unwrap(), Locale::En).await;
+    assert!(matches!(r, Err(AppError::UnknownFeature(_))));
+    let not_in_plan =
+        w.app.check(&k("acme"), &Request::feature("api_access").unwrap(), Locale::En).await.unwrap();
+    assert_eq!(not_in_plan.code, DecisionCode::NotInPlan);
+    assert_eq!(not_in_plan.upgrade.unwrap().plan.as_str(), "team");
+    let overrides =
+        Overrides { limits: [(m("rockets"), Limit::hard(1, Reset::Day))].into(), ..Default::default() };
+    w.app.set_overrides(&k("acme"), overrides).await.unwrap();
+    let custom = w.app.consume(&k("acme"), &m("rockets"), q(1), None, Locale::En).await.unwrap();
+    assert!(custom.allowed, "an override defines a metric for one account");
+    assert!(matches!(
+        w.app.consume(&k("ghost"), &m("tickets"), q(1), None, Locale::En).await,
+        Err(AppError::AccountNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn cancellation_at_period_end_keeps_access_until_then_and_can_be_resumed() {
+    let w = world().await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    let sub = w.app.cancel(&k("acme"), true).await.unwrap();
+    assert!(sub.cancel_at_period_end);
+    assert_eq!(sub.status, Status::Active);
+    let resumed = w.app.resume(&k("acme")).await.unwrap();
+    assert!(!resumed.cancel_at_period_end);
+    w.app.cancel(&k("acme"), true).await.unwrap();
+    w.clock.set(datetime!(2026-12-23 10:00 UTC));
+    let d = w.app.check(&k("acme"), &Request::metric("tickets", 1).unwrap(), Locale::En).await.unwrap();
+    assert_eq!(d.code, DecisionCode::SubscriptionCancelled);
+    assert!(matches!(w.app.resume(&k("acme")).await, Err(AppError::Subscription(_))));
+}
+
+#[tokio::test]
+async fn a_failing_notifier_never_fails_the_use_case() {
+    let mut notifier = MockNotifier::new();
+    notifier.expect_notify().times(2).returning(|_| Err(NotifyError("smtp down".into())));
+    let w = world_with(MockPaymentGateway::new(), notifier).await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    w.app.cancel(&k("acme"), false).await.unwrap();
+}
+
+#[tokio::test]
+async fn past_due_accounts_keep_working_through_the_grace_period() {
+    let w = world().await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    w.app.mark_past_due(&k("acme")).await.unwrap();
+    let request = Request::metric("tickets", 1).unwrap();
+    w.clock.advance(Duration::days(6));
+    assert!(w.app.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
+    w.clock.advance(Duration::days(1));
+    let d = w.app.check(&k("acme"), &request, Locale::En).await.unwrap();
+    assert_eq!(d.code, DecisionCode::PaymentRequired);
+    w.app.suspend(&k("acme")).await.unwrap();
+    assert_eq!(
+        w.app.check(&k("acme"), &request, Locale::En).await.unwrap().code,
+        DecisionCode::SubscriptionSuspended
+    );
+}
+
+#[tokio::test]
+async fn subscribers_keep_their_plan_version_when_terms_change() {
+    let w = world().await;
+    w.app.provision(new_account("early", None)).await.unwrap();
+    let v2 = w.app.publish_plan(draft("free", "0", 0, Some(1), Some(1))).await.unwrap();
+    assert_eq!(v2.version(), 2);
+    w.app.provision(new_account("late", None)).await.unwrap();
+    let early = w.app.usage(&k("early")).await.unwrap();
+    let late = w.app.usage(&k("late")).await.unwrap();
+    assert_eq!(early.metrics[&m("tickets")].max, Some(3));
+    assert_eq!(late.metrics[&m("tickets")].max, Some(1));
+    assert_eq!(late.period.unwrap().end, datetime!(2026-12-23 10:00 UTC));
+}
+
+#[tokio::test]
+async fn checkout_charges_per_seat_through_the_gateway() {
+    let mut gateway = MockPaymentGateway::new();
+    gateway
+        .expect_checkout()
+        .withf(|r| r.amount == Money::parse("30.00", "USD").unwrap() && r.plan.as_str() == "team")
+        .times(1)
+        .returning(|r| {
+            Ok(CheckoutSession { id: r.idempotency_key.clone(), url: "https://pay.test/x".into() })
+        });
+    gateway.expect_checkout().returning(|_| Err(GatewayError::Unavailable("down".into())));
+    let w = world_with(gateway, quiet_notifier()).await;
+    let mut acme = new_account("acme", Some("team"));
+    acme.seats = Some(3);
+    w.app.provision(acme).await.unwrap();
+    let team = PlanCode::parse("team").unwrap();
+    let session = w.app.checkout(&k("acme"), &team, "https://ok".into(), "https://ko".into()).await.unwrap();
+    assert_eq!(session.id, "chk_1");
+    let failed = w.app.checkout(&k("acme"), &team, "https://ok".into(), "https://ko".into()).await;
+    assert!(matches!(failed, Err(AppError::Gateway(GatewayError::Unavailable(_)))));
+}
+
+#[tokio::test]
+async fn an_unreachable_store_fails_closed() {
+    let store = Arc::new(MemoryStore::new());
+    let mut usage = MockUsageRepository::new();
+    usage.expect_consume().returning(|_| Err(StoreError::Unavailable("timeout".into())));
+    let ports = Ports {
+        accounts: store.clone(),
+        subscriptions: store.clone(),
+        plans: store.clone(),
+        usage: Arc::new(usage),
+        clock: Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC))),
+        ids: Arc::new(SequentialIds::default()),
+        gateway: Arc::new(MockPaymentGateway::new()),
+        notifier: Arc::new(quiet_notifier()),
+    };
+    let app = Tollgate::new(
+        ports,
+        Settings { default_plan: PlanCode::parse("free").unwrap(), policy: Policy::default() },
+    );
+    app.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
+    app.provision(new_account("acme", None)).await.unwrap();
+    let r = app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await;
+    assert_eq!(r, Err(AppError::Unavailable("timeout".into())));
+}

@@ -1,0 +1,22 @@
+//! # tollgate-ports
+//!
+//! The traits Tollgate's use cases need from the world, written as contracts: each method's
+//! docs say what an adapter MUST do, including the atomicity and idempotency promises of
+//! [`UsageRepository`]. Adapters: `tollgate-memory` (in-process, for tests and embedding) and
+//! `tollgate-store` (sea-orm on SQLite and PostgreSQL). With the `conformance` feature, the
+//! `conformance` module holds the one test suite every repository adapter must pass; with
+//! `mocks`, every trait has a mockall `Mock…` type.
+#![warn(missing_docs)]
+
+mod error;
+mod repositories;
+mod secret;
+mod services;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use repositories::*;
+pub use secret::Secret;
+pub use services::*;

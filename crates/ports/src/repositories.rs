@@ -1,0 +1,246 @@
+//! Persistence contracts.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use time::OffsetDateTime;
+use tollgate_domain::{
+    AccountKey, AddOn, Email, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft, Subscription,
+};
+
+use crate::StoreError;
+
+/// A customer of the integrating service, addressed by its own key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// The integrator's key for the tenant.
+    pub key: AccountKey,
+    /// Display name.
+    pub name: String,
+    /// Billing contact.
+    pub email: Option<Email>,
+    /// When the account was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Everything needed to decide for one account, loaded together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    /// The account.
+    pub account: Account,
+    /// Its subscription, if any.
+    pub subscription: Option<Subscription>,
+    /// Add-ons bought.
+    pub add_ons: Vec<AddOn>,
+    /// Custom terms.
+    pub overrides: Overrides,
+}
+
+/// Accounts.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AccountRepository: Send + Sync {
+    /// Creates `account` together with its first `subscription`, atomically: both or neither.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Conflict`]`("account")` when the key exists (leaving it untouched).
+    async fn create(&self, account: &Account, subscription: Option<Subscription>) -> Result<(), StoreError>;
+
+    /// The account with its subscription, add-ons and overrides; `None` when the key is unknown.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn state(&self, key: &AccountKey) -> Result<Option<AccountState>, StoreError>;
+
+    /// Accounts in key order, strictly after `after`, at most `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn list(&self, after: Option<AccountKey>, limit: u32) -> Result<Vec<Account>, StoreError>;
+}
+
+/// Subscriptions and the add-ons and overrides attached to them.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SubscriptionRepository: Send + Sync {
+    /// Stores `subscription` as the account's (replacing the previous one).
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist.
+    async fn save(&self, key: &AccountKey, subscription: &Subscription) -> Result<(), StoreError>;
+
+    /// Replaces the account's add-ons.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist.
+    async fn set_add_ons(&self, key: &AccountKey, add_ons: &[AddOn]) -> Result<(), StoreError>;
+
+    /// Replaces the account's overrides.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist.
+    async fn set_overrides(&self, key: &AccountKey, overrides: &Overrides) -> Result<(), StoreError>;
+}
+
+/// Versioned plans. A version's terms never change, so subscribers keep theirs.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PlanRepository: Send + Sync {
+    /// Publishes `terms`: when they equal the latest version's, nothing is written and that
+    /// version is returned; otherwise they are stored as the next version (1 for a new code).
+    /// Concurrent publishers never create the same version twice.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn publish(&self, terms: &PlanDraft) -> Result<Plan, StoreError>;
+
+    /// The latest version of a plan.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn latest(&self, code: &PlanCode) -> Result<Option<Plan>, StoreError>;
+
+    /// One version of a plan.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn version(&self, code: &PlanCode, version: u32) -> Result<Option<Plan>, StoreError>;
+
+    /// The latest version of every plan (active or not), by code.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn list(&self) -> Result<Vec<Plan>, StoreError>;
+
+    /// Every metric that any version of any plan limits (to tell an unknown metric from one the
+    /// account's plan lacks).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn metrics(&self) -> Result<Vec<MetricName>, StoreError>;
+}
+
+/// Whether a usage command adds or gives back units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageKind {
+    /// Add units, within the cap.
+    Consume,
+    /// Give units back, never below zero.
+    Release,
+}
+
+impl UsageKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageKind::Consume => "consume",
+            UsageKind::Release => "release",
+        }
+    }
+}
+
+/// One consume or release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageCommand {
+    /// The account.
+    pub account: AccountKey,
+    /// The metric.
+    pub metric: MetricName,
+    /// The counting window's key (from `tollgate_domain::Window`).
+    pub window: String,
+    /// Units (1..=10^12).
+    pub quantity: u64,
+    /// Consume only: the total the counter must not pass (`None`: no ceiling).
+    pub cap: Option<u64>,
+    /// Makes the command safe to retry.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// When the command was issued.
+    pub at: OffsetDateTime,
+}
+
+/// What a consume or release did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UsageOutcome {
+    /// Whether the units were recorded (a release is always applied, possibly for fewer units).
+    pub applied: bool,
+    /// Units actually added (consume) or removed (release).
+    pub delta: u64,
+    /// The counter after the command (or as found when refused).
+    pub used: u64,
+    /// True when this is the stored outcome of an earlier command with the same key.
+    pub replayed: bool,
+}
+
+/// One line of the usage ledger: every applied command, and every refused one that carried an
+/// idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    /// The metric.
+    pub metric: MetricName,
+    /// The window key.
+    pub window: String,
+    /// Consume or release.
+    pub kind: UsageKind,
+    /// Units asked for.
+    pub quantity: u64,
+    /// The outcome.
+    pub outcome: UsageOutcome,
+    /// The key, if any.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// When it was recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// Usage counters and their ledger: the exactness of Tollgate lives behind this trait.
+///
+/// Every adapter MUST keep these promises, under any number of concurrent callers and processes:
+/// - **Atomic conditional write.** A consume adds `quantity` to the counter of
+///   `(account, metric, window)` only if the total stays `<= cap` (and within `i64::MAX`);
+///   otherwise nothing changes and the outcome is `applied: false` with the counter as found.
+///   The check and the write are one atomic step: never read-then-write.
+/// - **Release floors at zero.** A release removes `min(quantity, used)` and never fails for
+///   lack of units.
+/// - **Idempotency.** With a key, the command, its counter change and its ledger line commit
+///   together. A later command with the same key on the same account (whatever its window)
+///   returns the first outcome with `replayed: true` and changes nothing, provided it has the same
+///   kind, metric and quantity; otherwise [`StoreError::IdempotencyMismatch`]. Keys are scoped
+///   per account.
+/// - **All or nothing.** A command that returns an error leaves no trace: no counter change, no
+///   ledger line, no idempotency record, so its retry is applied exactly once.
+/// - **Ledger.** Every applied command writes a ledger line in the same transaction; for every
+///   counter, the consumed minus released deltas of its lines equal its value.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UsageRepository: Send + Sync {
+    /// Adds units within the cap (see the trait docs).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]`("account")` for an unknown account;
+    /// [`StoreError::IdempotencyMismatch`]; [`StoreError::Unavailable`] when the write could not
+    /// be committed (nothing was written).
+    async fn consume(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError>;
+
+    /// Gives units back, never below zero (see the trait docs).
+    ///
+    /// # Errors
+    /// As [`UsageRepository::consume`].
+    async fn release(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError>;
+
+    /// The counters of `(metric, window)` pairs for an account, in the order asked (0 for none).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn current(
+        &self,
+        account: &AccountKey,
+        counters: &[(MetricName, String)],
+    ) -> Result<Vec<u64>, StoreError>;
+
+    /// The account's ledger, oldest first, at most `limit` lines.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError>;
+}

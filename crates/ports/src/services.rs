@@ -1,0 +1,295 @@
+//! Contracts for time, identifiers, security, notifications and payments.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tollgate_domain::{AccountKey, Money, PlanCode};
+
+use crate::Secret;
+
+/// The only source of "now" in Tollgate, so every rule can be tested at any instant.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// The current instant, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The only source of new identifiers.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    /// A new unique identifier starting with `prefix` and `_` (`inv_…`, `key_…`); URL-safe.
+    fn generate(&self, prefix: &str) -> String;
+}
+
+/// Why a security operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecurityError {
+    /// The token or hash is malformed, forged or expired.
+    #[error("invalid credential: {0}")]
+    Invalid(String),
+    /// The operation itself failed (misconfiguration, exhausted resources).
+    #[error("security backend failed: {0}")]
+    Backend(String),
+}
+
+/// Password hashing (argon2id in production). Implementations MUST run the work off the async
+/// executor's threads.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// A self-describing hash (PHC string) of `password` with a fresh salt.
+    ///
+    /// # Errors
+    /// [`SecurityError::Backend`] when hashing fails.
+    async fn hash(&self, password: &Secret) -> Result<String, SecurityError>;
+
+    /// Whether `password` matches `hash`, in constant time.
+    ///
+    /// # Errors
+    /// [`SecurityError::Invalid`] when `hash` is not a hash this hasher understands.
+    async fn verify(&self, password: &Secret, hash: &str) -> Result<bool, SecurityError>;
+}
+
+/// What a token says about its bearer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub subject: String,
+    /// The session the token belongs to (for revocation and refresh rotation).
+    pub session: String,
+    /// Access or refresh.
+    pub kind: TokenKind,
+    /// Expiry.
+    #[serde(with = "time::serde::timestamp")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// The two kinds of token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// Short-lived, authorizes requests.
+    Access,
+    /// Long-lived, single use, exchanges for a new pair.
+    Refresh,
+}
+
+/// Signs and verifies tokens (JWT in production).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenCodec: Send + Sync {
+    /// Signs `claims`.
+    ///
+    /// # Errors
+    /// [`SecurityError::Backend`] when signing fails.
+    fn encode(&self, claims: &Claims) -> Result<Secret, SecurityError>;
+
+    /// Verifies `token`'s signature and expiry at `now` and returns its claims.
+    ///
+    /// # Errors
+    /// [`SecurityError::Invalid`] for a malformed, forged or expired token.
+    fn decode(&self, token: &str, now: OffsetDateTime) -> Result<Claims, SecurityError>;
+}
+
+/// Something worth telling an account's contacts or the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Notification {
+    /// A new account was provisioned.
+    AccountCreated {
+        /// The account.
+        account: AccountKey,
+        /// Its plan.
+        plan: PlanCode,
+    },
+    /// The account moved to another plan or seat count.
+    PlanChanged {
+        /// The account.
+        account: AccountKey,
+        /// The previous plan.
+        from: PlanCode,
+        /// The new plan.
+        to: PlanCode,
+    },
+    /// The subscription was cancelled (now or at period end).
+    SubscriptionCancelled {
+        /// The account.
+        account: AccountKey,
+        /// Whether it ends at period end.
+        at_period_end: bool,
+    },
+    /// A scheduled cancellation was withdrawn.
+    SubscriptionResumed {
+        /// The account.
+        account: AccountKey,
+    },
+}
+
+/// Why a notification was not delivered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("notification not delivered: {0}")]
+pub struct NotifyError(pub String);
+
+/// Delivers notifications (e-mail, webhook, log). Delivery is best effort: use cases never fail
+/// because a notification could not be sent.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Delivers `notification`.
+    ///
+    /// # Errors
+    /// [`NotifyError`] when it could not be delivered.
+    async fn notify(&self, notification: &Notification) -> Result<(), NotifyError>;
+}
+
+/// Why a payment operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The payment was declined; retrying as is will not help.
+    #[error("payment declined: {0}")]
+    Declined(String),
+    /// The gateway could not be reached or failed; the same request may be retried.
+    #[error("payment gateway unavailable: {0}")]
+    Unavailable(String),
+    /// A webhook's signature did not verify.
+    #[error("webhook signature invalid")]
+    InvalidSignature,
+    /// A webhook's payload is not an event this gateway sends.
+    #[error("webhook payload malformed: {0}")]
+    Malformed(String),
+}
+
+/// A request to start a hosted checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    /// The account paying.
+    pub account: AccountKey,
+    /// The plan bought.
+    pub plan: PlanCode,
+    /// The amount of the first charge.
+    pub amount: Money,
+    /// Where the payer returns after paying.
+    pub success_url: String,
+    /// Where the payer returns after giving up.
+    pub cancel_url: String,
+    /// Makes the request safe to retry at the gateway.
+    pub idempotency_key: String,
+}
+
+/// A hosted checkout page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckoutSession {
+    /// The gateway's id.
+    pub id: String,
+    /// Where to send the payer.
+    pub url: String,
+}
+
+/// A request to charge a saved payment method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeRequest {
+    /// The account charged.
+    pub account: AccountKey,
+    /// The amount.
+    pub amount: Money,
+    /// What the charge is for (invoice id).
+    pub reference: String,
+    /// Makes the charge safe to retry: the gateway charges at most once per key.
+    pub idempotency_key: String,
+}
+
+/// A successful charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Charge {
+    /// The gateway's id.
+    pub id: String,
+    /// The amount charged.
+    pub amount: Money,
+}
+
+/// A request to refund (part of) a charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The charge refunded.
+    pub charge_id: String,
+    /// The amount.
+    pub amount: Money,
+    /// Makes the refund safe to retry.
+    pub idempotency_key: String,
+}
+
+/// A successful refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refund {
+    /// The gateway's id.
+    pub id: String,
+    /// The amount refunded.
+    pub amount: Money,
+}
+
+/// A verified event from the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GatewayEvent {
+    /// The gateway's event id: events are applied once per id.
+    pub id: String,
+    /// What happened.
+    pub kind: GatewayEventKind,
+}
+
+/// What a gateway event reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum GatewayEventKind {
+    /// A checkout was paid.
+    CheckoutCompleted {
+        /// The account.
+        account: AccountKey,
+        /// The plan bought.
+        plan: PlanCode,
+    },
+    /// A charge succeeded.
+    PaymentSucceeded {
+        /// The account.
+        account: AccountKey,
+        /// The charge reference (invoice id).
+        reference: String,
+    },
+    /// A charge failed.
+    PaymentFailed {
+        /// The account.
+        account: AccountKey,
+        /// The charge reference (invoice id).
+        reference: String,
+        /// The gateway's reason.
+        reason: String,
+    },
+}
+
+/// A payment service provider.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// Starts a hosted checkout.
+    ///
+    /// # Errors
+    /// [`GatewayError::Unavailable`] (retry) or [`GatewayError::Declined`].
+    async fn checkout(&self, request: &CheckoutRequest) -> Result<CheckoutSession, GatewayError>;
+
+    /// Charges the account's saved payment method, at most once per idempotency key.
+    ///
+    /// # Errors
+    /// [`GatewayError::Declined`] or [`GatewayError::Unavailable`].
+    async fn charge(&self, request: &ChargeRequest) -> Result<Charge, GatewayError>;
+
+    /// Refunds a charge, at most once per idempotency key.
+    ///
+    /// # Errors
+    /// [`GatewayError::Declined`] or [`GatewayError::Unavailable`].
+    async fn refund(&self, request: &RefundRequest) -> Result<Refund, GatewayError>;
+
+    /// Verifies a webhook's `signature` over `payload` and parses it.
+    ///
+    /// # Errors
+    /// [`GatewayError::InvalidSignature`] when the signature does not verify (checked first);
+    /// [`GatewayError::Malformed`] for a verified payload that is not a known event.
+    fn parse_webhook(&self, signature: &str, payload: &[u8]) -> Result<GatewayEvent, GatewayError>;
+}
