@@ -100,7 +100,7 @@ impl Tollgate {
     pub async fn publish_plan(&self, terms: PlanDraft) -> Result<Plan, AppError> {
         // Validate before storing: the repository stores only valid plans.
         Plan::new(terms.clone(), 1).map_err(|tollgate_domain::PlanError::Invalid(e)| AppError::Invalid(e))?;
-        let plan = self.ports.plans.publish(&terms).await?;
+        let plan = self.ports.plans.publish(&terms, self.now()).await?;
         self.catalog.reload(self.ports.plans.as_ref(), self.now()).await?;
         Ok(plan)
     }

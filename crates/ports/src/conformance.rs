@@ -5,7 +5,7 @@
 //! with an expression that builds a fresh fixture:
 //!
 //! ```ignore
-//! tollgate_ports::conformance_suite!(async { Box::new(MyFixture::new().await) as Box<dyn Fixture> });
+//! tollgate_ports::conformance_suite!(async { Some(Box::new(MyFixture::new().await) as Box<dyn Fixture>) });
 //! ```
 
 use std::collections::BTreeMap;
@@ -49,14 +49,19 @@ pub trait Fixture: Send + Sync {
     async fn teardown(self: Box<Self>);
 }
 
-/// Runs one suite test on a fixture, tearing it down whatever the outcome.
+/// Runs one suite test on a fixture, tearing it down whatever the outcome. `None` means the
+/// backend is not configured here (PostgreSQL without its URL): the test says so and passes.
 ///
 /// # Panics
 /// When the test panics (after teardown), so the test harness reports it.
-pub async fn run<F>(fixture: Box<dyn Fixture>, test: fn(Backend) -> F)
+pub async fn run<F>(fixture: Option<Box<dyn Fixture>>, test: fn(Backend) -> F)
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    let Some(fixture) = fixture else {
+        eprintln!("backend not configured: conformance test skipped");
+        return;
+    };
     let outcome = tokio::spawn(test(fixture.backend())).await;
     fixture.teardown().await;
     if let Err(error) = outcome {
@@ -68,7 +73,8 @@ where
 }
 
 /// Expands to one `#[tokio::test]` per conformance test, each on a fresh fixture built by the
-/// given expression (a future of `Box<dyn Fixture>`).
+/// given expression (a future of `Option<Box<dyn Fixture>>`, `None` when the backend is not
+/// configured).
 #[macro_export]
 macro_rules! conformance_suite {
     ($setup:expr) => {
@@ -137,7 +143,7 @@ fn draft(code: &str, sites: u64) -> PlanDraft {
 
 /// Creates account `k` on a fresh plan and returns it.
 async fn account(b: &Backend, k: &str) -> AccountKey {
-    let plan = b.plans.publish(&draft("pro", 3)).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
     let account = Account { key: key(k), name: k.to_uppercase(), email: None, created_at: T0 };
     let sub = Subscription::start(&plan, 1, T0).expect("start");
     b.accounts.create(&account, Some(sub)).await.expect("create");
@@ -198,7 +204,7 @@ pub async fn accounts_are_created_once_and_listed_in_key_order(b: Backend) {
 /// Every field of a subscription survives storage, and add-ons and overrides attach to it.
 pub async fn subscriptions_round_trip_with_add_ons_and_overrides(b: Backend) {
     let k = account(&b, "acme").await;
-    let plan = b.plans.publish(&draft("pro", 3)).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
     let mut sub = Subscription::start(&plan, 4, T0).expect("start");
     sub.cancel(true, datetime!(2026-11-30 0:00 UTC)).expect("cancel");
     sub.mark_past_due(datetime!(2026-12-01 0:00:01.5 UTC)).expect("past due");
@@ -225,7 +231,7 @@ pub async fn subscriptions_round_trip_with_add_ons_and_overrides(b: Backend) {
 
 /// Writes addressed to a missing account say so and create nothing.
 pub async fn writes_for_an_unknown_account_are_not_found(b: Backend) {
-    let plan = b.plans.publish(&draft("pro", 3)).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
     let ghost = key("ghost");
     let sub = Subscription::start(&plan, 1, T0).expect("start");
     assert_eq!(b.subscriptions.save(&ghost, &sub).await, Err(StoreError::NotFound("account")));
@@ -241,14 +247,14 @@ pub async fn writes_for_an_unknown_account_are_not_found(b: Backend) {
 
 /// Same terms keep the version; new terms make the next one; old versions stay readable.
 pub async fn plans_are_versioned_and_old_versions_are_kept(b: Backend) {
-    let v1 = b.plans.publish(&draft("pro", 3)).await.expect("publish");
+    let v1 = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
     assert_eq!(v1.version(), 1);
-    assert_eq!(b.plans.publish(&draft("pro", 3)).await.expect("publish").version(), 1);
-    let v2 = b.plans.publish(&draft("pro", 5)).await.expect("publish");
+    assert_eq!(b.plans.publish(&draft("pro", 3), T0).await.expect("publish").version(), 1);
+    let v2 = b.plans.publish(&draft("pro", 5), T0).await.expect("publish");
     assert_eq!(v2.version(), 2);
     let mut yen = draft("basic", 1);
     yen.price = Money::new(5000.into(), Currency::parse("JPY").expect("valid"));
-    b.plans.publish(&yen).await.expect("publish");
+    b.plans.publish(&yen, T0).await.expect("publish");
     assert_eq!(b.plans.latest(&v1.code().clone()).await.expect("latest"), Some(v2.clone()));
     assert_eq!(b.plans.version(v1.code(), 1).await.expect("version"), Some(v1.clone()));
     assert_eq!(b.plans.version(v1.code(), 3).await.expect("version"), None);

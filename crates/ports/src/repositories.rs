@@ -88,11 +88,12 @@ pub trait SubscriptionRepository: Send + Sync {
 pub trait PlanRepository: Send + Sync {
     /// Publishes `terms`: when they equal the latest version's, nothing is written and that
     /// version is returned; otherwise they are stored as the next version (1 for a new code).
-    /// Concurrent publishers never create the same version twice.
+    /// Concurrent publishers never create the same version twice. `at` is recorded as the
+    /// version's publication time.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn publish(&self, terms: &PlanDraft) -> Result<Plan, StoreError>;
+    async fn publish(&self, terms: &PlanDraft, at: OffsetDateTime) -> Result<Plan, StoreError>;
 
     /// The latest version of a plan.
     ///

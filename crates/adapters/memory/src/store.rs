@@ -152,7 +152,7 @@ impl SubscriptionRepository for MemoryStore {
 
 #[async_trait]
 impl PlanRepository for MemoryStore {
-    async fn publish(&self, terms: &PlanDraft) -> Result<Plan, StoreError> {
+    async fn publish(&self, terms: &PlanDraft, _at: time::OffsetDateTime) -> Result<Plan, StoreError> {
         let mut state = self.lock();
         let versions = state.plans.entry(terms.code.clone()).or_default();
         if let Some(latest) = versions.last()

@@ -22,8 +22,8 @@ impl Fixture for Memory {
     async fn teardown(self: Box<Self>) {}
 }
 
-async fn memory() -> Box<dyn Fixture> {
-    Box::new(Memory(Arc::new(MemoryStore::new())))
+async fn memory() -> Option<Box<dyn Fixture>> {
+    Some(Box::new(Memory(Arc::new(MemoryStore::new()))))
 }
 
 tollgate_ports::conformance_suite!(memory());

@@ -1,0 +1,338 @@
+//! Accounts, subscriptions, add-ons, overrides and plans.
+
+use async_trait::async_trait;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, TransactionTrait,
+};
+use time::OffsetDateTime;
+use tollgate_domain::{
+    AccountKey, AddOn, Email, Interval, MetricName, Overrides, Plan, PlanCode, PlanDraft, Status,
+    Subscription, SubscriptionParts,
+};
+use tollgate_ports::{
+    Account, AccountRepository, AccountState, PlanRepository, StoreError, SubscriptionRepository,
+};
+
+use crate::Store;
+use crate::convert::{corrupt, db_error, instant, is_unique_violation, micros};
+use crate::entities::{account_terms, accounts, plans, subscriptions};
+
+fn interval_name(interval: Interval) -> &'static str {
+    match interval {
+        Interval::Month => "month",
+        Interval::Year => "year",
+    }
+}
+
+fn subscription_model(account_id: i64, s: &Subscription) -> subscriptions::ActiveModel {
+    let p = s.to_parts();
+    subscriptions::ActiveModel {
+        account_id: Set(account_id),
+        plan_code: Set(p.plan.to_string()),
+        plan_version: Set(i32::try_from(p.plan_version).unwrap_or(i32::MAX)),
+        interval: Set(interval_name(p.interval).to_owned()),
+        status: Set(p.status.as_str().to_owned()),
+        seats: Set(i32::try_from(p.seats).unwrap_or(i32::MAX)),
+        started_at: Set(micros(p.started_at)),
+        anchor: Set(micros(p.anchor)),
+        trial_ends_at: Set(p.trial_ends_at.map(micros)),
+        cancel_at: Set(p.cancel_at.map(micros)),
+        past_due_since: Set(p.past_due_since.map(micros)),
+        ended_at: Set(p.ended_at.map(micros)),
+    }
+}
+
+fn optional_instant(value: Option<i64>) -> Result<Option<time::OffsetDateTime>, StoreError> {
+    value.map(instant).transpose()
+}
+
+/// The account-state query: one round trip for everything a decision needs.
+const STATE_SQL: &str = "SELECT a.id, a.key, a.name, a.email, a.created_at, \
+     s.plan_code, s.plan_version, s.interval, s.status, s.seats, s.started_at, s.anchor, \
+     s.trial_ends_at, s.cancel_at, s.past_due_since, s.ended_at, t.add_ons, t.overrides \
+     FROM accounts a \
+     LEFT JOIN subscriptions s ON s.account_id = a.id \
+     LEFT JOIN account_terms t ON t.account_id = a.id \
+     WHERE a.key = $1";
+
+fn state_from_row(row: &QueryResult) -> Result<(i64, AccountState), StoreError> {
+    let get_i64 = |i| row.try_get_by_index::<i64>(i).map_err(db_error);
+    let get_opt_i64 = |i| row.try_get_by_index::<Option<i64>>(i).map_err(db_error);
+    let get_opt_str = |i| row.try_get_by_index::<Option<String>>(i).map_err(db_error);
+    let id = get_i64(0)?;
+    let key = AccountKey::parse(row.try_get_by_index::<String>(1).map_err(db_error)?).map_err(corrupt)?;
+    let email = get_opt_str(3)?.map(Email::parse).transpose().map_err(corrupt)?;
+    let account = Account {
+        key,
+        name: row.try_get_by_index::<String>(2).map_err(db_error)?,
+        email,
+        created_at: instant(get_i64(4)?)?,
+    };
+    let subscription = match get_opt_str(5)? {
+        None => None,
+        Some(plan) => {
+            let interval = match get_opt_str(7)?.as_deref() {
+                Some("year") => Interval::Year,
+                Some("month") => Interval::Month,
+                other => return Err(corrupt(format!("interval {other:?}"))),
+            };
+            let number = |i| -> Result<u32, StoreError> {
+                let v = row.try_get_by_index::<Option<i32>>(i).map_err(db_error)?.unwrap_or(0);
+                u32::try_from(v).map_err(corrupt)
+            };
+            Some(Subscription::from_parts(SubscriptionParts {
+                plan: PlanCode::parse(plan).map_err(corrupt)?,
+                plan_version: number(6)?,
+                interval,
+                status: Status::parse(&get_opt_str(8)?.unwrap_or_default()).map_err(corrupt)?,
+                seats: number(9)?,
+                started_at: instant(get_opt_i64(10)?.unwrap_or(0))?,
+                anchor: instant(get_opt_i64(11)?.unwrap_or(0))?,
+                trial_ends_at: optional_instant(get_opt_i64(12)?)?,
+                cancel_at: optional_instant(get_opt_i64(13)?)?,
+                past_due_since: optional_instant(get_opt_i64(14)?)?,
+                ended_at: optional_instant(get_opt_i64(15)?)?,
+            }))
+        }
+    };
+    let add_ons: Vec<AddOn> = match get_opt_str(16)? {
+        Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
+        None => Vec::new(),
+    };
+    let overrides: Overrides = match get_opt_str(17)? {
+        Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
+        None => Overrides::default(),
+    };
+    Ok((id, AccountState { account, subscription, add_ons, overrides }))
+}
+
+#[async_trait]
+impl AccountRepository for Store {
+    async fn create(&self, account: &Account, subscription: Option<Subscription>) -> Result<(), StoreError> {
+        let txn = self.connection().begin().await.map_err(db_error)?;
+        let inserted = accounts::Entity::insert(accounts::ActiveModel {
+            key: Set(account.key.to_string()),
+            name: Set(account.name.clone()),
+            email: Set(account.email.as_ref().map(ToString::to_string)),
+            created_at: Set(micros(account.created_at)),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await;
+        let id = match inserted {
+            Ok(result) => result.last_insert_id,
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("account")),
+            Err(e) => return Err(db_error(e)),
+        };
+        if let Some(subscription) = &subscription {
+            subscriptions::Entity::insert(subscription_model(id, subscription))
+                .exec(&txn)
+                .await
+                .map_err(db_error)?;
+        }
+        txn.commit().await.map_err(db_error)?;
+        self.remember(&account.key, id);
+        Ok(())
+    }
+
+    async fn state(&self, key: &AccountKey) -> Result<Option<AccountState>, StoreError> {
+        let row = self
+            .connection()
+            .query_one_raw(self.statement(STATE_SQL, vec![key.as_str().into()]))
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let (id, state) = state_from_row(&row)?;
+        self.remember(key, id);
+        Ok(Some(state))
+    }
+
+    async fn list(&self, after: Option<AccountKey>, limit: u32) -> Result<Vec<Account>, StoreError> {
+        let mut query = accounts::Entity::find().order_by_asc(accounts::Column::Key).limit(u64::from(limit));
+        if let Some(after) = after {
+            query = query.filter(accounts::Column::Key.gt(after.to_string()));
+        }
+        let rows = query.all(self.connection()).await.map_err(db_error)?;
+        rows.into_iter()
+            .map(|m| {
+                Ok(Account {
+                    key: AccountKey::parse(m.key).map_err(corrupt)?,
+                    name: m.name,
+                    email: m.email.map(Email::parse).transpose().map_err(corrupt)?,
+                    created_at: instant(m.created_at)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    async fn upsert_terms(
+        &self,
+        model: account_terms::ActiveModel,
+        column: account_terms::Column,
+    ) -> Result<(), StoreError> {
+        account_terms::Entity::insert(model)
+            .on_conflict(
+                OnConflict::column(account_terms::Column::AccountId).update_column(column).to_owned(),
+            )
+            .exec(self.connection())
+            .await
+            .map_err(|e| {
+                if is_foreign_key_violation(&e) { StoreError::NotFound("account") } else { db_error(e) }
+            })?;
+        Ok(())
+    }
+}
+
+fn is_foreign_key_violation(error: &sea_orm::DbErr) -> bool {
+    matches!(error.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)))
+}
+
+#[async_trait]
+impl SubscriptionRepository for Store {
+    async fn save(&self, key: &AccountKey, subscription: &Subscription) -> Result<(), StoreError> {
+        let id = self.account_id(key).await?;
+        subscriptions::Entity::insert(subscription_model(id, subscription))
+            .on_conflict(
+                OnConflict::column(subscriptions::Column::AccountId)
+                    .update_columns([
+                        subscriptions::Column::PlanCode,
+                        subscriptions::Column::PlanVersion,
+                        subscriptions::Column::Interval,
+                        subscriptions::Column::Status,
+                        subscriptions::Column::Seats,
+                        subscriptions::Column::StartedAt,
+                        subscriptions::Column::Anchor,
+                        subscriptions::Column::TrialEndsAt,
+                        subscriptions::Column::CancelAt,
+                        subscriptions::Column::PastDueSince,
+                        subscriptions::Column::EndedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(self.connection())
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn set_add_ons(&self, key: &AccountKey, add_ons: &[AddOn]) -> Result<(), StoreError> {
+        let id = self.account_id(key).await?;
+        let model = account_terms::ActiveModel {
+            account_id: Set(id),
+            add_ons: Set(serde_json::to_string(add_ons).map_err(|e| StoreError::Internal(e.to_string()))?),
+            overrides: Set("{}".to_owned()),
+        };
+        self.upsert_terms(model, account_terms::Column::AddOns).await
+    }
+
+    async fn set_overrides(&self, key: &AccountKey, overrides: &Overrides) -> Result<(), StoreError> {
+        let id = self.account_id(key).await?;
+        let model = account_terms::ActiveModel {
+            account_id: Set(id),
+            add_ons: Set("[]".to_owned()),
+            overrides: Set(serde_json::to_string(overrides).map_err(|e| StoreError::Internal(e.to_string()))?),
+        };
+        self.upsert_terms(model, account_terms::Column::Overrides).await
+    }
+}
+
+fn plan_from_model(model: plans::Model) -> Result<Plan, StoreError> {
+    let terms: PlanDraft = serde_json::from_str(&model.terms).map_err(corrupt)?;
+    let version = u32::try_from(model.version).map_err(corrupt)?;
+    Plan::new(terms, version).map_err(corrupt)
+}
+
+/// How many times a publish retries when another publisher took the same version number.
+const PUBLISH_ATTEMPTS: usize = 5;
+
+#[async_trait]
+impl PlanRepository for Store {
+    async fn publish(&self, terms: &PlanDraft, at: OffsetDateTime) -> Result<Plan, StoreError> {
+        let json = serde_json::to_string(terms).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let price_minor = terms.price.to_minor_units().map_err(|e| StoreError::Internal(e.to_string()))?;
+        for _ in 0..PUBLISH_ATTEMPTS {
+            if let Some(latest) = self.latest(&terms.code).await?
+                && latest.terms() == terms
+            {
+                return Ok(latest);
+            }
+            let version = self.latest(&terms.code).await?.map_or(1, |p| p.version() + 1);
+            let model = plans::ActiveModel {
+                code: Set(terms.code.to_string()),
+                version: Set(i32::try_from(version).map_err(corrupt)?),
+                terms: Set(json.clone()),
+                price_minor: Set(price_minor),
+                currency: Set(terms.price.currency().code().to_owned()),
+                active: Set(terms.active),
+                created_at: Set(micros(at)),
+                ..Default::default()
+            };
+            match plans::Entity::insert(model).exec(self.connection()).await {
+                Ok(_) => return Plan::new(terms.clone(), version).map_err(corrupt),
+                // Another publisher took this version: look again.
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(db_error(e)),
+            }
+        }
+        Err(StoreError::Unavailable("plan publication kept conflicting; retry".into()))
+    }
+
+    async fn latest(&self, code: &PlanCode) -> Result<Option<Plan>, StoreError> {
+        plans::Entity::find()
+            .filter(plans::Column::Code.eq(code.as_str()))
+            .order_by_desc(plans::Column::Version)
+            .one(self.connection())
+            .await
+            .map_err(db_error)?
+            .map(plan_from_model)
+            .transpose()
+    }
+
+    async fn version(&self, code: &PlanCode, version: u32) -> Result<Option<Plan>, StoreError> {
+        let Ok(version) = i32::try_from(version) else { return Ok(None) };
+        plans::Entity::find()
+            .filter(plans::Column::Code.eq(code.as_str()))
+            .filter(plans::Column::Version.eq(version))
+            .one(self.connection())
+            .await
+            .map_err(db_error)?
+            .map(plan_from_model)
+            .transpose()
+    }
+
+    async fn list(&self) -> Result<Vec<Plan>, StoreError> {
+        let rows = self
+            .connection()
+            .query_all_raw(self.statement(
+                "SELECT p.id, p.code, p.version, p.terms, p.price_minor, p.currency, p.active, p.created_at \
+                 FROM plans p WHERE p.version = (SELECT MAX(q.version) FROM plans q WHERE q.code = p.code) \
+                 ORDER BY p.code",
+                vec![],
+            ))
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let terms: String = row.try_get_by_index(3).map_err(db_error)?;
+                let version: i32 = row.try_get_by_index(2).map_err(db_error)?;
+                let terms: PlanDraft = serde_json::from_str(&terms).map_err(corrupt)?;
+                Plan::new(terms, u32::try_from(version).map_err(corrupt)?).map_err(corrupt)
+            })
+            .collect()
+    }
+
+    async fn metrics(&self) -> Result<Vec<MetricName>, StoreError> {
+        let rows = plans::Entity::find().all(self.connection()).await.map_err(db_error)?;
+        let mut metrics = Vec::new();
+        for row in rows {
+            metrics.extend(plan_from_model(row)?.limits().keys().cloned());
+        }
+        metrics.sort();
+        metrics.dedup();
+        Ok(metrics)
+    }
+}

@@ -1,0 +1,130 @@
+//! The port conformance suite on SQLite (a temp file) and PostgreSQL (a fresh database per test,
+//! when `TOLLGATE_TEST_POSTGRES_URL` is set), plus the store's own tests.
+
+use async_trait::async_trait;
+use tollgate_ports::conformance::{Backend, Fixture};
+use tollgate_store::testing::TestDatabase;
+use tollgate_store::{Store, StoreConfig};
+
+struct Db {
+    store: Store,
+    database: TestDatabase,
+}
+
+#[async_trait]
+impl Fixture for Db {
+    fn backend(&self) -> Backend {
+        let store = std::sync::Arc::new(self.store.clone());
+        Backend { accounts: store.clone(), subscriptions: store.clone(), plans: store.clone(), usage: store }
+    }
+
+    async fn teardown(self: Box<Self>) {
+        self.store.close().await;
+        self.database.drop_database().await;
+    }
+}
+
+async fn open(database: TestDatabase) -> Db {
+    let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    Db { store, database }
+}
+
+mod sqlite {
+    use super::*;
+
+    async fn fixture() -> Option<Box<dyn Fixture>> {
+        Some(Box::new(open(TestDatabase::sqlite()).await))
+    }
+
+    tollgate_ports::conformance_suite!(fixture());
+}
+
+mod postgres {
+    use super::*;
+
+    async fn fixture() -> Option<Box<dyn Fixture>> {
+        Some(Box::new(open(TestDatabase::postgres().await?).await))
+    }
+
+    tollgate_ports::conformance_suite!(fixture());
+}
+
+mod store {
+    use std::time::Duration;
+
+    use sea_orm::{ConnectionTrait, Database};
+    use time::macros::datetime;
+    use tollgate_domain::{AccountKey, IdempotencyKey, MetricName};
+    use tollgate_ports::{Account, AccountRepository, StoreError, UsageCommand, UsageRepository};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_report_their_status() {
+        for database in [Some(TestDatabase::sqlite()), TestDatabase::postgres().await].into_iter().flatten() {
+            let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
+            let before = store.migration_status().await.expect("status");
+            assert!(before.applied.is_empty());
+            assert_eq!(before.pending, ["m20261123_000001_core"]);
+            store.migrate().await.expect("migrate");
+            store.migrate().await.expect("a second run is a no-op");
+            let after = store.migration_status().await.expect("status");
+            assert_eq!(after.applied, ["m20261123_000001_core"]);
+            assert!(after.pending.is_empty());
+            store.close().await;
+            database.drop_database().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_unavailable() {
+        let mut config = StoreConfig::new("postgres://postgres@127.0.0.1:1/none");
+        config.timeout = Duration::from_millis(500);
+        assert!(matches!(Store::connect(&config).await, Err(StoreError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn a_consume_that_times_out_leaves_no_trace_and_its_retry_counts_once() {
+        let database = TestDatabase::sqlite();
+        let mut config = StoreConfig::new(database.url.clone());
+        config.timeout = Duration::from_millis(300);
+        let store = Store::connect(&config).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let key = AccountKey::parse("acme").unwrap();
+        let account = Account {
+            key: key.clone(),
+            name: "Acme".into(),
+            email: None,
+            created_at: datetime!(2026-01-01 0:00 UTC),
+        };
+        store.create(&account, None).await.expect("create");
+        let command = UsageCommand {
+            account: key.clone(),
+            metric: MetricName::parse("tickets").unwrap(),
+            window: "m:2026-01".into(),
+            quantity: 1,
+            cap: Some(10),
+            idempotency_key: Some(IdempotencyKey::parse("once").unwrap()),
+            at: datetime!(2026-01-01 0:00 UTC),
+        };
+
+        // Another process holds SQLite's write lock past the busy timeout.
+        let blocker = Database::connect(database.url.as_str()).await.expect("connect");
+        blocker.execute_unprepared("BEGIN IMMEDIATE").await.expect("lock");
+        let failed = store.consume(&command).await;
+        assert!(matches!(failed, Err(StoreError::Unavailable(_))), "{failed:?}");
+        blocker.execute_unprepared("ROLLBACK").await.expect("unlock");
+
+        assert!(store.ledger(&key, 10).await.expect("ledger").is_empty(), "no trace of the failed consume");
+        let retried = store.consume(&command).await.expect("retry");
+        assert!(retried.applied && !retried.replayed, "the retry is applied, not replayed");
+        assert!(store.consume(&command).await.expect("replay").replayed);
+        let used =
+            store.current(&key, &[(command.metric.clone(), command.window.clone())]).await.expect("current");
+        assert_eq!(used, [1]);
+        let _ = blocker.close().await;
+        store.close().await;
+        database.drop_database().await;
+    }
+}

@@ -1,0 +1,22 @@
+//! # tollgate-migration
+//!
+//! Tollgate's schema, one migration per change, applied in order by [`Migrator`]. The schema
+//! itself enforces the invariants the code relies on: one counter per (account, metric, period),
+//! one idempotency key per account, counters never negative, foreign keys everywhere. Times are
+//! stored as Unix microseconds (`BIGINT`), money as minor units or the plan's JSON text.
+#![warn(missing_docs)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_core;
+
+/// Applies Tollgate's migrations.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_core::Migration)]
+    }
+}
