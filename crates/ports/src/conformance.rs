@@ -4,7 +4,7 @@
 //! An adapter crate implements [`Fixture`] and invokes [`conformance_suite!`](crate::conformance_suite)
 //! with an expression that builds a fresh fixture:
 //!
-//! ```ignore
+//! ```text
 //! tollgate_ports::conformance_suite!(async { Some(Box::new(MyFixture::new().await) as Box<dyn Fixture>) });
 //! ```
 

@@ -1,19 +1,26 @@
 //! Usage counters and ledger behind a group-commit writer.
 //!
 //! Commands are queued to writer tasks. A writer takes every command waiting (up to
-//! `batch_max`) and applies them in one transaction, two statements each on the common path:
-//! the conditional upsert of the counter (`… ON CONFLICT DO UPDATE … WHERE used <= cap - q
-//! RETURNING used`: check and write in one atomic step) and the ledger insert, whose unique
-//! `(account_id, idempotency_key)` index makes a replay visible (`ON CONFLICT DO NOTHING`). A
-//! replay detected there undoes its own counter change inside the same transaction and answers
-//! the stored outcome. If anything fails, the batch is rolled back and each command is retried
-//! alone, so every command is all or nothing on its own.
+//! `batch_max`) and applies them in one transaction, so one commit serves many requests:
+//! - on SQLite, the batch is one call on the writer's own connection: `BEGIN IMMEDIATE`, a
+//!   cached script of three prepared statements per command, `COMMIT`;
+//! - on PostgreSQL, one statement per round of commands with distinct counters, the commands
+//!   travelling as arrays through data-modifying CTEs.
+//!
+//! Either way, each command is one conditional upsert (`ON CONFLICT DO UPDATE … WHERE used <=
+//! cap - q`: check and write in one atomic step, never read-then-write) plus its ledger line, and
+//! a key already in the ledger stops both and answers the stored outcome. If anything fails, the
+//! batch is rolled back and each command is retried alone, so every command is all or nothing.
+//! Releases (gauges giving units back) are rarer and run statement by statement.
 
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
 
 use async_trait::async_trait;
+use sea_orm::sqlx;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait,
+    Value,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -57,6 +64,8 @@ impl Writer {
                 let (db, rx) = (db.clone(), rx.clone());
                 let batch_max = config.batch_max.max(1);
                 tokio::spawn(async move {
+                    // SQLite: the writer keeps one connection, so a batch is one call on it.
+                    let mut lane: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>> = None;
                     loop {
                         let mut jobs = Vec::new();
                         {
@@ -65,6 +74,10 @@ impl Writer {
                                 Some(job) => jobs.push(job),
                                 None => return,
                             }
+                            // Requesters woken by the previous batch's replies are about to send
+                            // their next command: let them run first so this batch takes them
+                            // all (group commit), instead of committing one at a time.
+                            tokio::task::yield_now().await;
                             while jobs.len() < batch_max {
                                 match rx.try_recv() {
                                     Ok(job) => jobs.push(job),
@@ -72,7 +85,7 @@ impl Writer {
                                 }
                             }
                         }
-                        run_batch(&db, backend, jobs).await;
+                        run_batch(&db, backend, &mut lane, jobs).await;
                     }
                 })
             })
@@ -106,7 +119,12 @@ impl Writer {
     }
 }
 
-async fn run_batch(db: &DatabaseConnection, backend: DbBackend, mut jobs: Vec<Job>) {
+async fn run_batch(
+    db: &DatabaseConnection,
+    backend: DbBackend,
+    lane: &mut Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+    mut jobs: Vec<Job>,
+) {
     // One lock order for every batch, so concurrent writers do not deadlock on counter rows.
     jobs.sort_by(|a, b| {
         (a.account_id, &a.command.metric, &a.command.window).cmp(&(
@@ -115,7 +133,13 @@ async fn run_batch(db: &DatabaseConnection, backend: DbBackend, mut jobs: Vec<Jo
             &b.command.window,
         ))
     });
-    match apply_all(db, backend, &jobs).await {
+    let result = match backend {
+        DbBackend::Sqlite if jobs.iter().all(|j| j.kind == UsageKind::Consume) => {
+            sqlite_batch(db, lane, &jobs).await
+        }
+        _ => apply_all(db, backend, &jobs).await,
+    };
+    match result {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
                 let _ = job.reply.send(outcome);
@@ -142,24 +166,108 @@ async fn run_batch(db: &DatabaseConnection, backend: DbBackend, mut jobs: Vec<Jo
     }
 }
 
+/// A batch of consumes on SQLite as one call on the writer's own connection:
+/// `BEGIN IMMEDIATE`, the batch script, `COMMIT`. On any error the transaction is rolled back
+/// and the caller retries each command alone.
+async fn sqlite_batch(
+    db: &DatabaseConnection,
+    lane: &mut Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+    jobs: &[Job],
+) -> Result<Vec<Result<UsageOutcome, StoreError>>, DbErr> {
+    let sqlx_err = |e: sqlx::Error| DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)));
+    if lane.is_none() {
+        *lane = Some(db.get_sqlite_connection_pool().acquire().await.map_err(sqlx_err)?);
+    }
+    let conn = lane.as_mut().ok_or_else(|| DbErr::Custom("no writer connection".into()))?;
+    let (script, order) = cached_script(jobs.len().next_power_of_two());
+    let batch = format!("BEGIN IMMEDIATE;\n{script}COMMIT;");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(batch));
+    for (i, job) in jobs.iter().enumerate() {
+        let c = &job.command;
+        for field in order {
+            query = match field {
+                Field::Account => query.bind(job.account_id),
+                Field::Metric => query.bind(c.metric.as_str().to_owned()),
+                Field::Period => query.bind(c.window.clone()),
+                Field::Quantity => query.bind(int(c.quantity)),
+                Field::Cap => query.bind(c.cap.map_or(COUNTER_MAX, int)),
+                Field::Key => query.bind(c.idempotency_key.as_ref().map(|k| k.as_str().to_owned())),
+                Field::At => query.bind(micros(c.at)),
+                Field::Job => query.bind(i64::try_from(i).unwrap_or(-1)),
+            };
+        }
+    }
+    let rows = match query.fetch_all(&mut **conn).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            // Leave the connection clean (or drop it if even that fails).
+            if sqlx::raw_sql("ROLLBACK").execute(&mut **conn).await.is_err() {
+                *lane = None;
+            }
+            return Err(sqlx_err(error));
+        }
+    };
+    // Committed: from here on nothing may be retried, so a row that cannot be read fails only
+    // its own command (its units are recorded; a retry with its key replays them).
+    let mut outcomes: Vec<Result<UsageOutcome, StoreError>> =
+        jobs.iter().map(|_| Err(StoreError::Internal("the batch reported no outcome".into()))).collect();
+    for row in rows {
+        let row = sea_orm::QueryResult::from(row);
+        let Some(index) = row.try_get_by_index::<i64>(0).ok().and_then(|i| usize::try_from(i).ok()) else {
+            continue;
+        };
+        if let Some(job) = jobs.get(index) {
+            outcomes[index] = consume_outcome(job, &row).unwrap_or_else(|e| Err(db_error(e)));
+        }
+    }
+    Ok(outcomes)
+}
+
 async fn apply_all(
     db: &DatabaseConnection,
     backend: DbBackend,
     jobs: &[Job],
 ) -> Result<Vec<Result<UsageOutcome, StoreError>>, DbErr> {
     let txn = db.begin().await?;
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        match apply(&txn, backend, job).await {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(error) => {
-                let _ = txn.rollback().await;
-                return Err(error);
-            }
+    let result = apply_in(&txn, backend, jobs).await;
+    match result {
+        Ok(outcomes) => {
+            txn.commit().await?;
+            Ok(outcomes)
+        }
+        Err(error) => {
+            let _ = txn.rollback().await;
+            Err(error)
         }
     }
-    txn.commit().await?;
-    Ok(outcomes)
+}
+
+async fn apply_in(
+    txn: &DatabaseTransaction,
+    backend: DbBackend,
+    jobs: &[Job],
+) -> Result<Vec<Result<UsageOutcome, StoreError>>, DbErr> {
+    let mut outcomes: Vec<Option<Result<UsageOutcome, StoreError>>> = jobs.iter().map(|_| None).collect();
+    let consumes: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].kind == UsageKind::Consume).collect();
+    let rows = match backend {
+        DbBackend::Sqlite => sqlite_consumes(txn, jobs, &consumes).await?,
+        _ => postgres_consumes(txn, jobs, &consumes).await?,
+    };
+    if rows.len() != consumes.len() {
+        return Err(DbErr::Custom(format!("{} consume rows for {} commands", rows.len(), consumes.len())));
+    }
+    for row in rows {
+        let index =
+            usize::try_from(row.try_get_by_index::<i64>(0)?).map_err(|e| DbErr::Custom(e.to_string()))?;
+        let job = jobs.get(index).ok_or_else(|| DbErr::Custom("unknown job in consume row".into()))?;
+        outcomes[index] = Some(consume_outcome(job, &row)?);
+    }
+    for (i, job) in jobs.iter().enumerate() {
+        if job.kind == UsageKind::Release {
+            outcomes[i] = Some(release(txn, backend, job).await?);
+        }
+    }
+    Ok(outcomes.into_iter().map(|o| o.unwrap_or(Err(StoreError::Internal("no outcome".into())))).collect())
 }
 
 fn int(value: u64) -> i64 {
@@ -170,11 +278,271 @@ fn uint(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-const CONSUME_SQL: &str = "INSERT INTO usage_counters (account_id, metric, period, used) \
-     SELECT $1, $2, $3, $4 WHERE $4 <= $5 \
-     ON CONFLICT (account_id, metric, period) DO UPDATE SET used = usage_counters.used + excluded.used \
-     WHERE usage_counters.used <= $5 - excluded.used \
-     RETURNING used";
+/// Consumes on PostgreSQL, one statement per round: the commands travel as arrays, the counters'
+/// conditional upserts and the ledger inserts are data-modifying CTEs of the same statement, and a
+/// key already in the ledger (`prior`) stops both. One statement cannot update a row twice, so
+/// commands on the same counter (or with the same key) go to successive rounds.
+const PG_CONSUME_SQL: &str = "WITH input AS ( \
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], \
+         $7::bigint[], $8::bigint[]) AS t(account_id, metric, period, q, cap, key, at, job)), \
+     prior AS ( \
+       SELECT i.job, l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after FROM input i \
+       JOIN usage_ledger l ON l.account_id = i.account_id AND l.idempotency_key = NULLIF(i.key, '')), \
+     c AS ( \
+       INSERT INTO usage_counters AS u (account_id, metric, period, used) \
+       SELECT i.account_id, i.metric, i.period, i.q FROM input i \
+       WHERE i.q <= i.cap AND NOT EXISTS (SELECT 1 FROM prior p WHERE p.job = i.job) \
+       ON CONFLICT (account_id, metric, period) DO UPDATE SET used = u.used + excluded.used \
+       WHERE u.used <= (SELECT i.cap FROM input i WHERE i.account_id = excluded.account_id \
+         AND i.metric = excluded.metric AND i.period = excluded.period) - excluded.used \
+       RETURNING u.account_id, u.metric, u.period, u.used), \
+     o AS ( \
+       SELECT i.job, i.account_id, i.metric, i.period, i.q, NULLIF(i.key, '') AS key, i.at, \
+         c.used IS NOT NULL AS applied, \
+         COALESCE(c.used, (SELECT x.used FROM usage_counters x WHERE x.account_id = i.account_id \
+           AND x.metric = i.metric AND x.period = i.period), 0) AS used \
+       FROM input i LEFT JOIN c ON c.account_id = i.account_id AND c.metric = i.metric AND c.period = i.period \
+       WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.job = i.job)), \
+     l AS ( \
+       INSERT INTO usage_ledger \
+         (account_id, metric, period, kind, quantity, delta, applied, used_after, idempotency_key, created_at) \
+       SELECT account_id, metric, period, 'consume', q, CASE WHEN applied THEN q ELSE 0 END, applied, used, \
+         key, at FROM o WHERE applied OR key IS NOT NULL \
+       ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING account_id, idempotency_key) \
+     SELECT i.job, l.account_id IS NOT NULL, COALESCE(o.applied, false), \
+       CASE WHEN o.applied THEN i.q ELSE 0 END, COALESCE(o.used, 0), \
+       p.kind, p.metric, p.quantity, p.applied, p.delta, p.used_after \
+     FROM input i LEFT JOIN o ON o.job = i.job LEFT JOIN prior p ON p.job = i.job \
+     LEFT JOIN l ON l.account_id = i.account_id AND l.idempotency_key = NULLIF(i.key, '')";
+
+/// Commands of one PostgreSQL statement, with the counters and keys they touch.
+type Round<'a> = (Vec<usize>, HashSet<(i64, &'a str, &'a str)>, HashSet<(i64, &'a str)>);
+
+async fn postgres_consumes(
+    txn: &DatabaseTransaction,
+    jobs: &[Job],
+    consumes: &[usize],
+) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+    // Rounds: each command goes to the first round where neither its counter nor its key is taken.
+    let mut rounds: Vec<Round<'_>> = Vec::new();
+    for &i in consumes {
+        let c = &jobs[i].command;
+        let counter = (jobs[i].account_id, c.metric.as_str(), c.window.as_str());
+        let key = c.idempotency_key.as_ref().map(|k| (jobs[i].account_id, k.as_str()));
+        let round = rounds.iter().position(|(_, counters, keys)| {
+            !counters.contains(&counter) && key.is_none_or(|k| !keys.contains(&k))
+        });
+        let round = match round {
+            Some(r) => r,
+            None => {
+                rounds.push((Vec::new(), HashSet::new(), HashSet::new()));
+                rounds.len() - 1
+            }
+        };
+        let (members, counters, keys) = &mut rounds[round];
+        members.push(i);
+        counters.insert(counter);
+        keys.extend(key);
+    }
+    let mut rows = Vec::with_capacity(consumes.len());
+    for (members, _, _) in rounds {
+        let column = |f: &dyn Fn(&Job) -> i64| -> Value {
+            members.iter().map(|&i| f(&jobs[i])).collect::<Vec<i64>>().into()
+        };
+        let text = |f: &dyn Fn(&Job) -> String| -> Value {
+            members.iter().map(|&i| f(&jobs[i])).collect::<Vec<String>>().into()
+        };
+        let values = vec![
+            column(&|j| j.account_id),
+            text(&|j| j.command.metric.to_string()),
+            text(&|j| j.command.window.clone()),
+            column(&|j| int(j.command.quantity)),
+            column(&|j| j.command.cap.map_or(COUNTER_MAX, int)),
+            // Keys are never empty, so '' stands for "no key" (arrays carry no NULLs here).
+            text(&|j| j.command.idempotency_key.as_ref().map(ToString::to_string).unwrap_or_default()),
+            column(&|j| micros(j.command.at)),
+            members.iter().map(|&i| i64::try_from(i).unwrap_or(-1)).collect::<Vec<i64>>().into(),
+        ];
+        rows.extend(txn.query_all_raw(statement(DbBackend::Postgres, PG_CONSUME_SQL, values)).await?);
+    }
+    Ok(rows)
+}
+
+/// The values a SQLite script slot binds, in the order its placeholders appear.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Account,
+    Metric,
+    Period,
+    Quantity,
+    Cap,
+    Key,
+    At,
+    Job,
+}
+
+/// The SQLite batch script for `slots` commands, and the fields each slot binds in order.
+///
+/// Three statements per command (the batch holds SQLite's only write lock, so nothing
+/// interleaves): the conditional upsert, unless the key is in the ledger; the ledger line, when
+/// applied or keyed; the row reporting the outcome. `changes()` carries "did the previous
+/// statement write" to the next. Placeholders are positional, bound slot after slot; slots past
+/// the batch stay unbound (NULL) and do nothing, so one cached script per power-of-two size
+/// serves every batch.
+fn sqlite_script(slots: usize) -> (String, Vec<Field>) {
+    let mut order = Vec::new();
+    let mut script = String::new();
+    for slot in 0..slots {
+        let mut fields = Vec::new();
+        let mut p = |f: Field| {
+            fields.push(f);
+            "?"
+        };
+        let prior = |p: &mut dyn FnMut(Field) -> &'static str| {
+            format!(
+                "SELECT 1 FROM usage_ledger WHERE account_id = {} AND idempotency_key = {}",
+                p(Field::Account),
+                p(Field::Key)
+            )
+        };
+        let counter = |p: &mut dyn FnMut(Field) -> &'static str| {
+            format!(
+                "account_id = {} AND metric = {} AND period = {}",
+                p(Field::Account),
+                p(Field::Metric),
+                p(Field::Period)
+            )
+        };
+        let upsert = format!(
+            "INSERT INTO usage_counters (account_id, metric, period, used) SELECT {}, {}, {}, {} \
+             WHERE {} <= {} AND NOT EXISTS ({}) \
+             ON CONFLICT (account_id, metric, period) DO UPDATE SET used = usage_counters.used + excluded.used \
+             WHERE usage_counters.used <= {} - excluded.used;",
+            p(Field::Account),
+            p(Field::Metric),
+            p(Field::Period),
+            p(Field::Quantity),
+            p(Field::Quantity),
+            p(Field::Cap),
+            prior(&mut p),
+            p(Field::Cap)
+        );
+        let ledger = format!(
+            "INSERT INTO usage_ledger \
+             (account_id, metric, period, kind, quantity, delta, applied, used_after, idempotency_key, created_at) \
+             SELECT {}, {}, {}, 'consume', {}, CASE WHEN changes() > 0 THEN {} ELSE 0 END, changes() > 0, \
+             COALESCE((SELECT used FROM usage_counters WHERE {}), 0), {}, {} \
+             WHERE {} IS NOT NULL AND (changes() > 0 OR {} IS NOT NULL) AND NOT EXISTS ({});",
+            p(Field::Account),
+            p(Field::Metric),
+            p(Field::Period),
+            p(Field::Quantity),
+            p(Field::Quantity),
+            counter(&mut p),
+            p(Field::Key),
+            p(Field::At),
+            p(Field::Account),
+            p(Field::Key),
+            prior(&mut p)
+        );
+        let report = format!(
+            "SELECT {}, changes() > 0, \
+             CASE WHEN {} IS NULL THEN changes() > 0 ELSE l.applied END, \
+             CASE WHEN {} IS NULL THEN (CASE WHEN changes() > 0 THEN {} ELSE 0 END) ELSE l.delta END, \
+             CASE WHEN {} IS NULL THEN COALESCE((SELECT used FROM usage_counters WHERE {}), 0) ELSE l.used_after END, \
+             l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after \
+             FROM (SELECT {} AS job, {} AS account, {} AS k) AS j \
+             LEFT JOIN usage_ledger l ON l.account_id = j.account AND l.idempotency_key = j.k \
+             WHERE j.job IS NOT NULL;\n",
+            p(Field::Job),
+            p(Field::Key),
+            p(Field::Key),
+            p(Field::Quantity),
+            p(Field::Key),
+            counter(&mut p),
+            p(Field::Job),
+            p(Field::Account),
+            p(Field::Key)
+        );
+        script.push_str(&upsert);
+        script.push_str(&ledger);
+        script.push_str(&report);
+        if slot == 0 {
+            order = fields;
+        }
+    }
+    (script, order)
+}
+
+/// Scripts by power-of-two size, built once.
+fn cached_script(slots: usize) -> &'static (String, Vec<Field>) {
+    static SCRIPTS: [OnceLock<(String, Vec<Field>)>; 16] = [const { OnceLock::new() }; 16];
+    let index = slots.trailing_zeros() as usize;
+    SCRIPTS[index.min(15)].get_or_init(|| sqlite_script(1 << index.min(15)))
+}
+
+async fn sqlite_consumes(
+    txn: &DatabaseTransaction,
+    jobs: &[Job],
+    consumes: &[usize],
+) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+    if consumes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (script, order) = cached_script(consumes.len().next_power_of_two());
+    let mut values = Vec::with_capacity(consumes.len() * order.len());
+    for &i in consumes {
+        let (job, c) = (&jobs[i], &jobs[i].command);
+        values.extend(order.iter().map(|field| -> Value {
+            match field {
+                Field::Account => job.account_id.into(),
+                Field::Metric => c.metric.as_str().into(),
+                Field::Period => c.window.as_str().into(),
+                Field::Quantity => int(c.quantity).into(),
+                Field::Cap => c.cap.map_or(COUNTER_MAX, int).into(),
+                Field::Key => c.idempotency_key.as_ref().map(|k| k.as_str().to_owned()).into(),
+                Field::At => micros(c.at).into(),
+                Field::Job => i64::try_from(i).unwrap_or(-1).into(),
+            }
+        }));
+    }
+    txn.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, script.clone(), values)).await
+}
+
+/// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior…)`.
+fn consume_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Result<UsageOutcome, StoreError>, DbErr> {
+    let fresh: bool = row.try_get_by_index(1)?;
+    let prior_kind: Option<String> = row.try_get_by_index(5)?;
+    if let (false, Some(kind)) = (fresh, prior_kind) {
+        let metric: Option<String> = row.try_get_by_index(6)?;
+        let quantity: Option<i64> = row.try_get_by_index(7)?;
+        let c = &job.command;
+        if kind != UsageKind::Consume.as_str()
+            || metric.as_deref() != Some(c.metric.as_str())
+            || quantity.map(uint) != Some(c.quantity)
+        {
+            return Ok(Err(StoreError::IdempotencyMismatch));
+        }
+        return Ok(Ok(UsageOutcome {
+            applied: row.try_get_by_index::<Option<bool>>(8)?.unwrap_or(false),
+            delta: uint(row.try_get_by_index::<Option<i64>>(9)?.unwrap_or(0)),
+            used: uint(row.try_get_by_index::<Option<i64>>(10)?.unwrap_or(0)),
+            replayed: true,
+        }));
+    }
+    if !fresh && job.command.idempotency_key.is_some() {
+        // Another transaction committed the same key while this one ran (PostgreSQL only):
+        // fail the batch so each command is retried alone and finds the key.
+        return Err(DbErr::Custom("idempotency key raced; retrying alone".into()));
+    }
+    Ok(Ok(UsageOutcome {
+        applied: row.try_get_by_index(2)?,
+        delta: uint(row.try_get_by_index(3)?),
+        used: uint(row.try_get_by_index(4)?),
+        replayed: false,
+    }))
+}
+
 const COUNTER_SQL: &str =
     "SELECT used FROM usage_counters WHERE account_id = $1 AND metric = $2 AND period = $3";
 const SET_COUNTER_SQL: &str =
@@ -188,9 +556,10 @@ const LEDGER_SQL: &str = "INSERT INTO usage_ledger \
 const FIRST_SQL: &str = "SELECT kind, metric, quantity, applied, delta, used_after FROM usage_ledger \
      WHERE account_id = $1 AND idempotency_key = $2";
 
-/// One command inside the batch's transaction. `Err` aborts the batch (a database fault);
-/// `Ok(Err)` is this command's own refusal (a reused key), which leaves the transaction usable.
-async fn apply(
+/// A release (gauges give units back; rare next to consumes): compare-and-set the counter down,
+/// never below zero, then the ledger line; a key already used undoes the change and answers the
+/// first outcome. `Ok(Err)` is this command's own refusal.
+async fn release(
     txn: &DatabaseTransaction,
     backend: DbBackend,
     job: &Job,
@@ -198,48 +567,25 @@ async fn apply(
     let c = &job.command;
     let counter_key =
         || -> Vec<Value> { vec![job.account_id.into(), c.metric.as_str().into(), c.window.as_str().into()] };
-    let quantity = int(c.quantity);
-    let outcome = match job.kind {
-        UsageKind::Consume => {
-            let cap = c.cap.map_or(COUNTER_MAX, int);
-            let mut values = counter_key();
-            values.extend([quantity.into(), cap.into()]);
-            match txn.query_one_raw(statement(backend, CONSUME_SQL, values)).await? {
-                Some(row) => UsageOutcome {
-                    applied: true,
-                    delta: c.quantity,
-                    used: uint(row.try_get_by_index(0)?),
-                    replayed: false,
-                },
-                None => {
-                    let used = read_counter(txn, backend, counter_key()).await?;
-                    UsageOutcome { applied: false, delta: 0, used, replayed: false }
-                }
-            }
+    let outcome = loop {
+        let old = read_counter(txn, backend, counter_key()).await?;
+        let delta = c.quantity.min(old);
+        if delta == 0 {
+            break UsageOutcome { applied: true, delta: 0, used: old, replayed: false };
         }
-        UsageKind::Release => loop {
-            let old = read_counter(txn, backend, counter_key()).await?;
-            let delta = c.quantity.min(old);
-            if delta == 0 {
-                break UsageOutcome { applied: true, delta: 0, used: old, replayed: false };
-            }
-            let mut values = counter_key();
-            values.extend([int(old - delta).into(), int(old).into()]);
-            // Compare-and-set: another instance may have moved the counter since the read.
-            if txn.execute_raw(statement(backend, SET_COUNTER_SQL, values)).await?.rows_affected() == 1 {
-                break UsageOutcome { applied: true, delta, used: old - delta, replayed: false };
-            }
-        },
+        let mut values = counter_key();
+        values.extend([int(old - delta).into(), int(old).into()]);
+        // Another instance may have moved the counter since the read: set only if unchanged.
+        if txn.execute_raw(statement(backend, SET_COUNTER_SQL, values)).await?.rows_affected() == 1 {
+            break UsageOutcome { applied: true, delta, used: old - delta, replayed: false };
+        }
     };
-    if !outcome.applied && c.idempotency_key.is_none() {
-        return Ok(Ok(outcome));
-    }
     let mut values = counter_key();
     values.extend([
-        job.kind.as_str().into(),
-        quantity.into(),
+        UsageKind::Release.as_str().into(),
+        int(c.quantity).into(),
         int(outcome.delta).into(),
-        outcome.applied.into(),
+        true.into(),
         int(outcome.used).into(),
         c.idempotency_key.as_ref().map(|k| k.as_str().to_owned()).into(),
         micros(c.at).into(),
@@ -247,14 +593,9 @@ async fn apply(
     if txn.query_one_raw(statement(backend, LEDGER_SQL, values)).await?.is_some() {
         return Ok(Ok(outcome));
     }
-    // The key was already used: undo this command's change and answer the first outcome.
     if outcome.delta > 0 {
-        let undo = match job.kind {
-            UsageKind::Consume => -int(outcome.delta),
-            UsageKind::Release => int(outcome.delta),
-        };
         let mut values = counter_key();
-        values.push(undo.into());
+        values.push(int(outcome.delta).into());
         txn.execute_raw(statement(backend, ADJUST_SQL, values)).await?;
     }
     first_outcome(txn, backend, job).await
