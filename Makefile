@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test lint fmt doc
+.PHONY: test lint fmt doc run
 
 ## test: every test of the workspace (PostgreSQL tests run when TOLLGATE_TEST_POSTGRES_URL is set)
 test:
@@ -18,3 +18,8 @@ lint:
 ## fmt: format the code
 fmt:
 	$(CARGO) fmt --all
+
+## run: build the release binary and serve on SQLite at ./data/tollgate.db (http://127.0.0.1:8080;
+## the operator's API key is written to ./data/admin-api-key unless TOLLGATE_ADMIN_API_KEY is set)
+run:
+	TOLLGATE__DATABASE__URL=sqlite://data/tollgate.db $(CARGO) run --release -p tollgate -- serve

@@ -1,0 +1,437 @@
+//! API keys: opaque `tg_…` secrets, stored only as SHA-256 hashes, checked in constant time.
+//!
+//! The operator's key is an API key with the fixed id [`OPERATOR_KEY_ID`] and the `admin` role.
+//! Keys are high-entropy random strings, so an unsalted SHA-256 hash is enough to make a stolen
+//! table useless (a slow password hash would only cost time on every request).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tollgate_ports::{Secret, StoreError};
+
+/// The id of the operator's key (from `TOLLGATE_ADMIN_API_KEY` or generated on first start).
+pub const OPERATOR_KEY_ID: &str = "key_operator";
+
+/// Every API key starts with this.
+pub const API_KEY_PREFIX: &str = "tg_";
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including managing API keys.
+    Admin,
+    /// Accounts, subscriptions and enforcement; not API keys.
+    Service,
+}
+
+impl Role {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Service => "service",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "admin" => Some(Role::Admin),
+            "service" => Some(Role::Service),
+            _ => None,
+        }
+    }
+}
+
+/// A stored API key: never the secret, only its hash and a short displayable prefix.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The key's id (`key_…`).
+    pub id: String,
+    /// A label chosen by its creator.
+    pub name: String,
+    /// What the key may do.
+    pub role: Role,
+    /// The first characters of the secret (`tg_1a2b3c4d`), to recognise it in lists.
+    pub prefix: String,
+    /// Lowercase hex SHA-256 of the secret.
+    pub secret_hash: String,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it was revoked.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("prefix", &self.prefix)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where API keys live.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Stores a new key.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the id or the hash exists; storage errors.
+    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    /// Creates or replaces the key with `key.id` (used for the operator's key).
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    /// The key whose secret hashes to `secret_hash`, revoked or not.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Keys in id order after `after`, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes the key `id` at `at` (a no-op when already revoked) and returns it, or `None`
+    /// when no key has this id.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Whether any unrevoked admin key exists.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn has_active_admin(&self) -> Result<bool, StoreError>;
+}
+
+/// API keys in memory, for tests and embedding.
+#[derive(Debug, Default)]
+pub struct MemoryApiKeys {
+    keys: RwLock<std::collections::BTreeMap<String, ApiKey>>,
+}
+
+#[async_trait]
+impl ApiKeyStore for MemoryApiKeys {
+    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if keys.contains_key(&key.id) || keys.values().any(|k| k.secret_hash == key.secret_hash) {
+            return Err(StoreError::Conflict("api key"));
+        }
+        keys.insert(key.id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        keys.insert(key.id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        Ok(keys.values().find(|k| k.secret_hash == secret_hash).cloned())
+    }
+
+    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        Ok(keys
+            .values()
+            .filter(|k| after.is_none_or(|a| k.id.as_str() > a))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .cloned()
+            .collect())
+    }
+
+    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        Ok(keys.get_mut(id).map(|key| {
+            key.revoked_at.get_or_insert(at);
+            key.clone()
+        }))
+    }
+
+    async fn has_active_admin(&self) -> Result<bool, StoreError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        Ok(keys.values().any(|k| k.role == Role::Admin && k.revoked_at.is_none()))
+    }
+}
+
+/// Lowercase hex SHA-256 of `secret`.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `n` random bytes from the operating system, hex encoded.
+///
+/// # Errors
+/// When the operating system has no randomness to give.
+pub fn random_hex(n: usize) -> Result<String, getrandom::Error> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes)?;
+    Ok(hex::encode(bytes))
+}
+
+/// A new API key secret: `tg_` and 64 hex characters (256 bits).
+///
+/// # Errors
+/// When the operating system has no randomness to give.
+pub fn generate_secret() -> Result<Secret, getrandom::Error> {
+    Ok(Secret::new(format!("{API_KEY_PREFIX}{}", random_hex(32)?)))
+}
+
+/// The displayable prefix of a secret: its first 11 characters (`tg_` and 8 more).
+pub fn display_prefix(secret: &str) -> String {
+    secret.chars().take(11).collect()
+}
+
+/// Who is calling: the API key a request authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The key's id; idempotency records are scoped by it.
+    pub key_id: String,
+    /// What the key may do.
+    pub role: Role,
+}
+
+impl Principal {
+    /// Whether the caller is a platform admin.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// Why a credential was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    /// No credential, or one that is not a known, unrevoked key.
+    Invalid(&'static str),
+    /// The key store failed.
+    Store(StoreError),
+}
+
+/// How long a verified key is trusted without asking the store again. Revocation through this
+/// instance takes effect at once; through another instance, within this time.
+const CACHE_TTL: Duration = Duration::from_secs(5);
+const CACHE_MAX: usize = 10_000;
+
+/// Verifies bearer credentials against an [`ApiKeyStore`], with a short cache so the hot path
+/// rarely touches the database.
+pub struct Authenticator {
+    keys: Arc<dyn ApiKeyStore>,
+    cache: RwLock<HashMap<String, (Principal, Instant)>>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// Verifies keys against `keys`.
+    pub fn new(keys: Arc<dyn ApiKeyStore>) -> Self {
+        Self { keys, cache: RwLock::default() }
+    }
+
+    /// The key store.
+    pub fn keys(&self) -> &Arc<dyn ApiKeyStore> {
+        &self.keys
+    }
+
+    /// The principal of an `Authorization` header value.
+    ///
+    /// # Errors
+    /// [`AuthError::Invalid`] for a missing, malformed, unknown or revoked credential;
+    /// [`AuthError::Store`] when the store fails.
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
+        let header =
+            authorization.ok_or(AuthError::Invalid("Send an API key as `Authorization: Bearer <key>`."))?;
+        let (scheme, credential) = header.trim().split_once(' ').unwrap_or((header, ""));
+        let credential = credential.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || credential.is_empty() {
+            return Err(AuthError::Invalid("The Authorization header must be `Bearer <key>`."));
+        }
+        let hash = hash_secret(credential);
+        if let Some(principal) = self.cached(&hash) {
+            return Ok(principal);
+        }
+        let key = self.keys.find_by_hash(&hash).await.map_err(AuthError::Store)?;
+        match key {
+            Some(key)
+                if key.revoked_at.is_none()
+                    && constant_time_eq(key.secret_hash.as_bytes(), hash.as_bytes()) =>
+            {
+                let principal = Principal { key_id: key.id, role: key.role };
+                self.remember(hash, principal.clone());
+                Ok(principal)
+            }
+            _ => Err(AuthError::Invalid("The API key is unknown or revoked.")),
+        }
+    }
+
+    /// Forgets cached verifications of the key `id` (after a revocation).
+    pub fn forget(&self, id: &str) {
+        self.cache.write().unwrap_or_else(|p| p.into_inner()).retain(|_, (p, _)| p.key_id != id);
+    }
+
+    fn cached(&self, hash: &str) -> Option<Principal> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        // Constant-time comparison of the stored hash, as for the store's answer.
+        let (stored, (principal, at)) = cache.get_key_value(hash)?;
+        (at.elapsed() < CACHE_TTL && constant_time_eq(stored.as_bytes(), hash.as_bytes()))
+            .then(|| principal.clone())
+    }
+
+    fn remember(&self, hash: String, principal: Principal) {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_MAX {
+            cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(hash, (principal, Instant::now()));
+    }
+}
+
+/// What [`bootstrap_operator_key`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum OperatorKey {
+    /// The given key (from the environment) is now the operator's key.
+    FromEnvironment,
+    /// An admin key already exists; nothing was changed.
+    Existing,
+    /// A new key was generated: show it to the operator once (write it to a private file).
+    Generated(Secret),
+}
+
+/// Makes sure an operator can get in: `configured` (the `TOLLGATE_ADMIN_API_KEY` value), when
+/// given, becomes the operator's key (replacing an earlier one); otherwise, when no unrevoked
+/// admin key exists, a new one is generated and returned.
+///
+/// # Errors
+/// Storage errors; [`StoreError::Internal`] when no randomness is available.
+pub async fn bootstrap_operator_key(
+    keys: &dyn ApiKeyStore,
+    configured: Option<&Secret>,
+    now: OffsetDateTime,
+) -> Result<OperatorKey, StoreError> {
+    let (secret, outcome) = match configured {
+        Some(secret) => (secret.clone(), OperatorKey::FromEnvironment),
+        None if keys.has_active_admin().await? => return Ok(OperatorKey::Existing),
+        None => {
+            let secret = generate_secret().map_err(|e| StoreError::Internal(e.to_string()))?;
+            (secret.clone(), OperatorKey::Generated(secret))
+        }
+    };
+    let key = ApiKey {
+        id: OPERATOR_KEY_ID.to_owned(),
+        name: "operator".to_owned(),
+        role: Role::Admin,
+        prefix: display_prefix(secret.expose()),
+        secret_hash: hash_secret(secret.expose()),
+        created_at: now,
+        revoked_at: None,
+    };
+    keys.upsert(&key).await?;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
+
+    #[test]
+    fn secrets_are_prefixed_random_and_hashed() {
+        let a = generate_secret().unwrap();
+        let b = generate_secret().unwrap();
+        assert!(a.expose().starts_with("tg_"));
+        assert_eq!(a.expose().len(), 67);
+        assert_ne!(a, b);
+        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert!(constant_time_eq(b"same", b"same"));
+        assert!(!constant_time_eq(b"same", b"sane"));
+        assert!(!constant_time_eq(b"same", b"same!"));
+    }
+
+    #[tokio::test]
+    async fn the_operator_key_is_bootstrapped_once() {
+        let keys = MemoryApiKeys::default();
+        let OperatorKey::Generated(first) = bootstrap_operator_key(&keys, None, NOW).await.unwrap() else {
+            panic!("a key is generated on first start");
+        };
+        assert_eq!(bootstrap_operator_key(&keys, None, NOW).await.unwrap(), OperatorKey::Existing);
+        let auth = Authenticator::new(Arc::new(keys));
+        let bearer = format!("Bearer {}", first.expose());
+        assert_eq!(auth.authenticate(Some(&bearer)).await.unwrap().role, Role::Admin);
+
+        let env = Secret::new("operator-chosen");
+        let outcome = bootstrap_operator_key(auth.keys().as_ref(), Some(&env), NOW).await.unwrap();
+        assert_eq!(outcome, OperatorKey::FromEnvironment);
+        auth.forget(OPERATOR_KEY_ID);
+        assert!(auth.authenticate(Some(&bearer)).await.is_err(), "the environment key replaces it");
+        assert!(auth.authenticate(Some("Bearer operator-chosen")).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn bad_credentials_are_refused() {
+        let auth = Authenticator::new(Arc::new(MemoryApiKeys::default()));
+        for header in [None, Some(""), Some("Bearer"), Some("Basic abc"), Some("Bearer tg_unknown")] {
+            assert!(matches!(auth.authenticate(header).await, Err(AuthError::Invalid(_))), "{header:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn revoked_keys_stop_working_at_once() {
+        let keys = Arc::new(MemoryApiKeys::default());
+        let secret = generate_secret().unwrap();
+        let key = ApiKey {
+            id: "key_1".into(),
+            name: "ci".into(),
+            role: Role::Service,
+            prefix: display_prefix(secret.expose()),
+            secret_hash: hash_secret(secret.expose()),
+            created_at: NOW,
+            revoked_at: None,
+        };
+        keys.insert(&key).await.unwrap();
+        assert_eq!(keys.insert(&key).await, Err(StoreError::Conflict("api key")));
+        let auth = Authenticator::new(keys.clone());
+        let bearer = format!("bearer {}", secret.expose());
+        assert_eq!(auth.authenticate(Some(&bearer)).await.unwrap().key_id, "key_1");
+        keys.revoke("key_1", NOW).await.unwrap();
+        auth.forget("key_1");
+        assert!(auth.authenticate(Some(&bearer)).await.is_err());
+        assert!(!format!("{key:?}").contains(&key.secret_hash));
+    }
+}

@@ -1,0 +1,116 @@
+//! Extractors shared by the handlers: the caller, the account in the path, the language.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use tollgate_domain::{AccountKey, IdempotencyKey, Locale, PlanCode};
+
+use crate::auth::Principal;
+use crate::idempotency::IDEMPOTENCY_KEY;
+use crate::problem::ApiError;
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .ok_or_else(|| ApiError::unauthorized("Send an API key as `Authorization: Bearer <key>`.")),
+        )
+    }
+}
+
+/// A caller with the admin role; others get 403 `forbidden`.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(match Principal::from_request(req, payload).into_inner() {
+            Ok(principal) if principal.is_admin() => Ok(Admin(principal)),
+            Ok(_) => Err(ApiError::new("forbidden", "This operation needs an admin API key.")),
+            Err(error) => Err(error),
+        })
+    }
+}
+
+/// The account addressed by the `{key}` path segment. A key that is not well formed names no
+/// account: 404 `account_not_found`.
+#[derive(Debug, Clone)]
+pub struct AccountPath(pub AccountKey);
+
+impl FromRequest for AccountPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = req.match_info().get("key").and_then(|k| AccountKey::parse(k).ok());
+        ready(
+            key.map(AccountPath)
+                .ok_or_else(|| ApiError::new("account_not_found", "No account has this key.")),
+        )
+    }
+}
+
+/// The plan addressed by the `{code}` path segment (404 `plan_not_found` when not well formed).
+#[derive(Debug, Clone)]
+pub struct PlanPath(pub PlanCode);
+
+impl FromRequest for PlanPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let code = req.match_info().get("code").and_then(|c| PlanCode::parse(c).ok());
+        ready(code.map(PlanPath).ok_or_else(|| ApiError::new("plan_not_found", "No plan has this code.")))
+    }
+}
+
+/// The language negotiated from `Accept-Language` (English by default).
+#[derive(Debug, Clone, Copy)]
+pub struct Lang(pub Locale);
+
+impl FromRequest for Lang {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        ready(Ok(Lang(header.map_or(Locale::En, Locale::negotiate))))
+    }
+}
+
+/// The request's `Idempotency-Key`, when present (the idempotency middleware validated it).
+#[derive(Debug, Clone)]
+pub struct IdempotencyHeader(pub Option<IdempotencyKey>);
+
+impl FromRequest for IdempotencyHeader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.headers().get(IDEMPOTENCY_KEY) {
+            None => Ok(IdempotencyHeader(None)),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .and_then(|v| IdempotencyKey::parse(v).ok())
+                .map(|k| IdempotencyHeader(Some(k)))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        "invalid_idempotency_key",
+                        "An Idempotency-Key is 1 to 255 printable ASCII characters.",
+                    )
+                    .param("Idempotency-Key")
+                }),
+        })
+    }
+}

@@ -1,0 +1,482 @@
+//! The OpenAPI 3.1 document, written by hand from one table of routes ([`ROUTES`]) so that every
+//! served route is described (a test requests each one and checks it is routed).
+
+use serde_json::{Map, Value, json};
+
+use crate::problem::PROBLEM_CODES;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// Any valid API key.
+    Key,
+    /// An admin API key.
+    Admin,
+}
+
+/// Whether a route takes the `Idempotency-Key` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Not a mutation.
+    None,
+    /// Accepted.
+    Optional,
+    /// Required (400 without it).
+    Required,
+}
+
+/// One operation of the API.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDoc {
+    /// The HTTP method, lowercase.
+    pub method: &'static str,
+    /// The path template.
+    pub path: &'static str,
+    /// A unique operation id.
+    pub operation_id: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// The group.
+    pub tag: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// The `Idempotency-Key` header.
+    pub idempotency: Idempotency,
+    /// The request body schema.
+    pub request: Option<&'static str>,
+    /// The success status.
+    pub status: u16,
+    /// The success body schema (`None`: `text/plain`).
+    pub response: Option<&'static str>,
+}
+
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    operation_id: &'static str,
+    summary: &'static str,
+    tag: &'static str,
+    access: Access,
+) -> RouteDoc {
+    RouteDoc {
+        method,
+        path,
+        operation_id,
+        summary,
+        tag,
+        access,
+        idempotency: Idempotency::None,
+        request: None,
+        status: 200,
+        response: None,
+    }
+}
+
+impl RouteDoc {
+    const fn body(mut self, schema: &'static str, idempotency: Idempotency) -> Self {
+        self.request = Some(schema);
+        self.idempotency = idempotency;
+        self
+    }
+
+    const fn returns(mut self, status: u16, schema: &'static str) -> Self {
+        self.status = status;
+        self.response = Some(schema);
+        self
+    }
+
+    const fn idempotent(mut self) -> Self {
+        self.idempotency = Idempotency::Optional;
+        self
+    }
+}
+
+use Access::{Admin, Key, Public};
+use Idempotency::{Optional, Required};
+
+/// Every route the API serves.
+pub const ROUTES: &[RouteDoc] = &[
+    route("get", "/health/live", "live", "Liveness: the process answers", "operations", Public)
+        .returns(200, "Health"),
+    route("get", "/health/ready", "ready", "Readiness: the database answers", "operations", Public)
+        .returns(200, "Health"),
+    route("get", "/metrics", "metrics", "Prometheus metrics (text exposition format)", "operations", Public),
+    route("get", "/openapi.json", "openapi", "This document", "operations", Public).returns(200, "OpenApi"),
+    route("get", "/v1/plans", "list_plans", "Active plans", "plans", Public).returns(200, "PlanList"),
+    route("get", "/v1/plans/{code}", "get_plan", "One plan (its latest version)", "plans", Public)
+        .returns(200, "Plan"),
+    route("post", "/v1/accounts", "create_account", "Create an account on a plan", "accounts", Key)
+        .body("CreateAccount", Optional)
+        .returns(201, "Account"),
+    route("get", "/v1/accounts/{key}", "get_account", "An account with its subscription", "accounts", Key)
+        .returns(200, "Account"),
+    route("get", "/v1/accounts/{key}/subscription", "get_subscription", "The subscription", "accounts", Key)
+        .returns(200, "Subscription"),
+    route(
+        "put",
+        "/v1/accounts/{key}/subscription",
+        "change_subscription",
+        "Change plan or seats",
+        "accounts",
+        Key,
+    )
+    .body("UpdateSubscription", Optional)
+    .returns(200, "Subscription"),
+    route(
+        "post",
+        "/v1/accounts/{key}/subscription/cancel",
+        "cancel_subscription",
+        "Cancel now or at period end",
+        "accounts",
+        Key,
+    )
+    .body("Cancel", Optional)
+    .returns(200, "Subscription"),
+    route(
+        "post",
+        "/v1/accounts/{key}/subscription/resume",
+        "resume_subscription",
+        "Withdraw a cancellation scheduled at period end",
+        "accounts",
+        Key,
+    )
+    .idempotent()
+    .returns(200, "Subscription"),
+    route(
+        "post",
+        "/v1/accounts/{key}/check",
+        "check",
+        "May the account do this? Records nothing",
+        "enforcement",
+        Key,
+    )
+    .body("Check", Optional)
+    .returns(200, "Decision"),
+    route(
+        "post",
+        "/v1/accounts/{key}/consume",
+        "consume",
+        "Record units only if allowed, atomically",
+        "enforcement",
+        Key,
+    )
+    .body("UsageRequest", Required)
+    .returns(200, "Decision"),
+    route("post", "/v1/accounts/{key}/release", "release", "Give units of a gauge back", "enforcement", Key)
+        .body("UsageRequest", Required)
+        .returns(200, "Decision"),
+    route(
+        "get",
+        "/v1/accounts/{key}/usage",
+        "usage",
+        "Usage of every metric in its current window",
+        "enforcement",
+        Key,
+    )
+    .returns(200, "UsageReport"),
+    route(
+        "post",
+        "/v1/api-keys",
+        "create_api_key",
+        "Create an API key (its secret is shown once)",
+        "api-keys",
+        Admin,
+    )
+    .body("CreateApiKey", Optional)
+    .returns(201, "CreatedApiKey"),
+    route("get", "/v1/api-keys", "list_api_keys", "API keys, by id", "api-keys", Admin)
+        .returns(200, "ApiKeyList"),
+    route("delete", "/v1/api-keys/{id}", "revoke_api_key", "Revoke an API key", "api-keys", Admin)
+        .returns(200, "ApiKey"),
+];
+
+fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/problem+json": { "schema": schema("Problem") } } })
+}
+
+fn operation(route: &RouteDoc) -> Value {
+    let mut parameters = Vec::new();
+    for segment in route.path.split('/') {
+        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let description = match name {
+                "key" => "The account's key: [A-Za-z0-9._:@-]{1,128}.",
+                "code" => "The plan's code.",
+                _ => "The identifier.",
+            };
+            parameters.push(json!({
+                "name": name, "in": "path", "required": true, "description": description,
+                "schema": { "type": "string" }
+            }));
+        }
+    }
+    if route.idempotency != Idempotency::None {
+        parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header",
+            "required": route.idempotency == Idempotency::Required,
+            "description": "1 to 255 printable ASCII characters. The same key and body within 24 h replays \
+                            the first response; another body is 422 idempotency_key_reused; a key still \
+                            in flight is 409 idempotency_key_in_use.",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 255 }
+        }));
+    }
+    if matches!(route.operation_id, "check" | "consume" | "release") {
+        parameters.push(json!({
+            "name": "Accept-Language", "in": "header", "required": false,
+            "description": "The language of the decision's message (en, fr).",
+            "schema": { "type": "string" }
+        }));
+    }
+    if route.operation_id == "list_api_keys" {
+        parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }));
+        parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
+    }
+    let success = match route.response {
+        Some(name) => {
+            json!({ "description": "Success", "content": { "application/json": { "schema": schema(name) } } })
+        }
+        None => {
+            json!({ "description": "Success", "content": { "text/plain": { "schema": { "type": "string" } } } })
+        }
+    };
+    let mut responses = Map::new();
+    responses.insert(route.status.to_string(), success);
+    if route.access != Access::Public {
+        responses.insert("401".into(), problem_response("Missing or invalid credential (unauthorized)"));
+    }
+    if route.access == Access::Admin {
+        responses.insert("403".into(), problem_response("Not an admin key (forbidden)"));
+    }
+    responses.insert("default".into(), problem_response("A problem; `code` says which (see Problem)"));
+    let mut op = json!({
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "tags": [route.tag],
+        "parameters": parameters,
+        "responses": responses,
+        "security": if route.access == Access::Public { json!([]) } else { json!([{ "bearer": [] }]) },
+    });
+    if let Some(name) = route.request {
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": schema(name) } } });
+    }
+    op
+}
+
+fn schemas() -> Value {
+    let timestamp = json!({ "type": "string", "format": "date-time" });
+    let nullable_timestamp = json!({ "type": ["string", "null"], "format": "date-time" });
+    let decision_codes: Vec<_> = tollgate_domain::DecisionCode::ALL.iter().map(|c| c.as_str()).collect();
+    let problem_codes: Vec<_> = PROBLEM_CODES.iter().map(|(code, _, _)| *code).collect();
+    let problem_table: Vec<_> = PROBLEM_CODES
+        .iter()
+        .map(|(code, status, title)| json!({ "code": code, "status": status, "title": title }))
+        .collect();
+    json!({
+        "Money": {
+            "type": "object", "required": ["amount", "currency"],
+            "properties": {
+                "amount": { "type": "string", "description": "A decimal string, never a float.", "example": "45.00" },
+                "currency": { "type": "string", "description": "ISO 4217 code.", "example": "USD" }
+            }
+        },
+        "Limit": {
+            "type": "object", "required": ["reset"],
+            "properties": {
+                "max": { "type": ["integer", "null"], "minimum": 0, "description": "null: unlimited" },
+                "reset": { "enum": ["never", "day", "month", "billing_period"] },
+                "enforcement": { "enum": ["hard", "soft"], "default": "hard" }
+            }
+        },
+        "Plan": {
+            "type": "object",
+            "required": ["code", "name", "price", "interval", "trial_days", "per_seat", "active", "features", "limits", "version"],
+            "properties": {
+                "code": { "type": "string" }, "name": { "type": "string" }, "description": { "type": "string" },
+                "price": schema("Money"), "interval": { "enum": ["month", "year"] },
+                "trial_days": { "type": "integer", "minimum": 0 }, "per_seat": { "type": "boolean" },
+                "active": { "type": "boolean" },
+                "features": { "type": "object", "additionalProperties": { "type": "boolean" } },
+                "limits": { "type": "object", "additionalProperties": schema("Limit") },
+                "version": { "type": "integer", "minimum": 1 }
+            }
+        },
+        "PlanList": {
+            "type": "object", "required": ["data", "next_cursor"],
+            "properties": { "data": { "type": "array", "items": schema("Plan") }, "next_cursor": { "type": ["string", "null"] } }
+        },
+        "CreateAccount": {
+            "type": "object", "required": ["key", "name"], "additionalProperties": false,
+            "properties": {
+                "key": { "type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$" },
+                "name": { "type": "string", "minLength": 1, "maxLength": 200 },
+                "email": { "type": "string", "format": "email" },
+                "plan": { "type": "string", "description": "Omitted: the configured default plan." },
+                "seats": { "type": "integer", "minimum": 1 }
+            }
+        },
+        "Subscription": {
+            "type": "object",
+            "properties": {
+                "plan": { "type": "string" }, "plan_version": { "type": "integer" },
+                "status": { "enum": ["trialing", "active", "past_due", "suspended", "cancelled", "expired"] },
+                "seats": { "type": "integer" }, "started_at": timestamp,
+                "current_period_start": nullable_timestamp, "current_period_end": nullable_timestamp,
+                "trial_ends_at": nullable_timestamp, "cancel_at_period_end": { "type": "boolean" },
+                "ended_at": nullable_timestamp
+            }
+        },
+        "Account": {
+            "type": "object", "required": ["key", "name", "created_at", "subscription"],
+            "properties": {
+                "key": { "type": "string" }, "name": { "type": "string" },
+                "email": { "type": ["string", "null"] }, "created_at": timestamp,
+                "subscription": { "oneOf": [schema("Subscription"), { "type": "null" }] }
+            }
+        },
+        "UpdateSubscription": {
+            "type": "object", "additionalProperties": false,
+            "properties": { "plan": { "type": "string" }, "seats": { "type": "integer", "minimum": 1 } }
+        },
+        "Cancel": {
+            "type": "object", "required": ["at_period_end"], "additionalProperties": false,
+            "properties": { "at_period_end": { "type": "boolean" } }
+        },
+        "Check": {
+            "type": "object", "additionalProperties": false,
+            "description": "Either metric and quantity, or feature.",
+            "properties": {
+                "metric": { "type": "string" },
+                "quantity": { "type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_u64 },
+                "feature": { "type": "string" }
+            }
+        },
+        "UsageRequest": {
+            "type": "object", "required": ["metric", "quantity"], "additionalProperties": false,
+            "properties": {
+                "metric": { "type": "string" },
+                "quantity": { "type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_u64 }
+            }
+        },
+        "Upgrade": {
+            "type": "object",
+            "properties": { "plan": { "type": "string" }, "name": { "type": "string" }, "limit": { "type": ["integer", "null"] } }
+        },
+        "Decision": {
+            "type": "object", "required": ["allowed", "code", "message"],
+            "properties": {
+                "allowed": { "type": "boolean" }, "code": { "enum": decision_codes },
+                "metric": { "type": "string" }, "feature": { "type": "string" },
+                "used": { "type": ["integer", "null"] }, "limit": { "type": ["integer", "null"] },
+                "remaining": { "type": ["integer", "null"] }, "resets_at": nullable_timestamp,
+                "message": { "type": "string" },
+                "upgrade": { "oneOf": [schema("Upgrade"), { "type": "null" }] }
+            }
+        },
+        "Period": {
+            "type": "object", "properties": { "start": timestamp, "end": timestamp }
+        },
+        "UsageLine": {
+            "type": "object",
+            "properties": {
+                "metric": { "type": "string" }, "current": { "type": "integer" },
+                "max": { "type": ["integer", "null"] }, "percentage": { "type": ["number", "null"] },
+                "available": { "type": ["integer", "null"] }, "resets_at": nullable_timestamp
+            }
+        },
+        "UsageReport": {
+            "type": "object",
+            "properties": {
+                "account": { "type": "string" },
+                "period": { "oneOf": [schema("Period"), { "type": "null" }] },
+                "metrics": { "type": "object", "additionalProperties": schema("UsageLine") }
+            }
+        },
+        "CreateApiKey": {
+            "type": "object", "required": ["name"], "additionalProperties": false,
+            "properties": { "name": { "type": "string" }, "role": { "enum": ["admin", "service"], "default": "service" } }
+        },
+        "ApiKey": {
+            "type": "object",
+            "properties": {
+                "id": { "type": "string" }, "name": { "type": "string" }, "role": { "enum": ["admin", "service"] },
+                "prefix": { "type": "string" }, "created_at": timestamp, "revoked_at": nullable_timestamp
+            }
+        },
+        "CreatedApiKey": {
+            "allOf": [schema("ApiKey"), {
+                "type": "object", "required": ["secret"],
+                "properties": { "secret": { "type": "string", "description": "tg_…, shown only once." } }
+            }]
+        },
+        "ApiKeyList": {
+            "type": "object", "required": ["data", "next_cursor"],
+            "properties": { "data": { "type": "array", "items": schema("ApiKey") }, "next_cursor": { "type": ["string", "null"] } }
+        },
+        "Health": {
+            "type": "object", "properties": { "status": { "type": "string" }, "checks": { "type": "object" } }
+        },
+        "OpenApi": { "type": "object" },
+        "Problem": {
+            "type": "object", "required": ["type", "title", "status", "detail", "code"],
+            "description": "RFC 9457 problem details. Extra members carry specifics, such as `param`.",
+            "properties": {
+                "type": { "type": "string", "format": "uri" }, "title": { "type": "string" },
+                "status": { "type": "integer" }, "detail": { "type": "string" },
+                "code": { "enum": problem_codes },
+                "param": { "type": "string", "description": "The offending field or header." }
+            },
+            "x-problem-codes": problem_table
+        }
+    })
+}
+
+/// The OpenAPI document of every route in [`ROUTES`].
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let item = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+        item[route.method] = operation(route);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Tollgate",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Subscription-plan enforcement: plans, accounts, subscriptions, and atomic \
+                            check / consume / release of quota."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API key (tg_…)." }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_describes_every_route_once_and_every_schema_it_references() {
+        let doc = document();
+        for route in ROUTES {
+            assert!(doc["paths"][route.path][route.method].is_object(), "{} {}", route.method, route.path);
+        }
+        let ids: std::collections::BTreeSet<_> = ROUTES.iter().map(|r| r.operation_id).collect();
+        assert_eq!(ids.len(), ROUTES.len(), "operation ids are unique");
+        let text = doc.to_string();
+        for reference in text.split("#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(doc["components"]["schemas"][name].is_object(), "schema {name} is defined");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Accounts and their subscription.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use tollgate_app::{ChangePlan, NewAccount};
+use tollgate_domain::{AccountKey, Email, PlanCode};
+
+use crate::HttpState;
+use crate::body::Json;
+use crate::extract::AccountPath;
+use crate::problem::ApiError;
+
+/// `POST /v1/accounts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateAccount {
+    key: AccountKey,
+    name: String,
+    #[serde(default)]
+    email: Option<Email>,
+    #[serde(default)]
+    plan: Option<PlanCode>,
+    #[serde(default)]
+    seats: Option<u32>,
+}
+
+/// `PUT /v1/accounts/{key}/subscription`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateSubscription {
+    #[serde(default)]
+    plan: Option<PlanCode>,
+    #[serde(default)]
+    seats: Option<u32>,
+}
+
+/// `POST /v1/accounts/{key}/subscription/cancel`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Cancel {
+    at_period_end: bool,
+}
+
+pub(crate) async fn create(
+    state: web::Data<HttpState>,
+    Json(body): Json<CreateAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let request =
+        NewAccount { key: body.key, name: body.name, email: body.email, plan: body.plan, seats: body.seats };
+    let account = state.tollgate.provision(request).await.map_err(ApiError::app_body)?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/accounts/{}", account.key)))
+        .json(account))
+}
+
+pub(crate) async fn get(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tollgate.account(&key).await?))
+}
+
+pub(crate) async fn subscription(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tollgate.subscription(&key).await?))
+}
+
+pub(crate) async fn change_subscription(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+    Json(body): Json<UpdateSubscription>,
+) -> Result<HttpResponse, ApiError> {
+    let change = ChangePlan { plan: body.plan, seats: body.seats };
+    let view = state.tollgate.change_plan(&key, change).await.map_err(ApiError::app_body)?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub(crate) async fn cancel(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+    Json(body): Json<Cancel>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tollgate.cancel(&key, body.at_period_end).await?))
+}
+
+pub(crate) async fn resume(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tollgate.resume(&key).await?))
+}

@@ -1,0 +1,125 @@
+//! API keys: create (the secret is shown once), list, revoke. Admin only.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::HttpState;
+use crate::auth::{ApiKey, Role, display_prefix, generate_secret, hash_secret};
+use crate::body::Json;
+use crate::extract::Admin;
+use crate::problem::ApiError;
+
+/// `POST /v1/api-keys`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateKey {
+    name: String,
+    #[serde(default = "service")]
+    role: Role,
+}
+
+fn service() -> Role {
+    Role::Service
+}
+
+/// An API key as listed: never its secret nor its hash.
+#[derive(Debug, Serialize)]
+pub(crate) struct KeyView {
+    id: String,
+    name: String,
+    role: Role,
+    prefix: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<ApiKey> for KeyView {
+    fn from(key: ApiKey) -> Self {
+        Self {
+            id: key.id,
+            name: key.name,
+            role: key.role,
+            prefix: key.prefix,
+            created_at: key.created_at,
+            revoked_at: key.revoked_at,
+        }
+    }
+}
+
+/// A new key with its secret, shown this once.
+#[derive(Debug, Serialize)]
+struct CreatedKey {
+    #[serde(flatten)]
+    key: KeyView,
+    secret: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+pub(crate) async fn create(
+    state: web::Data<HttpState>,
+    _admin: Admin,
+    Json(body): Json<CreateKey>,
+) -> Result<HttpResponse, ApiError> {
+    let name = body.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::new("validation_failed", "A name is 1 to 200 characters.").param("name"));
+    }
+    let secret = generate_secret().map_err(ApiError::internal)?;
+    let key = ApiKey {
+        id: state.ids.generate("key"),
+        name,
+        role: body.role,
+        prefix: display_prefix(secret.expose()),
+        secret_hash: hash_secret(secret.expose()),
+        created_at: state.clock.now(),
+        revoked_at: None,
+    };
+    state.auth.keys().insert(&key).await.map_err(ApiError::store)?;
+    tracing::info!(key_id = %key.id, role = key.role.as_str(), "api key created");
+    let created = CreatedKey { key: key.into(), secret: secret.expose().to_owned() };
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub(crate) async fn list(
+    state: web::Data<HttpState>,
+    _admin: Admin,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = web::Query::<ListQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::new("invalid_parameter", format!("Invalid query: {e}.")))?
+        .into_inner();
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::new("invalid_parameter", "limit is from 1 to 100.").param("limit"));
+    }
+    let keys = state.auth.keys().list(query.cursor.as_deref(), limit + 1).await.map_err(ApiError::store)?;
+    let more = keys.len() > limit as usize;
+    let data: Vec<KeyView> = keys.into_iter().take(limit as usize).map(KeyView::from).collect();
+    let next_cursor = if more { data.last().map(|k| k.id.clone()) } else { None };
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data, "next_cursor": next_cursor })))
+}
+
+pub(crate) async fn revoke(
+    state: web::Data<HttpState>,
+    _admin: Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let revoked = state.auth.keys().revoke(&id, state.clock.now()).await.map_err(ApiError::store)?;
+    state.auth.forget(&id);
+    match revoked {
+        Some(key) => {
+            tracing::info!(key_id = %key.id, "api key revoked");
+            Ok(HttpResponse::Ok().json(KeyView::from(key)))
+        }
+        None => Err(ApiError::new("api_key_not_found", "No API key has this id.")),
+    }
+}

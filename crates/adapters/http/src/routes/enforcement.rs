@@ -1,0 +1,99 @@
+//! The hot path: check, consume, release, usage.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use tollgate_domain::{FeatureName, MetricName, Quantity, Request};
+
+use crate::HttpState;
+use crate::body::Json;
+use crate::extract::{AccountPath, IdempotencyHeader, Lang};
+use crate::metrics::Operation;
+use crate::problem::ApiError;
+
+/// `POST /v1/accounts/{key}/check`: a metric and quantity, or a feature.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Check {
+    #[serde(default)]
+    metric: Option<MetricName>,
+    #[serde(default)]
+    quantity: Option<Quantity>,
+    #[serde(default)]
+    feature: Option<FeatureName>,
+}
+
+impl Check {
+    fn into_request(self) -> Result<Request, ApiError> {
+        match (self.metric, self.quantity, self.feature) {
+            (Some(metric), Some(quantity), None) => Ok(Request::Metric { metric, quantity }),
+            (None, None, Some(feature)) => Ok(Request::Feature(feature)),
+            (Some(_), None, None) => {
+                Err(ApiError::new("invalid_body", "Invalid quantity: missing field `quantity`.")
+                    .param("quantity"))
+            }
+            (None, Some(_), None) => {
+                Err(ApiError::new("invalid_body", "Invalid metric: missing field `metric`.").param("metric"))
+            }
+            (None, None, None) => {
+                Err(ApiError::new("invalid_body", "Send either {\"metric\", \"quantity\"} or {\"feature\"}.")
+                    .param("metric"))
+            }
+            (_, _, Some(_)) => Err(ApiError::new(
+                "invalid_body",
+                "Send either {\"metric\", \"quantity\"} or {\"feature\"}, not both.",
+            )
+            .param("feature")),
+        }
+    }
+}
+
+/// `POST /v1/accounts/{key}/consume` and `…/release`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Usage {
+    metric: MetricName,
+    quantity: Quantity,
+}
+
+pub(crate) async fn check(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+    Lang(locale): Lang,
+    Json(body): Json<Check>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_request()?;
+    let decision = state.tollgate.check(&key, &request, locale).await?;
+    state.metrics.decision(Operation::Check, decision.code);
+    Ok(HttpResponse::Ok().json(decision))
+}
+
+pub(crate) async fn consume(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+    Lang(locale): Lang,
+    IdempotencyHeader(idempotency_key): IdempotencyHeader,
+    Json(body): Json<Usage>,
+) -> Result<HttpResponse, ApiError> {
+    let decision = state.tollgate.consume(&key, &body.metric, body.quantity, idempotency_key, locale).await?;
+    state.metrics.decision(Operation::Consume, decision.code);
+    Ok(HttpResponse::Ok().json(decision))
+}
+
+pub(crate) async fn release(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+    Lang(locale): Lang,
+    IdempotencyHeader(idempotency_key): IdempotencyHeader,
+    Json(body): Json<Usage>,
+) -> Result<HttpResponse, ApiError> {
+    let decision = state.tollgate.release(&key, &body.metric, body.quantity, idempotency_key, locale).await?;
+    state.metrics.decision(Operation::Release, decision.code);
+    Ok(HttpResponse::Ok().json(decision))
+}
+
+pub(crate) async fn usage(
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tollgate.usage(&key).await?))
+}

@@ -1,0 +1,48 @@
+//! Operations: liveness, readiness, metrics, the OpenAPI document, and the problems of unknown
+//! routes and methods.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::HttpState;
+use crate::problem::ApiError;
+
+pub(crate) async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+pub(crate) async fn ready(state: web::Data<HttpState>) -> HttpResponse {
+    match state.health.ready().await {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok", "checks": { "database": "ok" } })),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            let problem = ApiError::new("service_unavailable", "The database is not reachable.")
+                .with("checks", json!({ "database": "unavailable" }));
+            actix_web::ResponseError::error_response(&problem)
+        }
+    }
+}
+
+pub(crate) async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        ))
+        .body(state.metrics.render())
+}
+
+pub(crate) async fn openapi(state: web::Data<HttpState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
+        .body(state.openapi.clone())
+}
+
+pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new("not_found", format!("No route matches {} {}.", req.method(), req.path())))
+}
+
+pub(crate) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new("method_not_allowed", format!("{} is not allowed on {}.", req.method(), req.path())))
+}

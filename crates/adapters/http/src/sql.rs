@@ -1,0 +1,386 @@
+//! sea-orm implementations of [`ApiKeyStore`] and [`IdempotencyStore`] on the store's database
+//! (SQLite or PostgreSQL), in raw SQL written once for both: PostgreSQL's `$1` placeholders are
+//! renumbered `?1` for SQLite.
+//!
+//! `idempotency_records` is created by the migrations. `api_keys` is not (yet): [`SqlApiKeys::install`]
+//! creates it with `CREATE TABLE IF NOT EXISTS` at start.
+
+use async_trait::async_trait;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, RuntimeErr, SqlErr, Statement, Value,
+};
+use time::OffsetDateTime;
+use tollgate_ports::StoreError;
+
+use crate::auth::{ApiKey, ApiKeyStore, Role};
+use crate::idempotency::{Begin, IdempotencyStore, classify_row};
+
+fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Unix microseconds, the storage form of every instant in Tollgate's schema.
+fn micros(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}
+
+fn instant(micros: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .map_err(|_| StoreError::Internal(format!("stored instant out of range: {micros}")))
+}
+
+/// Connection, pool and timeout failures are `Unavailable`; anything else is `Internal`.
+fn db_error(error: DbErr) -> StoreError {
+    let unavailable = match &error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            sea_orm::sqlx::Error::Io(_)
+                | sea_orm::sqlx::Error::PoolTimedOut
+                | sea_orm::sqlx::Error::PoolClosed
+                | sea_orm::sqlx::Error::WorkerCrashed
+        ),
+        _ => false,
+    };
+    if unavailable {
+        StoreError::Unavailable(error.to_string())
+    } else {
+        StoreError::Internal(error.to_string())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Db {
+    db: DatabaseConnection,
+    backend: DbBackend,
+}
+
+impl Db {
+    fn new(db: DatabaseConnection) -> Self {
+        let backend = db.get_database_backend();
+        Self { db, backend }
+    }
+
+    async fn execute(&self, sql: &str, values: Vec<Value>) -> Result<u64, StoreError> {
+        let result = self.db.execute_raw(statement(self.backend, sql, values)).await.map_err(db_error)?;
+        Ok(result.rows_affected())
+    }
+
+    async fn query_one(&self, sql: &str, values: Vec<Value>) -> Result<Option<QueryResult>, StoreError> {
+        self.db.query_one_raw(statement(self.backend, sql, values)).await.map_err(db_error)
+    }
+
+    async fn query_all(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>, StoreError> {
+        self.db.query_all_raw(statement(self.backend, sql, values)).await.map_err(db_error)
+    }
+}
+
+fn get<T: sea_orm::TryGetable>(row: &QueryResult, index: usize) -> Result<T, StoreError> {
+    row.try_get_by_index(index).map_err(|e| StoreError::Internal(format!("corrupt row: {e:?}")))
+}
+
+/// API keys in the `api_keys` table.
+#[derive(Debug, Clone)]
+pub struct SqlApiKeys {
+    db: Db,
+}
+
+const API_KEY_COLUMNS: &str = "id, name, role, prefix, secret_hash, created_at, revoked_at";
+
+impl SqlApiKeys {
+    /// API keys on `db` (call [`SqlApiKeys::install`] once at start).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db: Db::new(db) }
+    }
+
+    /// Creates the `api_keys` table when it does not exist.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn install(&self) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "CREATE TABLE IF NOT EXISTS api_keys (\
+                 id TEXT PRIMARY KEY, \
+                 name TEXT NOT NULL, \
+                 role TEXT NOT NULL, \
+                 prefix TEXT NOT NULL, \
+                 secret_hash TEXT NOT NULL UNIQUE, \
+                 created_at BIGINT NOT NULL, \
+                 revoked_at BIGINT NULL)",
+                vec![],
+            )
+            .await
+            .map(|_| ())
+    }
+
+    fn values(key: &ApiKey) -> Vec<Value> {
+        vec![
+            key.id.clone().into(),
+            key.name.clone().into(),
+            key.role.as_str().into(),
+            key.prefix.clone().into(),
+            key.secret_hash.clone().into(),
+            micros(key.created_at).into(),
+            key.revoked_at.map(micros).into(),
+        ]
+    }
+
+    fn row(row: &QueryResult) -> Result<ApiKey, StoreError> {
+        let role: String = get(row, 2)?;
+        Ok(ApiKey {
+            id: get(row, 0)?,
+            name: get(row, 1)?,
+            role: Role::parse(&role)
+                .ok_or_else(|| StoreError::Internal(format!("corrupt row: role {role}")))?,
+            prefix: get(row, 3)?,
+            secret_hash: get(row, 4)?,
+            created_at: instant(get(row, 5)?)?,
+            revoked_at: get::<Option<i64>>(row, 6)?.map(instant).transpose()?,
+        })
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for SqlApiKeys {
+    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let sql = format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        let result = self.db.db.execute_raw(statement(self.db.backend, &sql, Self::values(key))).await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Err(StoreError::Conflict("api key"))
+            }
+            Err(e) => Err(db_error(e)),
+        }
+    }
+
+    async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, \
+             prefix = excluded.prefix, secret_hash = excluded.secret_hash, \
+             created_at = excluded.created_at, revoked_at = excluded.revoked_at"
+        );
+        self.db.execute(&sql, Self::values(key)).await.map(|_| ())
+    }
+
+    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1");
+        self.db.query_one(&sql, vec![secret_hash.into()]).await?.as_ref().map(Self::row).transpose()
+    }
+
+    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
+        let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2");
+        let rows = self.db.query_all(&sql, vec![after.unwrap_or("").into(), i64::from(limit).into()]).await?;
+        rows.iter().map(Self::row).collect()
+    }
+
+    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
+        self.db
+            .execute(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
+                vec![id.into(), micros(at).into()],
+            )
+            .await?;
+        let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = $1");
+        self.db.query_one(&sql, vec![id.into()]).await?.as_ref().map(Self::row).transpose()
+    }
+
+    async fn has_active_admin(&self) -> Result<bool, StoreError> {
+        let row = self
+            .db
+            .query_one(
+                "SELECT id FROM api_keys WHERE role = $1 AND revoked_at IS NULL LIMIT 1",
+                vec![Role::Admin.as_str().into()],
+            )
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+/// Idempotency records in the `idempotency_records` table.
+#[derive(Debug, Clone)]
+pub struct SqlIdempotency {
+    db: Db,
+}
+
+impl SqlIdempotency {
+    /// Records on `db` (the table comes with the migrations).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db: Db::new(db) }
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for SqlIdempotency {
+    async fn begin(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Begin, StoreError> {
+        // Each statement is atomic on its own: of concurrent claims exactly one insert wins, and
+        // the others read its record. An expired record is deleted and the claim tried again; so
+        // is a record deleted between the insert and the read (its request failed).
+        for _ in 0..3 {
+            let inserted = self
+                .db
+                .execute(
+                    "INSERT INTO idempotency_records \
+                     (scope, key, fingerprint, status, body, created_at, expires_at) \
+                     VALUES ($1, $2, $3, NULL, NULL, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+                    vec![
+                        scope.into(),
+                        key.into(),
+                        fingerprint.into(),
+                        micros(now).into(),
+                        micros(lease_until).into(),
+                    ],
+                )
+                .await?;
+            if inserted == 1 {
+                return Ok(Begin::Started);
+            }
+            let row = self
+                .db
+                .query_one(
+                    "SELECT fingerprint, status, body, expires_at FROM idempotency_records \
+                     WHERE scope = $1 AND key = $2",
+                    vec![scope.into(), key.into()],
+                )
+                .await?;
+            let Some(row) = row else { continue };
+            let expires_at: i64 = get(&row, 3)?;
+            if expires_at <= micros(now) {
+                self.db
+                    .execute(
+                        "DELETE FROM idempotency_records WHERE scope = $1 AND key = $2 AND expires_at <= $3",
+                        vec![scope.into(), key.into(), micros(now).into()],
+                    )
+                    .await?;
+                continue;
+            }
+            let stored: String = get(&row, 0)?;
+            let status: Option<i32> = get(&row, 1)?;
+            let body: Option<String> = get(&row, 2)?;
+            let response = status.map(|s| (u16::try_from(s).unwrap_or(500), body.unwrap_or_default()));
+            return Ok(classify_row(&stored, fingerprint, response));
+        }
+        Err(StoreError::Unavailable("idempotency record contended".into()))
+    }
+
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE idempotency_records SET status = $3, body = $4, expires_at = $5 \
+                 WHERE scope = $1 AND key = $2",
+                vec![
+                    scope.into(),
+                    key.into(),
+                    i32::from(status).into(),
+                    body.into(),
+                    micros(expires_at).into(),
+                ],
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "DELETE FROM idempotency_records WHERE scope = $1 AND key = $2 AND status IS NULL",
+                vec![scope.into(), key.into()],
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        self.db
+            .execute("DELETE FROM idempotency_records WHERE expires_at <= $1", vec![micros(now).into()])
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use time::macros::datetime;
+    use tollgate_store::testing::TestDatabase;
+    use tollgate_store::{Store, StoreConfig};
+
+    use super::*;
+    use crate::auth::{
+        Authenticator, OperatorKey, bootstrap_operator_key, display_prefix, generate_secret, hash_secret,
+    };
+
+    const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
+
+    async fn contract(database: TestDatabase) {
+        let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        crate::idempotency::tests::store_contract(&SqlIdempotency::new(store.connection().clone())).await;
+
+        let keys = SqlApiKeys::new(store.connection().clone());
+        keys.install().await.unwrap();
+        keys.install().await.unwrap();
+        assert!(!keys.has_active_admin().await.unwrap());
+        let OperatorKey::Generated(secret) = bootstrap_operator_key(&keys, None, NOW).await.unwrap() else {
+            panic!("generated");
+        };
+        assert!(keys.has_active_admin().await.unwrap());
+        let service = generate_secret().unwrap();
+        let key = ApiKey {
+            id: "key_a".into(),
+            name: "ci".into(),
+            role: Role::Service,
+            prefix: display_prefix(service.expose()),
+            secret_hash: hash_secret(service.expose()),
+            created_at: NOW,
+            revoked_at: None,
+        };
+        keys.insert(&key).await.unwrap();
+        assert_eq!(keys.insert(&key).await, Err(StoreError::Conflict("api key")));
+        assert_eq!(keys.find_by_hash(&key.secret_hash).await.unwrap(), Some(key.clone()));
+        let listed: Vec<_> = keys.list(None, 10).await.unwrap().into_iter().map(|k| k.id).collect();
+        assert_eq!(listed, ["key_a", "key_operator"]);
+        assert_eq!(keys.list(Some("key_a"), 10).await.unwrap().len(), 1);
+        let revoked = keys.revoke("key_a", NOW).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_at, Some(NOW));
+        assert_eq!(keys.revoke("key_missing", NOW).await.unwrap(), None);
+        let auth = Authenticator::new(Arc::new(keys));
+        assert!(auth.authenticate(Some(&format!("Bearer {}", secret.expose()))).await.is_ok());
+        assert!(auth.authenticate(Some(&format!("Bearer {}", service.expose()))).await.is_err());
+
+        store.close().await;
+        database.drop_database().await;
+    }
+
+    #[tokio::test]
+    async fn sql_stores_keep_the_contract_on_sqlite() {
+        contract(TestDatabase::sqlite()).await;
+    }
+
+    #[tokio::test]
+    async fn sql_stores_keep_the_contract_on_postgres() {
+        if let Some(database) = TestDatabase::postgres().await {
+            contract(database).await;
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! In-process tests of the HTTP adapter over the memory adapters: routing, authentication,
+//! problems, idempotency, metrics. The black-box tests of the binary live in the server crate.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::{self, TestRequest};
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use time::macros::datetime;
+use tollgate_app::{Ports, Settings, Tollgate};
+use tollgate_domain::{AccountKey, MetricName, PlanCode, PlanDraft, Policy};
+use tollgate_memory::{FakeGateway, ManualClock, MemoryStore, RecordingNotifier, SequentialIds};
+use tollgate_ports::{Clock, LedgerEntry, Secret, StoreError, UsageCommand, UsageOutcome, UsageRepository};
+
+use crate::auth::{OperatorKey, bootstrap_operator_key};
+use crate::openapi::ROUTES;
+use crate::{AlwaysReady, HttpState, MemoryApiKeys, MemoryIdempotency, Services, app};
+
+const ADMIN: &str = "tg_test_admin_key";
+
+/// Fails the next usage command with `Unavailable` when armed, then delegates.
+struct Flaky {
+    inner: Arc<MemoryStore>,
+    fail_next: AtomicBool,
+}
+
+#[async_trait]
+impl UsageRepository for Flaky {
+    async fn consume(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError> {
+        if self.fail_next.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("injected".into()));
+        }
+        self.inner.consume(command).await
+    }
+    async fn release(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError> {
+        self.inner.release(command).await
+    }
+    async fn current(
+        &self,
+        account: &AccountKey,
+        counters: &[(MetricName, String)],
+    ) -> Result<Vec<u64>, StoreError> {
+        self.inner.current(account, counters).await
+    }
+    async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.inner.ledger(account, limit).await
+    }
+}
+
+fn plan(json: Value) -> PlanDraft {
+    serde_json::from_value(json).unwrap()
+}
+
+async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
+    let store = Arc::new(MemoryStore::new());
+    let usage = Arc::new(Flaky { inner: store.clone(), fail_next: AtomicBool::new(false) });
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
+    let ids = Arc::new(SequentialIds::default());
+    let ports = Ports {
+        accounts: store.clone(),
+        subscriptions: store.clone(),
+        plans: store.clone(),
+        usage: usage.clone(),
+        clock: clock.clone(),
+        ids: ids.clone(),
+        gateway: Arc::new(FakeGateway::new("whsec")),
+        notifier: Arc::new(RecordingNotifier::default()),
+    };
+    let settings = Settings { default_plan: PlanCode::parse("free").unwrap(), policy: Policy::default() };
+    let tollgate = Arc::new(Tollgate::new(ports, settings));
+    for draft in [
+        plan(json!({"code": "free", "name": "Free", "price": {"amount": "0", "currency": "USD"},
+            "interval": "month", "features": {"api_access": false},
+            "limits": {"tickets": {"max": 2, "reset": "month"}, "sites": {"max": 1, "reset": "never"}}})),
+        plan(json!({"code": "pro", "name": "Pro", "price": {"amount": "45.00", "currency": "USD"},
+            "interval": "month", "trial_days": 14, "features": {"api_access": true},
+            "limits": {"tickets": {"max": 100, "reset": "month"}, "sites": {"max": 3, "reset": "never"}}})),
+    ] {
+        tollgate.publish_plan(draft).await.unwrap();
+    }
+    let keys = Arc::new(MemoryApiKeys::default());
+    let outcome = bootstrap_operator_key(keys.as_ref(), Some(&Secret::new(ADMIN)), clock.now()).await;
+    assert_eq!(outcome.unwrap(), OperatorKey::FromEnvironment);
+    let services = Services {
+        tollgate,
+        api_keys: keys,
+        idempotency: Arc::new(MemoryIdempotency::default()),
+        health: Arc::new(AlwaysReady),
+        clock,
+        ids,
+    };
+    (HttpState::new(services), usage)
+}
+
+async fn read(response: ServiceResponse<impl MessageBody>) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = test::read_body(response).await;
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn admin(req: TestRequest) -> TestRequest {
+    req.insert_header(("Authorization", format!("Bearer {ADMIN}")))
+}
+
+#[actix_web::test]
+async fn every_documented_route_is_served() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    for route in ROUTES {
+        let path = route.path.replace("{key}", "nobody").replace("{code}", "free").replace("{id}", "key_x");
+        let method = Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
+        let req = admin(TestRequest::default().method(method).uri(&path))
+            .insert_header(("Idempotency-Key", format!("route-{}", route.operation_id)))
+            .set_payload("{}")
+            .insert_header(("Content-Type", "application/json"))
+            .to_request();
+        let (status, body) = read(service.call(req).await.unwrap()).await;
+        let code = body.get("code").and_then(Value::as_str).unwrap_or("");
+        assert!(
+            !matches!(code, "not_found" | "method_not_allowed")
+                && status != StatusCode::INTERNAL_SERVER_ERROR,
+            "{} {path}: {status} {body}",
+            route.method
+        );
+    }
+}
+
+#[actix_web::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    let response = test::call_service(&service, TestRequest::get().uri("/nowhere").to_request()).await;
+    assert_eq!(response.headers().get("content-type").unwrap(), "application/problem+json");
+    let (status, body) = read(response).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (404, Some("not_found")));
+    let (status, body) =
+        read(test::call_service(&service, TestRequest::post().uri("/v1/plans").to_request()).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (405, Some("method_not_allowed")));
+    let req = admin(TestRequest::get().uri("/v1/accounts/a/b/c")).to_request();
+    let (status, body) = read(test::call_service(&service, req).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (404, Some("not_found")));
+}
+
+#[actix_web::test]
+async fn credentials_are_required_except_on_public_routes() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    for uri in ["/v1/plans", "/v1/plans/free", "/health/live", "/health/ready", "/metrics", "/openapi.json"] {
+        let response = test::call_service(&service, TestRequest::get().uri(uri).to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK, "{uri}");
+    }
+    for auth in [None, Some("Bearer nope"), Some("Basic YTpi"), Some(ADMIN)] {
+        let mut req = TestRequest::get().uri("/v1/accounts/acme");
+        if let Some(auth) = auth {
+            req = req.insert_header(("Authorization", auth));
+        }
+        let response = test::call_service(&service, req.to_request()).await;
+        assert_eq!(response.headers().get("www-authenticate").unwrap(), "Bearer");
+        let (status, body) = read(response).await;
+        assert_eq!((status.as_u16(), body["code"].as_str()), (401, Some("unauthorized")), "{auth:?}");
+    }
+
+    // An admin creates a service key: it works for accounts, not for API keys.
+    let req =
+        admin(TestRequest::post().uri("/v1/api-keys")).set_json(json!({"name": "backend"})).to_request();
+    let (status, created) = read(test::call_service(&service, req).await).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("tg_"));
+    assert_eq!(created["role"], "service");
+    let bearer = format!("Bearer {secret}");
+    let req = TestRequest::get().uri("/v1/accounts/acme").insert_header(("Authorization", bearer.clone()));
+    let (status, body) = read(test::call_service(&service, req.to_request()).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (404, Some("account_not_found")));
+    let req = TestRequest::get().uri("/v1/api-keys").insert_header(("Authorization", bearer.clone()));
+    let (status, body) = read(test::call_service(&service, req.to_request()).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (403, Some("forbidden")));
+
+    // The list never shows secrets or hashes; revocation takes effect at once.
+    let (_, list) = read(
+        test::call_service(&service, admin(TestRequest::get().uri("/v1/api-keys?limit=1")).to_request())
+            .await,
+    )
+    .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert!(list["next_cursor"].is_string());
+    assert!(!list.to_string().contains(&secret[3..]));
+    let id = created["id"].as_str().unwrap();
+    let req = admin(TestRequest::delete().uri(&format!("/v1/api-keys/{id}"))).to_request();
+    let (status, revoked) = read(test::call_service(&service, req).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(revoked["revoked_at"].is_string());
+    let req = TestRequest::get().uri("/v1/accounts/acme").insert_header(("Authorization", bearer));
+    assert_eq!(test::call_service(&service, req.to_request()).await.status(), StatusCode::UNAUTHORIZED);
+    let req = admin(TestRequest::delete().uri("/v1/api-keys/key_missing")).to_request();
+    let (status, body) = read(test::call_service(&service, req).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (404, Some("api_key_not_found")));
+    let req = admin(TestRequest::get().uri("/v1/api-keys?limit=0")).to_request();
+    let (status, body) = read(test::call_service(&service, req).await).await;
+    assert_eq!((status.as_u16(), body["param"].as_str()), (400, Some("limit")));
+}
+
+#[actix_web::test]
+async fn retries_are_replayed_and_failures_leave_no_record() {
+    let (state, flaky) = state().await;
+    let service = test::init_service(app(state.clone())).await;
+    let req = admin(TestRequest::post().uri("/v1/accounts"))
+        .set_json(json!({"key": "acme", "name": "Acme", "plan": "free"}))
+        .to_request();
+    assert_eq!(test::call_service(&service, req).await.status(), StatusCode::CREATED);
+
+    let consume = |key: &str, quantity: u64| {
+        admin(TestRequest::post().uri("/v1/accounts/acme/consume"))
+            .insert_header(("Idempotency-Key", key.to_owned()))
+            .set_json(json!({"metric": "tickets", "quantity": quantity}))
+            .to_request()
+    };
+    // A 5xx leaves no record: the retry runs, once.
+    flaky.fail_next.store(true, Ordering::SeqCst);
+    let (status, body) = read(test::call_service(&service, consume("k1", 1)).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (503, Some("service_unavailable")));
+    let first = test::call_service(&service, consume("k1", 1)).await;
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let (status, first) = read(first).await;
+    assert_eq!((status, first["used"].as_u64()), (StatusCode::OK, Some(1)));
+    let again = test::call_service(&service, consume("k1", 1)).await;
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    let (status, again) = read(again).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first));
+    let (status, body) = read(test::call_service(&service, consume("k1", 2)).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (422, Some("idempotency_key_reused")));
+
+    let req = admin(TestRequest::post().uri("/v1/accounts/acme/consume"))
+        .set_json(json!({"metric": "tickets", "quantity": 1}))
+        .to_request();
+    let (status, body) = read(test::call_service(&service, req).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (400, Some("idempotency_key_required")));
+    let (status, body) = read(test::call_service(&service, consume("tab\tkey", 1)).await).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (400, Some("invalid_idempotency_key")));
+
+    let (_, usage) = read(
+        test::call_service(&service, admin(TestRequest::get().uri("/v1/accounts/acme/usage")).to_request())
+            .await,
+    )
+    .await;
+    assert_eq!(usage["metrics"]["tickets"]["current"], 1, "{usage}");
+
+    let text = state.metrics().render();
+    assert!(text.contains("route=\"/v1/accounts/{key}/consume\",status=\"200\"} 2"), "{text}");
+    assert!(text.contains("tollgate_decisions_total{operation=\"consume\",code=\"ok\"} 1"), "{text}");
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_generated() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    let req = TestRequest::get().uri("/health/live").insert_header(("X-Request-Id", "abc-123")).to_request();
+    assert_eq!(test::call_service(&service, req).await.headers().get("x-request-id").unwrap(), "abc-123");
+    let req = TestRequest::get().uri("/health/live").insert_header(("X-Request-Id", "bad id!")).to_request();
+    let response = test::call_service(&service, req).await;
+    let generated = response.headers().get("x-request-id").unwrap().to_str().unwrap();
+    assert_eq!(generated.len(), 32);
+}
+
+#[actix_web::test]
+async fn decisions_speak_the_negotiated_language() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    let req = admin(TestRequest::post().uri("/v1/accounts"))
+        .set_json(json!({"key": "a", "name": "A"}))
+        .to_request();
+    let (status, account) = read(test::call_service(&service, req).await).await;
+    assert_eq!((status, account["subscription"]["plan"].as_str()), (StatusCode::CREATED, Some("free")));
+    let check = |lang: &'static str| {
+        admin(TestRequest::post().uri("/v1/accounts/a/check"))
+            .insert_header(("Accept-Language", lang))
+            .set_json(json!({"metric": "tickets", "quantity": 3}))
+            .to_request()
+    };
+    let (_, en) = read(test::call_service(&service, check("en-US")).await).await;
+    let (_, fr) = read(test::call_service(&service, check("fr-CA,fr;q=0.9")).await).await;
+    assert_eq!((en["code"].as_str(), fr["code"].as_str()), (Some("limit_reached"), Some("limit_reached")));
+    assert_ne!(en["message"], fr["message"]);
+}

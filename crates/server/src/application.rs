@@ -1,0 +1,221 @@
+//! Wiring: the store, the use cases, the HTTP adapter, the operator's key; and the server's life.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tollgate_app::{Ports, Settings as AppSettings, Tollgate};
+use tollgate_domain::{PlanCode, Policy};
+use tollgate_http::auth::{OperatorKey, bootstrap_operator_key};
+use tollgate_http::{HttpState, IdempotencyStore as _, Services, SqlApiKeys, SqlIdempotency};
+use tollgate_memory::SystemClock;
+use tollgate_ports::{Clock, Secret};
+use tollgate_store::{Store, StoreConfig};
+
+use crate::adapters::{LogNotifier, NoGateway, RandomIds, StoreHealth};
+use crate::plans_file;
+use crate::settings::{Settings, redact_url};
+
+/// The environment variable holding the operator's API key.
+pub const ADMIN_KEY_VAR: &str = "TOLLGATE_ADMIN_API_KEY";
+
+/// The file the generated operator key is written to, in the data directory.
+pub const ADMIN_KEY_FILE: &str = "admin-api-key";
+
+/// The SQLite file of a `sqlite:` URL, when it names one.
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// Connects to the database (creating a SQLite file's directory) and applies the migrations.
+///
+/// # Errors
+/// An unreachable database, a failed migration.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = &settings.database.url;
+    if let Some(parent) =
+        sqlite_path(url).as_deref().and_then(Path::parent).filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let mut config = StoreConfig::new(url.clone());
+    if let Some(max) = settings.database.max_connections {
+        config.max_connections = max.max(1);
+    }
+    let store =
+        Store::connect(&config).await.with_context(|| format!("connecting to {}", redact_url(url)))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+/// The use cases over `store`.
+///
+/// # Errors
+/// An invalid default plan code.
+pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> anyhow::Result<Tollgate> {
+    let store = Arc::new(store.clone());
+    let ports = Ports {
+        accounts: store.clone(),
+        subscriptions: store.clone(),
+        plans: store.clone(),
+        usage: store,
+        clock,
+        ids: Arc::new(RandomIds),
+        gateway: Arc::new(NoGateway),
+        notifier: Arc::new(LogNotifier),
+    };
+    let default_plan = PlanCode::parse(settings.plans.default_plan.as_str())
+        .map_err(|e| anyhow::anyhow!("plans.default_plan: {e}"))?;
+    let policy =
+        Policy { past_due_grace: time::Duration::days(i64::from(settings.billing.past_due_grace_days)) };
+    Ok(Tollgate::new(ports, AppSettings { default_plan, policy }))
+}
+
+/// Writes the generated operator key to a file only its owner can read.
+fn write_admin_key(path: &Path, secret: &Secret) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let mut file = options.open(path)?;
+        // An existing file keeps its mode on open: tighten it before writing.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        writeln!(file, "{}", secret.expose())?;
+    }
+    #[cfg(not(unix))]
+    {
+        let mut file = options.open(path)?;
+        writeln!(file, "{}", secret.expose())?;
+    }
+    Ok(())
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+///
+/// # Errors
+/// Any failure to start: settings, database, plans, key bootstrap, binding.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    let store = open_store(&settings).await?;
+    tracing::info!(database = %redact_url(&settings.database.url), "database ready");
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let tollgate = Arc::new(tollgate(&settings, &store, clock.clone())?);
+    if settings.plans.file.exists() {
+        for plan in plans_file::apply(&tollgate, &settings.plans.file).await? {
+            tracing::info!(plan = %plan.code, version = plan.version, changed = plan.changed, "plan applied");
+        }
+    } else {
+        tracing::warn!(file = %settings.plans.file.display(), "no plans file: serving the plans already stored");
+    }
+    let default_plan = PlanCode::parse(settings.plans.default_plan.as_str()).ok();
+    if let Some(code) = default_plan
+        && tollgate.plan(&code).await.is_err()
+    {
+        tracing::warn!(plan = %code, "the default plan does not exist: accounts must name their plan");
+    }
+
+    let api_keys = Arc::new(SqlApiKeys::new(store.connection().clone()));
+    api_keys.install().await.context("creating the api_keys table")?;
+    let configured = std::env::var(ADMIN_KEY_VAR).ok().filter(|v| !v.is_empty()).map(Secret::new);
+    match bootstrap_operator_key(api_keys.as_ref(), configured.as_ref(), clock.now()).await? {
+        OperatorKey::FromEnvironment => tracing::info!("operator key taken from {ADMIN_KEY_VAR}"),
+        OperatorKey::Existing => tracing::info!("operator key already set up"),
+        OperatorKey::Generated(secret) => {
+            let path = settings.data_dir.join(ADMIN_KEY_FILE);
+            write_admin_key(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+            tracing::warn!(file = %path.display(), "generated the operator's API key; it is in this file");
+        }
+    }
+
+    let idempotency = Arc::new(SqlIdempotency::new(store.connection().clone()));
+    let state = HttpState::new(Services {
+        tollgate,
+        api_keys,
+        idempotency: idempotency.clone(),
+        health: Arc::new(StoreHealth(store.clone())),
+        clock: clock.clone(),
+        ids: Arc::new(RandomIds),
+    });
+    let mut server = actix_web::HttpServer::new(move || tollgate_http::app(state.clone()))
+        .shutdown_timeout(10)
+        .disable_signals();
+    if let Some(workers) = settings.server.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server
+        .bind(settings.server.bind.as_str())
+        .with_context(|| format!("binding {}", settings.server.bind))?;
+    let addresses = server.addrs();
+    let server = server.run();
+    let handle = server.handle();
+    for address in &addresses {
+        println!("tollgate listening on http://{address}");
+    }
+    let _ = std::io::stdout().flush();
+
+    let purge = actix_web::rt::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match idempotency.purge_expired(clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(records = n, "expired idempotency records purged"),
+                Err(error) => tracing::warn!(%error, "idempotency records not purged"),
+            }
+        }
+    });
+    let signals = actix_web::rt::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing the requests in flight");
+        handle.stop(true).await;
+    });
+
+    server.await.context("serving")?;
+    signals.abort();
+    purge.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(sqlite_path("sqlite://data/tollgate.db"), Some(PathBuf::from("data/tollgate.db")));
+        assert_eq!(sqlite_path("sqlite:///tmp/t.db?mode=rwc"), Some(PathBuf::from("/tmp/t.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://u@h/db"), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! Plans as code: a TOML file of `[[plans]]` tables with the API's plan fields, published through
+//! the use cases (identical terms keep their version, so applying twice changes nothing).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+use tollgate_app::{AppError, Tollgate};
+use tollgate_domain::PlanDraft;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlansFile {
+    #[serde(default)]
+    plans: Vec<PlanDraft>,
+}
+
+/// What applying one plan did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The plan's code.
+    pub code: String,
+    /// Its version now.
+    pub version: u32,
+    /// Whether these terms were new (a new version was published).
+    pub changed: bool,
+}
+
+/// Parses a plans file's text.
+///
+/// # Errors
+/// Invalid TOML, an unknown field, an invalid value, or a code declared twice.
+pub fn parse(text: &str) -> anyhow::Result<Vec<PlanDraft>> {
+    let file: PlansFile = toml::from_str(text)?;
+    for (i, plan) in file.plans.iter().enumerate() {
+        if file.plans[..i].iter().any(|p| p.code == plan.code) {
+            anyhow::bail!("the plan {} is declared twice", plan.code);
+        }
+    }
+    Ok(file.plans)
+}
+
+/// Reads and publishes every plan of `path`.
+///
+/// # Errors
+/// An unreadable or invalid file; a plan the use cases refuse; storage errors.
+pub async fn apply(tollgate: &Tollgate, path: &Path) -> anyhow::Result<Vec<Applied>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let drafts = parse(&text).with_context(|| format!("invalid plans file {}", path.display()))?;
+    let mut applied = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let code = draft.code.clone();
+        let before = match tollgate.plan(&code).await {
+            Ok(plan) => Some(plan.version()),
+            Err(AppError::PlanNotFound(_)) => None,
+            Err(error) => return Err(error).context("reading the current plans"),
+        };
+        let plan =
+            tollgate.publish_plan(draft).await.with_context(|| format!("publishing the plan {code}"))?;
+        applied.push(Applied {
+            code: code.to_string(),
+            version: plan.version(),
+            changed: before != Some(plan.version()),
+        });
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../../config/plans.toml");
+
+    #[test]
+    fn the_shipped_plans_are_valid() {
+        let plans = parse(SHIPPED).unwrap();
+        let codes: Vec<_> = plans.iter().map(|p| p.code.to_string()).collect();
+        assert_eq!(codes, ["free", "pro", "pro-yearly", "enterprise", "enterprise-yearly"]);
+        for plan in plans {
+            let plan = tollgate_domain::Plan::new(plan, 1).unwrap();
+            assert_eq!(plan.limits().len(), 6, "{}", plan.code());
+            assert_eq!(plan.features().len(), 4, "{}", plan.code());
+            assert_eq!(plan.price().currency().code(), "USD");
+            assert_eq!(plan.trial_days(), if plan.code().as_str() == "pro" { 14 } else { 0 });
+        }
+    }
+
+    #[test]
+    fn mistakes_are_reported() {
+        assert!(parse("[[plans]]\ncode = \"x\"").is_err(), "missing fields");
+        let twice = format!(
+            "{SHIPPED}\n[[plans]]\ncode = \"free\"\nname = \"F\"\nprice = {{ amount = \"0\", currency = \"USD\" }}\ninterval = \"month\"\n"
+        );
+        assert!(parse(&twice).unwrap_err().to_string().contains("twice"));
+        assert!(parse("[[plans]]\ncode = \"x\"\ncolour = 1").is_err(), "unknown field");
+    }
+}

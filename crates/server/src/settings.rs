@@ -1,0 +1,146 @@
+//! Layered settings: the defaults compiled from `config/default.toml`, then `config/default.toml`
+//! in the working directory when present, then the `--config` file, then environment variables
+//! `TOLLGATE__SECTION__KEY`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+/// The defaults, compiled in so the binary runs from any directory.
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Every setting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where Tollgate keeps its files.
+    pub data_dir: PathBuf,
+    /// The HTTP server.
+    pub server: ServerSettings,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// Plans as code.
+    pub plans: PlansSettings,
+    /// Billing rules.
+    pub billing: BillingSettings,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// `HOST:PORT` to listen on (port 0: any free port).
+    pub bind: String,
+    /// Worker threads (the number of CPUs when unset).
+    #[serde(default)]
+    pub workers: Option<usize>,
+}
+
+/// The database.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`.
+    pub url: String,
+    /// Most pooled connections (a default per database kind when unset).
+    #[serde(default)]
+    pub max_connections: Option<u32>,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// Plans as code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlansSettings {
+    /// The plans file applied at start.
+    pub file: PathBuf,
+    /// The plan of accounts created without one.
+    pub default_plan: String,
+}
+
+/// Billing rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingSettings {
+    /// Days a past-due subscription keeps working.
+    pub past_due_grace_days: u32,
+}
+
+impl Settings {
+    /// Loads the layers; `file` is the `--config` file, if any.
+    ///
+    /// # Errors
+    /// A missing `--config` file, a malformed layer, an unknown or mistyped setting.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::new("config/default.toml", FileFormat::Toml).required(false));
+        if let Some(file) = file {
+            let name = file.to_str().context("the --config path is not valid UTF-8")?;
+            builder = builder.add_source(File::new(name, FileFormat::Toml).required(true));
+        }
+        let config = builder
+            .add_source(
+                Environment::with_prefix("TOLLGATE").prefix_separator("__").separator("__").try_parsing(true),
+            )
+            .build()
+            .context("reading the settings")?;
+        config.try_deserialize().context("invalid settings")
+    }
+}
+
+/// `url` without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..].find('/').map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &url[scheme_end..scheme_end + at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end], &url[scheme_end + at..]),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiled_defaults_are_complete() {
+        let config =
+            Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml)).build().unwrap();
+        let settings: Settings = config.try_deserialize().unwrap();
+        assert_eq!(settings.server.bind, "127.0.0.1:8080");
+        assert_eq!(settings.database.url, "sqlite://data/tollgate.db");
+        assert_eq!(settings.plans.default_plan, "free");
+        assert_eq!(settings.plans.file, PathBuf::from("config/plans.toml"));
+        assert_eq!(settings.billing.past_due_grace_days, 7);
+        assert_eq!(settings.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/t.db"), "sqlite://data/t.db");
+        let db = DatabaseSettings { url: "postgres://u:secret@h/db".into(), max_connections: None };
+        assert!(!format!("{db:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,15 @@
+//! Black-box tests of the `tollgate` binary: each test starts the real server on port 0 against a
+//! fresh database (SQLite always; PostgreSQL too when `TOLLGATE_TEST_POSTGRES_URL` is set) and
+//! speaks HTTP to it. One test binary, modules by theme, to keep link times down.
+//!
+//! These live in the server crate (not a separate `tests/` crate) because Cargo only tells the
+//! binary's path (`CARGO_BIN_EXE_tollgate`) to the package that defines the binary.
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod cli;
+mod idempotency;
+mod operations;
+mod quickstart;
