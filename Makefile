@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test lint fmt doc run
+.PHONY: test lint fmt doc run bench
 
 ## test: every test of the workspace (PostgreSQL tests run when TOLLGATE_TEST_POSTGRES_URL is set)
 test:
@@ -23,3 +23,10 @@ fmt:
 ## the operator's API key is written to ./data/admin-api-key unless TOLLGATE_ADMIN_API_KEY is set)
 run:
 	TOLLGATE__DATABASE__URL=sqlite://data/tollgate.db $(CARGO) run --release -p tollgate -- serve
+
+## bench: store benchmark (consumes/s vs the raw statement) and HTTP load benchmark (wrk, installed
+## if missing) of check and consume on SQLite and PostgreSQL beside /health/live and pgbench
+bench:
+	TOLLGATE_TEST_POSTGRES_URL=$${TOLLGATE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432} \
+		$(CARGO) bench -p tollgate-store --bench store
+	bash bench/http.sh

@@ -9,6 +9,11 @@
 //! body, wrong content type), so that its corrected retry runs. Records are scoped by credential,
 //! so two clients never see each other's.
 //!
+//! `check`, `consume` and `release` bypass these records: `check` changes nothing, and the usage
+//! ledger makes `consume` and `release` exactly-once by itself (same key and request: the first
+//! outcome; same key, other metric or quantity: 422 `idempotency_key_reused`; the same key at the
+//! same time: applied once, both answered with its outcome).
+//!
 //! An in-progress record holds a short lease ([`IN_PROGRESS_LEASE`]): should the process die
 //! mid-request, the key becomes usable again when the lease ends.
 
@@ -205,6 +210,11 @@ pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
 }
 
 /// Whether a route requires the header (consume and release: a retry must never count twice).
+/// The enforcement routes, whose key goes to the usage ledger instead of a record here.
+fn ledger_backed(req: &ServiceRequest) -> bool {
+    req.match_pattern().is_some_and(|p| p.ends_with("/check") || p.ends_with("/consume") || p.ends_with("/release"))
+}
+
 fn required(req: &ServiceRequest) -> bool {
     req.match_pattern().is_some_and(|p| p.ends_with("/consume") || p.ends_with("/release"))
 }
@@ -239,6 +249,12 @@ pub(crate) async fn middleware(
             }
         },
     };
+    if ledger_backed(&req) {
+        // check records nothing, and consume/release are exactly-once in the usage ledger itself
+        // (the key, the counter change and the outcome commit together, and a replay answers the
+        // first outcome): a second record here would only add two writes to the hot path.
+        return next.call(req).await;
+    }
     let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
         return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
     };

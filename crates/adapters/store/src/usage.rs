@@ -133,9 +133,13 @@ async fn run_batch(
             &b.command.window,
         ))
     });
+    let only_consumes = jobs.iter().all(|j| j.kind == UsageKind::Consume);
     let result = match backend {
-        DbBackend::Sqlite if jobs.iter().all(|j| j.kind == UsageKind::Consume) => {
-            sqlite_batch(db, lane, &jobs).await
+        DbBackend::Sqlite if only_consumes => sqlite_batch(db, lane, &jobs).await,
+        DbBackend::Postgres
+            if only_consumes && pg_rounds(&jobs, &(0..jobs.len()).collect::<Vec<_>>()).len() == 1 =>
+        {
+            postgres_autocommit(db, &jobs).await
         }
         _ => apply_all(db, backend, &jobs).await,
     };
@@ -318,12 +322,9 @@ const PG_CONSUME_SQL: &str = "WITH input AS ( \
 /// Commands of one PostgreSQL statement, with the counters and keys they touch.
 type Round<'a> = (Vec<usize>, HashSet<(i64, &'a str, &'a str)>, HashSet<(i64, &'a str)>);
 
-async fn postgres_consumes(
-    txn: &DatabaseTransaction,
-    jobs: &[Job],
-    consumes: &[usize],
-) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-    // Rounds: each command goes to the first round where neither its counter nor its key is taken.
+/// Splits consumes into rounds: each command goes to the first round where neither its counter
+/// nor its key is taken.
+fn pg_rounds(jobs: &[Job], consumes: &[usize]) -> Vec<Vec<usize>> {
     let mut rounds: Vec<Round<'_>> = Vec::new();
     for &i in consumes {
         let c = &jobs[i].command;
@@ -344,28 +345,95 @@ async fn postgres_consumes(
         counters.insert(counter);
         keys.extend(key);
     }
+    rounds.into_iter().map(|(members, _, _)| members).collect()
+}
+
+/// One round's statement, on a transaction or (a lone round) on the pool in autocommit.
+async fn pg_round(
+    conn: &impl ConnectionTrait,
+    jobs: &[Job],
+    members: &[usize],
+) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+    let column = |f: &dyn Fn(&Job) -> i64| -> Value {
+        members.iter().map(|&i| f(&jobs[i])).collect::<Vec<i64>>().into()
+    };
+    let text = |f: &dyn Fn(&Job) -> String| -> Value {
+        members.iter().map(|&i| f(&jobs[i])).collect::<Vec<String>>().into()
+    };
+    let values = vec![
+        column(&|j| j.account_id),
+        text(&|j| j.command.metric.to_string()),
+        text(&|j| j.command.window.clone()),
+        column(&|j| int(j.command.quantity)),
+        column(&|j| j.command.cap.map_or(COUNTER_MAX, int)),
+        // Keys are never empty, so '' stands for "no key" (arrays carry no NULLs here).
+        text(&|j| j.command.idempotency_key.as_ref().map(ToString::to_string).unwrap_or_default()),
+        column(&|j| micros(j.command.at)),
+        members.iter().map(|&i| i64::try_from(i).unwrap_or(-1)).collect::<Vec<i64>>().into(),
+    ];
+    conn.query_all_raw(statement(DbBackend::Postgres, PG_CONSUME_SQL, values)).await
+}
+
+async fn postgres_consumes(
+    txn: &DatabaseTransaction,
+    jobs: &[Job],
+    consumes: &[usize],
+) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
     let mut rows = Vec::with_capacity(consumes.len());
-    for (members, _, _) in rounds {
-        let column = |f: &dyn Fn(&Job) -> i64| -> Value {
-            members.iter().map(|&i| f(&jobs[i])).collect::<Vec<i64>>().into()
-        };
-        let text = |f: &dyn Fn(&Job) -> String| -> Value {
-            members.iter().map(|&i| f(&jobs[i])).collect::<Vec<String>>().into()
-        };
-        let values = vec![
-            column(&|j| j.account_id),
-            text(&|j| j.command.metric.to_string()),
-            text(&|j| j.command.window.clone()),
-            column(&|j| int(j.command.quantity)),
-            column(&|j| j.command.cap.map_or(COUNTER_MAX, int)),
-            // Keys are never empty, so '' stands for "no key" (arrays carry no NULLs here).
-            text(&|j| j.command.idempotency_key.as_ref().map(ToString::to_string).unwrap_or_default()),
-            column(&|j| micros(j.command.at)),
-            members.iter().map(|&i| i64::try_from(i).unwrap_or(-1)).collect::<Vec<i64>>().into(),
-        ];
-        rows.extend(txn.query_all_raw(statement(DbBackend::Postgres, PG_CONSUME_SQL, values)).await?);
+    for members in pg_rounds(jobs, consumes) {
+        rows.extend(pg_round(txn, jobs, &members).await?);
     }
     Ok(rows)
+}
+
+/// A batch of consumes that fits one round on PostgreSQL: one statement, committed on its own
+/// (every command in it is atomic by itself), so the batch costs one round trip.
+async fn postgres_autocommit(
+    db: &DatabaseConnection,
+    jobs: &[Job],
+) -> Result<Vec<Result<UsageOutcome, StoreError>>, DbErr> {
+    let members: Vec<usize> = (0..jobs.len()).collect();
+    let rows = pg_round(db, jobs, &members).await?;
+    // Committed: from here on nothing may be retried as a batch.
+    let mut outcomes: Vec<Result<UsageOutcome, StoreError>> =
+        jobs.iter().map(|_| Err(StoreError::Internal("the batch reported no outcome".into()))).collect();
+    for row in rows {
+        let Some(index) = row.try_get_by_index::<i64>(0).ok().and_then(|i| usize::try_from(i).ok()) else {
+            continue;
+        };
+        let Some(job) = jobs.get(index) else { continue };
+        outcomes[index] = match read_outcome(job, &row) {
+            Ok(Read::Outcome(outcome)) => outcome,
+            Ok(Read::Raced { delta }) => {
+                settle_race(db, job, delta).await.unwrap_or_else(|e| Err(db_error(e)))
+            }
+            Err(error) => Err(db_error(error)),
+        };
+    }
+    Ok(outcomes)
+}
+
+/// Another transaction committed the same key while this command's statement ran, so both
+/// counted it: give this command's units back and answer the first outcome.
+async fn settle_race(
+    db: &DatabaseConnection,
+    job: &Job,
+    delta: u64,
+) -> Result<Result<UsageOutcome, StoreError>, DbErr> {
+    let txn = db.begin().await?;
+    if delta > 0 {
+        let c = &job.command;
+        let values = vec![
+            job.account_id.into(),
+            c.metric.as_str().into(),
+            c.window.as_str().into(),
+            (-int(delta)).into(),
+        ];
+        txn.execute_raw(statement(DbBackend::Postgres, ADJUST_SQL, values)).await?;
+    }
+    let outcome = first_outcome(&txn, DbBackend::Postgres, job).await?;
+    txn.commit().await?;
+    Ok(outcome)
 }
 
 /// The values a SQLite script slot binds, in the order its placeholders appear.
@@ -509,8 +577,17 @@ async fn sqlite_consumes(
     txn.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, script.clone(), values)).await
 }
 
+/// What a consume's outcome row says.
+enum Read {
+    /// The command's outcome (or its own refusal).
+    Outcome(Result<UsageOutcome, StoreError>),
+    /// Its key was committed by another transaction meanwhile (PostgreSQL only); `delta` units
+    /// were counted by this command and must be given back.
+    Raced { delta: u64 },
+}
+
 /// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior…)`.
-fn consume_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Result<UsageOutcome, StoreError>, DbErr> {
+fn read_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Read, DbErr> {
     let fresh: bool = row.try_get_by_index(1)?;
     let prior_kind: Option<String> = row.try_get_by_index(5)?;
     if let (false, Some(kind)) = (fresh, prior_kind) {
@@ -521,26 +598,33 @@ fn consume_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Result<Usage
             || metric.as_deref() != Some(c.metric.as_str())
             || quantity.map(uint) != Some(c.quantity)
         {
-            return Ok(Err(StoreError::IdempotencyMismatch));
+            return Ok(Read::Outcome(Err(StoreError::IdempotencyMismatch)));
         }
-        return Ok(Ok(UsageOutcome {
+        return Ok(Read::Outcome(Ok(UsageOutcome {
             applied: row.try_get_by_index::<Option<bool>>(8)?.unwrap_or(false),
             delta: uint(row.try_get_by_index::<Option<i64>>(9)?.unwrap_or(0)),
             used: uint(row.try_get_by_index::<Option<i64>>(10)?.unwrap_or(0)),
             replayed: true,
-        }));
+        })));
     }
-    if !fresh && job.command.idempotency_key.is_some() {
-        // Another transaction committed the same key while this one ran (PostgreSQL only):
-        // fail the batch so each command is retried alone and finds the key.
-        return Err(DbErr::Custom("idempotency key raced; retrying alone".into()));
-    }
-    Ok(Ok(UsageOutcome {
+    let outcome = UsageOutcome {
         applied: row.try_get_by_index(2)?,
         delta: uint(row.try_get_by_index(3)?),
         used: uint(row.try_get_by_index(4)?),
         replayed: false,
-    }))
+    };
+    if !fresh && job.command.idempotency_key.is_some() {
+        return Ok(Read::Raced { delta: outcome.delta });
+    }
+    Ok(Read::Outcome(Ok(outcome)))
+}
+
+/// In a transaction, a raced key fails the batch: it is rolled back and each command retried alone.
+fn consume_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Result<UsageOutcome, StoreError>, DbErr> {
+    match read_outcome(job, row)? {
+        Read::Outcome(outcome) => Ok(outcome),
+        Read::Raced { .. } => Err(DbErr::Custom("idempotency key raced; retrying alone".into())),
+    }
 }
 
 const COUNTER_SQL: &str =
