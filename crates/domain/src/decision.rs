@@ -450,8 +450,9 @@ impl<'a> Evaluation<'a> {
 }
 
 /// The cheapest active plan (by price per month, ties by code) other than `current` that would
-/// allow `request` with `used` units already used; plans in another currency than `current`'s
-/// are not compared. `None` when no plan fits.
+/// allow `request` with `used` units already used, preferring plans billed at `current`'s
+/// interval; plans in another currency than `current`'s are not compared. `None` when no plan
+/// fits.
 pub fn suggest_upgrade(
     catalog: &[Plan],
     current: Option<&Plan>,
@@ -470,8 +471,10 @@ pub fn suggest_upgrade(
                 p.limit(metric).filter(|l| l.admits(used, quantity.get())).map(|l| (p, l.max))
             }
         })
-        .min_by(|(a, _), (b, _)| {
-            a.monthly_price().amount().cmp(&b.monthly_price().amount()).then_with(|| a.code().cmp(b.code()))
+        .min_by_key(|(p, _)| {
+            // A yearly plan is cheaper per month but not what a monthly customer asks for.
+            let other_interval = current.is_some_and(|c| c.interval() != p.interval());
+            (other_interval, p.monthly_price().amount(), p.code().clone())
         })
         .map(|(p, limit)| Upgrade { plan: p.code().clone(), name: p.name().to_owned(), limit })
 }

@@ -303,3 +303,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn upgrades_prefer_the_current_billing_interval() {
+    let mut yearly = catalog()[1].terms().clone();
+    yearly.code = PlanCode::parse("pro-yearly").unwrap();
+    yearly.interval = Interval::Year;
+    yearly.price = Money::parse("450", "USD").unwrap();
+    let mut plans = catalog();
+    plans.push(Plan::new(yearly, 1).unwrap());
+    let free = plans[0].clone();
+    let request = Request::feature("api_access").unwrap();
+    let upgrade = suggest_upgrade(&plans, Some(&free), &request, 0).unwrap();
+    assert_eq!(upgrade.plan.as_str(), "pro", "monthly pro, though pro-yearly costs less per month");
+}

@@ -123,7 +123,6 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
 
     let api_keys = Arc::new(SqlApiKeys::new(store.connection().clone()));
-    api_keys.install().await.context("creating the api_keys table")?;
     let configured = std::env::var(ADMIN_KEY_VAR).ok().filter(|v| !v.is_empty()).map(Secret::new);
     match bootstrap_operator_key(api_keys.as_ref(), configured.as_ref(), clock.now()).await? {
         OperatorKey::FromEnvironment => tracing::info!("operator key taken from {ADMIN_KEY_VAR}"),

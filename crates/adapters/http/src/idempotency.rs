@@ -212,7 +212,8 @@ pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
 /// Whether a route requires the header (consume and release: a retry must never count twice).
 /// The enforcement routes, whose key goes to the usage ledger instead of a record here.
 fn ledger_backed(req: &ServiceRequest) -> bool {
-    req.match_pattern().is_some_and(|p| p.ends_with("/check") || p.ends_with("/consume") || p.ends_with("/release"))
+    req.match_pattern()
+        .is_some_and(|p| p.ends_with("/check") || p.ends_with("/consume") || p.ends_with("/release"))
 }
 
 fn required(req: &ServiceRequest) -> bool {

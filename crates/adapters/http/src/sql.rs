@@ -2,8 +2,7 @@
 //! (SQLite or PostgreSQL), in raw SQL written once for both: PostgreSQL's `$1` placeholders are
 //! renumbered `?1` for SQLite.
 //!
-//! `idempotency_records` is created by the migrations. `api_keys` is not (yet): [`SqlApiKeys::install`]
-//! creates it with `CREATE TABLE IF NOT EXISTS` at start.
+//! Both tables, `idempotency_records` and `api_keys`, are created by the migrations.
 
 use async_trait::async_trait;
 use sea_orm::{
@@ -92,30 +91,9 @@ pub struct SqlApiKeys {
 const API_KEY_COLUMNS: &str = "id, name, role, prefix, secret_hash, created_at, revoked_at";
 
 impl SqlApiKeys {
-    /// API keys on `db` (call [`SqlApiKeys::install`] once at start).
+    /// API keys on `db` (migrated).
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db: Db::new(db) }
-    }
-
-    /// Creates the `api_keys` table when it does not exist.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub async fn install(&self) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "CREATE TABLE IF NOT EXISTS api_keys (\
-                 id TEXT PRIMARY KEY, \
-                 name TEXT NOT NULL, \
-                 role TEXT NOT NULL, \
-                 prefix TEXT NOT NULL, \
-                 secret_hash TEXT NOT NULL UNIQUE, \
-                 created_at BIGINT NOT NULL, \
-                 revoked_at BIGINT NULL)",
-                vec![],
-            )
-            .await
-            .map(|_| ())
     }
 
     fn values(key: &ApiKey) -> Vec<Value> {
@@ -338,8 +316,6 @@ mod tests {
         crate::idempotency::tests::store_contract(&SqlIdempotency::new(store.connection().clone())).await;
 
         let keys = SqlApiKeys::new(store.connection().clone());
-        keys.install().await.unwrap();
-        keys.install().await.unwrap();
         assert!(!keys.has_active_admin().await.unwrap());
         let OperatorKey::Generated(secret) = bootstrap_operator_key(&keys, None, NOW).await.unwrap() else {
             panic!("generated");

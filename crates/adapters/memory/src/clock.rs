@@ -9,8 +9,11 @@ use tollgate_ports::{Clock, IdGenerator};
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Now, truncated to the microsecond: the precision instants are stored with, so a value
+    /// read back equals the one written.
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        let now = OffsetDateTime::now_utc();
+        now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now)
     }
 }
 

@@ -66,11 +66,11 @@ mod store {
             let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
             let before = store.migration_status().await.expect("status");
             assert!(before.applied.is_empty());
-            assert_eq!(before.pending, ["m20261123_000001_core"]);
+            assert_eq!(before.pending, ["m20261123_000001_core", "m20261123_000002_api_keys"]);
             store.migrate().await.expect("migrate");
             store.migrate().await.expect("a second run is a no-op");
             let after = store.migration_status().await.expect("status");
-            assert_eq!(after.applied, ["m20261123_000001_core"]);
+            assert_eq!(after.applied, ["m20261123_000001_core", "m20261123_000002_api_keys"]);
             assert!(after.pending.is_empty());
             store.close().await;
             database.drop_database().await;
