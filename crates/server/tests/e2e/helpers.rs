@@ -92,6 +92,60 @@ pub fn command(database_url: &str, data_dir: &PathBuf) -> Command {
     command
 }
 
+/// Starts `tollgate serve` and waits for its `listening on` line: the process, its base URL and
+/// its logs, or the logs when it did not start.
+fn start(
+    database_url: &str,
+    data_dir: &PathBuf,
+    admin_key: Option<&str>,
+) -> Result<(Child, String, Arc<Mutex<String>>), String> {
+    let mut command = command(database_url, data_dir);
+    command.arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped());
+    if let Some(key) = admin_key {
+        command.env("TOLLGATE_ADMIN_API_KEY", key);
+    }
+    let mut child = command.spawn().expect("spawn the tollgate binary");
+
+    let logs = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut logs = sink.lock().unwrap_or_else(|p| p.into_inner());
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
+    let stdout = child.stdout.take().expect("stdout");
+    let (sender, receiver) = mpsc::channel();
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(address) = line.split("listening on ").nth(1) {
+                let _ = sender.send(address.trim().to_owned());
+                break;
+            }
+            sink.lock().unwrap_or_else(|p| p.into_inner()).push_str(&line);
+        }
+        // Keep draining so the server never blocks on a full pipe.
+        for _ in lines {}
+    });
+    match receiver.recv_timeout(Duration::from_secs(60)) {
+        Ok(base) => {
+            assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+            Ok((child, base, logs))
+        }
+        Err(_) => {
+            let _ = child.kill();
+            let status = child.wait().ok();
+            std::thread::sleep(Duration::from_millis(100));
+            let logs = logs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            Err(format!("exit status {status:?}\n{logs}"))
+        }
+    }
+}
+
 impl TestApp {
     /// Starts a server on `backend`, or `None` when that backend is not configured.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
@@ -106,50 +160,13 @@ impl TestApp {
         };
         let data_dir = unique_dir();
         std::fs::create_dir_all(&data_dir).expect("create the data directory");
-        let mut command = command(&database.url, &data_dir);
-        command.arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped());
-        if let Some(key) = &options.admin_key {
-            command.env("TOLLGATE_ADMIN_API_KEY", key);
-        }
-        let mut child = command.spawn().expect("spawn the tollgate binary");
-
-        let logs = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut logs = sink.lock().unwrap_or_else(|p| p.into_inner());
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, receiver) = mpsc::channel();
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            for line in lines.by_ref().map_while(Result::ok) {
-                if let Some(address) = line.split("listening on ").nth(1) {
-                    let _ = sender.send(address.trim().to_owned());
-                    break;
-                }
-                sink.lock().unwrap_or_else(|p| p.into_inner()).push_str(&line);
-            }
-            // Keep draining so the server never blocks on a full pipe.
-            for _ in lines {}
-        });
-        let base = match receiver.recv_timeout(Duration::from_secs(60)) {
-            Ok(base) => base,
-            Err(_) => {
-                let _ = child.kill();
-                let status = child.wait().ok();
-                std::thread::sleep(Duration::from_millis(100));
-                let logs = logs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let (child, base, logs) = match start(&database.url, &data_dir, options.admin_key.as_deref()) {
+            Ok(started) => started,
+            Err(logs) => {
                 database.drop_database().await;
-                panic!("the server did not start ({status:?}):\n{logs}");
+                panic!("the server did not start:\n{logs}");
             }
         };
-        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
         let admin_key = match options.admin_key {
             Some(key) => key,
             None => std::fs::read_to_string(data_dir.join("admin-api-key"))
@@ -167,6 +184,48 @@ impl TestApp {
             database: Some(database),
             logs,
         })
+    }
+
+    /// Another server process on the same database (a second instance behind a load balancer).
+    pub fn spawn_peer(&self) -> TestApp {
+        let url = self.database_url();
+        let data_dir = unique_dir();
+        std::fs::create_dir_all(&data_dir).expect("create the data directory");
+        let (child, base, logs) = start(&url, &data_dir, Some(&self.admin_key)).unwrap_or_else(|logs| {
+            panic!("the peer did not start:\n{logs}");
+        });
+        TestApp {
+            base,
+            admin_key: self.admin_key.clone(),
+            data_dir,
+            client: self.client.clone(),
+            child: Some(child),
+            database: None,
+            logs,
+        }
+    }
+
+    /// The database this server runs on.
+    pub fn database_url(&self) -> String {
+        self.database.as_ref().map(|d| d.url.clone()).expect("the first server owns the database")
+    }
+
+    /// Kills the server with SIGKILL (no shutdown at all) and waits for it to be gone.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same database and data directory.
+    pub fn restart(&mut self) {
+        self.kill_hard();
+        let (child, base, logs) = start(&self.database_url(), &self.data_dir, Some(&self.admin_key))
+            .unwrap_or_else(|logs| panic!("the server did not restart:\n{logs}"));
+        self.child = Some(child);
+        self.base = base;
+        self.logs = logs;
     }
 
     /// What the server logged so far.

@@ -13,3 +13,4 @@ mod cli;
 mod idempotency;
 mod operations;
 mod quickstart;
+mod scale;
