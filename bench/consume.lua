@@ -1,5 +1,5 @@
--- wrk script: POST check/consume with a unique Idempotency-Key per request.
--- args: <path suffix: consume|check> <accounts: N random accounts, or 1 for one hot account> <key prefix>
+-- wrk script: POST check/consume with a unique Idempotency-Key per request, or GET /health/live.
+-- args: <action: consume|check|health> <accounts: N random accounts, or 1 for one hot account> <key prefix>
 local thread_count = 0
 function setup(thread)
   thread:set("tid", thread_count)
@@ -16,6 +16,9 @@ function init(args)
 end
 
 function request()
+  if action == "health" then
+    return wrk.format("GET", "/health/live")
+  end
   counter = counter + 1
   local account = "bench" .. math.random(0, accounts - 1)
   local headers = {

@@ -66,7 +66,7 @@ sleep 1
 IDLE_RSS=$(rss_mb "$PID" VmRSS)
 create_accounts
 header "SQLite (embedded), $CONNECTIONS connections, ${SECONDS_EACH}s each"
-run "GET /health/live" -s bench/health.lua "$URL/health/live"; HEALTH=($RES)
+run "GET /health/live" -s bench/consume.lua "$URL" -- health; HEALTH=($RES)
 run "POST check (1000 accounts)" -s bench/consume.lua "$URL" -- check 1000 c1; SQ_CHECK=($RES)
 run "POST consume (1000 accounts)" -s bench/consume.lua "$URL" -- consume 1000 s1; SQ_CONSUME=($RES)
 run "POST consume (1 hot account)" -s bench/consume.lua "$URL" -- consume 1 s2

@@ -9,7 +9,7 @@ use tollgate_domain::{
 };
 use tollgate_ports::{
     Account, AccountRepository, AccountState, CheckoutRequest, CheckoutSession, Clock, IdGenerator,
-    Notification, Notifier, PaymentGateway, PlanRepository, SubscriptionRepository, UsageCommand,
+    Notification, Notifier, PaymentGateway, PlanRepository, SubscriptionRepository, UsageCommand, UsageKind,
     UsageRepository,
 };
 
@@ -336,27 +336,7 @@ impl Tollgate {
         idempotency_key: Option<IdempotencyKey>,
         locale: Locale,
     ) -> Result<Decision, AppError> {
-        let ctx = self.context(key).await?;
-        self.ensure_metric_known(&ctx, metric).await?;
-        let eval = ctx.evaluation(locale);
-        let intent = match eval.intent(metric, quantity) {
-            Ok(intent) => intent,
-            Err(denied) => return Ok(*denied),
-        };
-        let outcome = self
-            .ports
-            .usage
-            .consume(&command(
-                key,
-                &intent.metric,
-                &intent.window,
-                quantity,
-                intent.cap(),
-                idempotency_key,
-                ctx.now,
-            ))
-            .await?;
-        Ok(eval.consumed(&intent, outcome.applied, outcome.used))
+        self.record(UsageKind::Consume, key, metric, quantity, idempotency_key, locale).await
     }
 
     /// Gives `quantity` units of `metric` back, never below zero.
@@ -371,19 +351,48 @@ impl Tollgate {
         idempotency_key: Option<IdempotencyKey>,
         locale: Locale,
     ) -> Result<Decision, AppError> {
+        self.record(UsageKind::Release, key, metric, quantity, idempotency_key, locale).await
+    }
+
+    async fn record(
+        &self,
+        kind: UsageKind,
+        key: &AccountKey,
+        metric: &MetricName,
+        quantity: Quantity,
+        idempotency_key: Option<IdempotencyKey>,
+        locale: Locale,
+    ) -> Result<Decision, AppError> {
         let ctx = self.context(key).await?;
         self.ensure_metric_known(&ctx, metric).await?;
         let eval = ctx.evaluation(locale);
-        let intent = match eval.release_intent(metric, quantity) {
+        let intent = match kind {
+            UsageKind::Consume => eval.intent(metric, quantity),
+            UsageKind::Release => eval.release_intent(metric, quantity),
+        };
+        let intent = match intent {
             Ok(intent) => intent,
             Err(denied) => return Ok(*denied),
         };
-        let outcome = self
-            .ports
-            .usage
-            .release(&command(key, &intent.metric, &intent.window, quantity, None, idempotency_key, ctx.now))
-            .await?;
-        Ok(eval.released(&intent, outcome.used))
+        let command = UsageCommand {
+            account: key.clone(),
+            metric: intent.metric.clone(),
+            window: intent.window.key.clone(),
+            quantity: quantity.get(),
+            cap: intent.cap(),
+            idempotency_key,
+            at: ctx.now,
+        };
+        Ok(match kind {
+            UsageKind::Consume => {
+                let outcome = self.ports.usage.consume(&command).await?;
+                eval.consumed(&intent, outcome.applied, outcome.used)
+            }
+            UsageKind::Release => {
+                let outcome = self.ports.usage.release(&command).await?;
+                eval.released(&intent, outcome.used)
+            }
+        })
     }
 
     /// Usage of every metric the account's terms include, in its current windows.
@@ -496,26 +505,6 @@ impl Tollgate {
         if let Err(error) = self.ports.notifier.notify(&notification).await {
             tracing::warn!(%error, ?notification, "notification not delivered");
         }
-    }
-}
-
-fn command(
-    key: &AccountKey,
-    metric: &MetricName,
-    window: &Window,
-    quantity: Quantity,
-    cap: Option<u64>,
-    idempotency_key: Option<IdempotencyKey>,
-    at: OffsetDateTime,
-) -> UsageCommand {
-    UsageCommand {
-        account: key.clone(),
-        metric: metric.clone(),
-        window: window.key.clone(),
-        quantity: quantity.get(),
-        cap,
-        idempotency_key,
-        at,
     }
 }
 
