@@ -190,6 +190,26 @@ pub const ROUTES: &[RouteDoc] = &[
         .returns(200, "ApiKeyList"),
     route("delete", "/v1/api-keys/{id}", "revoke_api_key", "Revoke an API key", "api-keys", Admin)
         .returns(200, "ApiKey"),
+    route(
+        "post",
+        "/v1/admin/accounts/{key}/suspend",
+        "suspend_account",
+        "Suspend the subscription: every decision answers subscription_suspended until activated",
+        "admin",
+        Admin,
+    )
+    .idempotent()
+    .returns(200, "Subscription"),
+    route(
+        "post",
+        "/v1/admin/accounts/{key}/activate",
+        "activate_account",
+        "Activate the subscription: lift a suspension, clear past due, or convert a trial",
+        "admin",
+        Admin,
+    )
+    .idempotent()
+    .returns(200, "Subscription"),
 ];
 
 fn schema(name: &str) -> Value {

@@ -8,7 +8,7 @@ use tollgate_domain::{AccountKey, Email, PlanCode};
 
 use crate::HttpState;
 use crate::body::Json;
-use crate::extract::AccountPath;
+use crate::extract::{AccountPath, Admin};
 use crate::problem::ApiError;
 
 /// `POST /v1/accounts`.
@@ -91,4 +91,22 @@ pub(crate) async fn resume(
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.tollgate.resume(&key).await?))
+}
+
+/// `POST /v1/admin/accounts/{key}/suspend` (operator only).
+pub(crate) async fn suspend(
+    _admin: Admin,
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tollgate.suspend(&key).await?))
+}
+
+/// `POST /v1/admin/accounts/{key}/activate` (operator only).
+pub(crate) async fn activate(
+    _admin: Admin,
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tollgate.activate(&key).await?))
 }

@@ -146,7 +146,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/api-keys").route(post().to(api_keys::create)).route(get().to(api_keys::list)),
                 )
-                .service(resource("/api-keys/{id}").route(web::delete().to(api_keys::revoke))),
+                .service(resource("/api-keys/{id}").route(web::delete().to(api_keys::revoke)))
+                .service(resource("/admin/accounts/{key}/suspend").route(post().to(accounts::suspend)))
+                .service(resource("/admin/accounts/{key}/activate").route(post().to(accounts::activate))),
         )
         .default_service(web::to(ops::not_found));
 }
