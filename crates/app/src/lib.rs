@@ -5,6 +5,7 @@
 //! checkout. [`Tollgate`] is the one entry point; adapters are injected through [`Ports`].
 #![warn(missing_docs)]
 
+mod cache;
 mod catalog;
 mod error;
 mod service;

@@ -13,6 +13,7 @@ use tollgate_ports::{
     UsageRepository,
 };
 
+use crate::cache::Cache;
 use crate::catalog::Catalog;
 use crate::{AccountView, AppError, SubscriptionView, UsageReport};
 
@@ -45,6 +46,10 @@ pub struct Settings {
     pub default_plan: PlanCode,
     /// Grace periods and other rules.
     pub policy: Policy,
+    /// How long an instance may reuse an account's state (plan, status, overrides) and, for
+    /// `check` only, a usage counter, before reading them again; changes made through the same
+    /// instance apply at once. Zero disables the cache. `consume` and `release` are always exact.
+    pub cache_ttl: time::Duration,
 }
 
 /// A request to provision an account.
@@ -77,12 +82,14 @@ pub struct Tollgate {
     ports: Ports,
     settings: Settings,
     catalog: Catalog,
+    cache: Cache,
 }
 
 impl Tollgate {
     /// Wires the use cases to `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        Self { ports, settings, catalog: Catalog::default() }
+        let cache = Cache::new(settings.cache_ttl);
+        Self { ports, settings, catalog: Catalog::default(), cache }
     }
 
     /// The clock Tollgate reads (for adapters that need the same "now").
@@ -208,6 +215,7 @@ impl Tollgate {
         let now = self.now();
         subscription.change_plan(&plan, change.seats.unwrap_or(subscription.seats()), now)?;
         self.ports.subscriptions.save(key, &subscription).await?;
+        self.cache.forget(key);
         if &from != plan.code() {
             self.notify(Notification::PlanChanged { account: key.clone(), from, to: plan.code().clone() })
                 .await;
@@ -265,7 +273,9 @@ impl Tollgate {
     /// [`AppError::Invalid`] for an invalid add-on; [`AppError::AccountNotFound`].
     pub async fn set_add_ons(&self, key: &AccountKey, add_ons: Vec<AddOn>) -> Result<(), AppError> {
         add_ons.iter().try_for_each(AddOn::validate)?;
-        Ok(self.ports.subscriptions.set_add_ons(key, &add_ons).await?)
+        self.ports.subscriptions.set_add_ons(key, &add_ons).await?;
+        self.cache.forget(key);
+        Ok(())
     }
 
     /// Replaces the account's custom terms.
@@ -273,7 +283,9 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::AccountNotFound`]; storage errors.
     pub async fn set_overrides(&self, key: &AccountKey, overrides: Overrides) -> Result<(), AppError> {
-        Ok(self.ports.subscriptions.set_overrides(key, &overrides).await?)
+        self.ports.subscriptions.set_overrides(key, &overrides).await?;
+        self.cache.forget(key);
+        Ok(())
     }
 
     async fn transition(
@@ -285,6 +297,7 @@ impl Tollgate {
         let now = self.now();
         apply(&mut subscription, now)?;
         self.ports.subscriptions.save(key, &subscription).await?;
+        self.cache.forget(key);
         Ok(SubscriptionView::at(&subscription, now))
     }
 
@@ -313,8 +326,23 @@ impl Tollgate {
                 match eval.intent(metric, *quantity) {
                     Err(denied) => return Ok(*denied),
                     Ok(intent) => {
-                        let counters = [(metric.clone(), intent.window.key.clone())];
-                        self.ports.usage.current(key, &counters).await?.first().copied().unwrap_or(0)
+                        let counter = (key.clone(), metric.clone(), intent.window.key.clone());
+                        match self.cache.counter(&counter, ctx.now) {
+                            Some(used) => used,
+                            None => {
+                                let counters = [(metric.clone(), intent.window.key.clone())];
+                                let used = self
+                                    .ports
+                                    .usage
+                                    .current(key, &counters)
+                                    .await?
+                                    .first()
+                                    .copied()
+                                    .unwrap_or(0);
+                                self.cache.put_counter(counter, used, ctx.now);
+                                used
+                            }
+                        }
                     }
                 }
             }
@@ -383,16 +411,21 @@ impl Tollgate {
             idempotency_key,
             at: ctx.now,
         };
-        Ok(match kind {
+        let (decision, outcome) = match kind {
             UsageKind::Consume => {
                 let outcome = self.ports.usage.consume(&command).await?;
-                eval.consumed(&intent, outcome.applied, outcome.used)
+                (eval.consumed(&intent, outcome.applied, outcome.used), outcome)
             }
             UsageKind::Release => {
                 let outcome = self.ports.usage.release(&command).await?;
-                eval.released(&intent, outcome.used)
+                (eval.released(&intent, outcome.used), outcome)
             }
-        })
+        };
+        // A replay reports the counter as it was then: only a fresh outcome refreshes the cache.
+        if !outcome.replayed {
+            self.cache.put_counter((key.clone(), command.metric, command.window), outcome.used, ctx.now);
+        }
+        Ok(decision)
     }
 
     /// Usage of every metric the account's terms include, in its current windows.
@@ -465,7 +498,14 @@ impl Tollgate {
 
     async fn context(&self, key: &AccountKey) -> Result<Context, AppError> {
         let now = self.now();
-        let state = self.state(key).await?;
+        let state = match self.cache.state(key, now) {
+            Some(state) => state,
+            None => {
+                let state = Arc::new(self.state(key).await?);
+                self.cache.put_state(key, state.clone(), now);
+                state
+            }
+        };
         let plan = match &state.subscription {
             Some(s) => {
                 Some(self.catalog.version(self.ports.plans.as_ref(), s.plan(), s.plan_version()).await?)
@@ -510,7 +550,7 @@ impl Tollgate {
 
 /// One account at one instant, loaded for a decision.
 struct Context {
-    state: AccountState,
+    state: Arc<AccountState>,
     plan: Option<Arc<Plan>>,
     entitlements: Entitlements,
     catalog: Arc<Vec<Plan>>,

@@ -73,7 +73,11 @@ async fn world_with(gateway: MockPaymentGateway, notifier: MockNotifier) -> Worl
     };
     let app = Tollgate::new(
         ports,
-        Settings { default_plan: PlanCode::parse("free").unwrap(), policy: Policy::default() },
+        Settings {
+            default_plan: PlanCode::parse("free").unwrap(),
+            policy: Policy::default(),
+            cache_ttl: time::Duration::seconds(1),
+        },
     );
     for d in [
         draft("free", "0", 0, Some(3), Some(1)),
@@ -326,10 +330,65 @@ async fn an_unreachable_store_fails_closed() {
     };
     let app = Tollgate::new(
         ports,
-        Settings { default_plan: PlanCode::parse("free").unwrap(), policy: Policy::default() },
+        Settings {
+            default_plan: PlanCode::parse("free").unwrap(),
+            policy: Policy::default(),
+            cache_ttl: time::Duration::seconds(1),
+        },
     );
     app.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
     app.provision(new_account("acme", None)).await.unwrap();
     let r = app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await;
     assert_eq!(r, Err(AppError::Unavailable("timeout".into())));
+}
+
+#[tokio::test]
+async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once() {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
+    let instance = || {
+        let ports = Ports {
+            accounts: store.clone(),
+            subscriptions: store.clone(),
+            plans: store.clone(),
+            usage: store.clone(),
+            clock: clock.clone(),
+            ids: Arc::new(SequentialIds::default()),
+            gateway: Arc::new(MockPaymentGateway::new()),
+            notifier: Arc::new(quiet_notifier()),
+        };
+        let settings = Settings {
+            default_plan: PlanCode::parse("free").unwrap(),
+            policy: Policy::default(),
+            cache_ttl: Duration::seconds(1),
+        };
+        Tollgate::new(ports, settings)
+    };
+    let (a, b) = (instance(), instance());
+    a.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
+    a.provision(new_account("acme", None)).await.unwrap();
+    let request = Request::metric("tickets", 1).unwrap();
+    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b caches the active state");
+    a.suspend(&k("acme")).await.unwrap();
+    let on_a = a.check(&k("acme"), &request, Locale::En).await.unwrap();
+    assert_eq!(
+        on_a.code,
+        DecisionCode::SubscriptionSuspended,
+        "the instance that changed it sees it at once"
+    );
+    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b still within its TTL");
+    clock.advance(Duration::seconds(1));
+    let on_b = b.check(&k("acme"), &request, Locale::En).await.unwrap();
+    assert_eq!(on_b.code, DecisionCode::SubscriptionSuspended, "b sees it once the TTL is over");
+    // Counters: consume on b is exact, and check on b reflects b's own consume at once.
+    a.activate(&k("acme")).await.unwrap();
+    clock.advance(Duration::seconds(1));
+    for _ in 0..3 {
+        assert!(b.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap().allowed);
+    }
+    assert!(
+        !a.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap().allowed,
+        "consume is exact"
+    );
+    assert!(!b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
 }

@@ -72,7 +72,8 @@ pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> an
         .map_err(|e| anyhow::anyhow!("plans.default_plan: {e}"))?;
     let policy =
         Policy { past_due_grace: time::Duration::days(i64::from(settings.billing.past_due_grace_days)) };
-    Ok(Tollgate::new(ports, AppSettings { default_plan, policy }))
+    let cache_ttl = time::Duration::milliseconds(i64::try_from(settings.cache.ttl_ms).unwrap_or(i64::MAX));
+    Ok(Tollgate::new(ports, AppSettings { default_plan, policy, cache_ttl }))
 }
 
 /// Writes the generated operator key to a file only its owner can read.

@@ -26,6 +26,16 @@ pub struct Settings {
     pub plans: PlansSettings,
     /// Billing rules.
     pub billing: BillingSettings,
+    /// The per-instance cache of account state (and, for `check`, counters).
+    pub cache: CacheSettings,
+}
+
+/// The per-instance cache.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Milliseconds an instance reuses an account's state, and `check` a counter; 0 disables it.
+    pub ttl_ms: u64,
 }
 
 /// The HTTP server.

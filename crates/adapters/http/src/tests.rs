@@ -70,7 +70,11 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
         gateway: Arc::new(FakeGateway::new("whsec")),
         notifier: Arc::new(RecordingNotifier::default()),
     };
-    let settings = Settings { default_plan: PlanCode::parse("free").unwrap(), policy: Policy::default() };
+    let settings = Settings {
+        default_plan: PlanCode::parse("free").unwrap(),
+        policy: Policy::default(),
+        cache_ttl: time::Duration::seconds(1),
+    };
     let tollgate = Arc::new(Tollgate::new(ports, settings));
     for draft in [
         plan(json!({"code": "free", "name": "Free", "price": {"amount": "0", "currency": "USD"},
