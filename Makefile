@@ -6,7 +6,7 @@ CARGO ?= cargo
 
 ## test: every test of the workspace (PostgreSQL tests run when TOLLGATE_TEST_POSTGRES_URL is set)
 test:
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) test --workspace --doc
 
 ## lint: formatting, clippy with warnings as errors, docs without warnings
