@@ -221,16 +221,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("usage_ledger_account")
-                    .table(UsageLedger::Table)
-                    .col(UsageLedger::AccountId)
-                    .col(UsageLedger::Id)
-                    .to_owned(),
-            )
-            .await?;
+        // No index of its own on (account_id, id): the idempotency index starts with account_id
+        // and serves an account's ledger, and every consume pays for each index of this table.
         manager
             .create_table(
                 Table::create()

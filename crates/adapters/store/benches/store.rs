@@ -175,7 +175,9 @@ async fn bench_backend(name: &str, database: TestDatabase) {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    bench_backend("SQLite (WAL, synchronous=NORMAL)", TestDatabase::sqlite()).await;
+    if std::env::var_os("BENCH_ONLY_PG").is_none() {
+        bench_backend("SQLite (WAL, synchronous=NORMAL)", TestDatabase::sqlite()).await;
+    }
     match TestDatabase::postgres().await {
         Some(database) => bench_backend("PostgreSQL", database).await,
         None => println!("\nPostgreSQL: skipped (set TOLLGATE_TEST_POSTGRES_URL)"),
