@@ -400,7 +400,9 @@ impl Tollgate {
         };
         let intent = match intent {
             Ok(intent) => intent,
-            Err(denied) => return Ok(*denied),
+            Err(denied) => {
+                return self.replay_or(kind, key, metric, quantity, idempotency_key, &eval, *denied).await;
+            }
         };
         let command = UsageCommand {
             account: key.clone(),
@@ -426,6 +428,31 @@ impl Tollgate {
             self.cache.put_counter((key.clone(), command.metric, command.window), outcome.used, ctx.now);
         }
         Ok(decision)
+    }
+
+    /// A command refused by a gate (suspended, cancelled, plan changed…) may be the retry of one
+    /// recorded before: a retry is answered with its first outcome, never with a later refusal.
+    #[allow(clippy::too_many_arguments)]
+    async fn replay_or(
+        &self,
+        kind: UsageKind,
+        key: &AccountKey,
+        metric: &MetricName,
+        quantity: Quantity,
+        idempotency_key: Option<IdempotencyKey>,
+        eval: &Evaluation<'_>,
+        denied: Decision,
+    ) -> Result<Decision, AppError> {
+        let Some(idempotency_key) = idempotency_key else { return Ok(denied) };
+        let Some(first) = self.ports.usage.recorded(key, &idempotency_key).await? else { return Ok(denied) };
+        if first.kind != kind || &first.metric != metric || first.quantity != quantity.get() {
+            return Err(AppError::IdempotencyMismatch);
+        }
+        let Ok(intent) = eval.release_intent(metric, quantity) else { return Ok(denied) };
+        Ok(match kind {
+            UsageKind::Consume => eval.consumed(&intent, first.outcome.applied, first.outcome.used),
+            UsageKind::Release => eval.released(&intent, first.outcome.used),
+        })
     }
 
     /// Usage of every metric the account's terms include, in its current windows.

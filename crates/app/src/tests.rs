@@ -392,3 +392,24 @@ async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once
     );
     assert!(!b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
 }
+
+#[tokio::test]
+async fn a_retry_after_a_suspension_gets_its_first_outcome_not_a_refusal() {
+    let w = world().await;
+    w.app.provision(new_account("acme", None)).await.unwrap();
+    let key = || Some(IdempotencyKey::parse("req-9").unwrap());
+    let first = w.app.consume(&k("acme"), &m("tickets"), q(1), key(), Locale::En).await.unwrap();
+    assert!(first.allowed);
+    w.app.suspend(&k("acme")).await.unwrap();
+    let retry = w.app.consume(&k("acme"), &m("tickets"), q(1), key(), Locale::En).await.unwrap();
+    assert_eq!(
+        (retry.allowed, retry.code, retry.used),
+        (true, DecisionCode::Ok, Some(1)),
+        "the first outcome"
+    );
+    let other = w.app.consume(&k("acme"), &m("tickets"), q(2), key(), Locale::En).await;
+    assert_eq!(other, Err(AppError::IdempotencyMismatch));
+    let fresh = w.app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+    assert_eq!(fresh.code, DecisionCode::SubscriptionSuspended);
+    assert_eq!(w.app.usage(&k("acme")).await.unwrap().metrics[&m("tickets")].current, 1);
+}

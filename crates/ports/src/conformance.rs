@@ -337,6 +337,12 @@ pub async fn replayed_keys_return_the_first_outcome(b: Backend) {
     let replay = b.usage.consume(&later).await.expect("replay");
     assert_eq!(replay, crate::UsageOutcome { replayed: true, ..first });
     assert_eq!(used(&b, &k, "never").await, 2);
+    let recorded = b.usage.recorded(&k, &IdempotencyKey::parse("a").expect("valid")).await.expect("recorded");
+    let recorded = recorded.expect("the key is in the ledger");
+    assert_eq!((recorded.kind, recorded.quantity, recorded.outcome.used), (UsageKind::Consume, 2, 2));
+    let unknown =
+        b.usage.recorded(&k, &IdempotencyKey::parse("nope").expect("valid")).await.expect("recorded");
+    assert!(unknown.is_none());
 
     let refused = b.usage.consume(&command(&k, 2, Some(3), idem("b"))).await.expect("consume");
     assert!(!refused.applied);

@@ -239,6 +239,17 @@ pub trait UsageRepository: Send + Sync {
         counters: &[(MetricName, String)],
     ) -> Result<Vec<u64>, StoreError>;
 
+    /// The ledger line recorded under `key` for the account, if any: what a retry of that command
+    /// must be answered with.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn recorded(
+        &self,
+        account: &AccountKey,
+        key: &IdempotencyKey,
+    ) -> Result<Option<LedgerEntry>, StoreError>;
+
     /// The account's ledger, oldest first, at most `limit` lines.
     ///
     /// # Errors

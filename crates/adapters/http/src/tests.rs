@@ -49,6 +49,14 @@ impl UsageRepository for Flaky {
     async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
         self.inner.ledger(account, limit).await
     }
+
+    async fn recorded(
+        &self,
+        account: &AccountKey,
+        key: &tollgate_domain::IdempotencyKey,
+    ) -> Result<Option<LedgerEntry>, StoreError> {
+        self.inner.recorded(account, key).await
+    }
 }
 
 fn plan(json: Value) -> PlanDraft {

@@ -211,6 +211,16 @@ impl UsageRepository for MemoryStore {
             .collect())
     }
 
+    async fn recorded(
+        &self,
+        account: &AccountKey,
+        key: &IdempotencyKey,
+    ) -> Result<Option<LedgerEntry>, StoreError> {
+        let state = self.lock();
+        let index = state.keys.get(&(account.clone(), key.clone()));
+        Ok(index.and_then(|&i| state.ledger.get(account).and_then(|l| l.get(i)).cloned()))
+    }
+
     async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
         let state = self.lock();
         Ok(state

@@ -752,6 +752,27 @@ impl UsageRepository for Store {
         Ok(used)
     }
 
+    async fn recorded(
+        &self,
+        account: &AccountKey,
+        key: &IdempotencyKey,
+    ) -> Result<Option<LedgerEntry>, StoreError> {
+        let account_id = match self.account_id(account).await {
+            Ok(id) => id,
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let rows = self
+            .connection()
+            .query_all_raw(self.statement(
+                &format!("{LEDGER_COLUMNS} WHERE account_id = $1 AND idempotency_key = $2"),
+                vec![account_id.into(), key.as_str().into()],
+            ))
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(ledger_entry).collect::<Result<Vec<_>, _>>()?.pop())
+    }
+
     async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
         let account_id = match self.account_id(account).await {
             Ok(id) => id,
@@ -761,37 +782,38 @@ impl UsageRepository for Store {
         let rows = self
             .connection()
             .query_all_raw(self.statement(
-                "SELECT metric, period, kind, quantity, delta, applied, used_after, idempotency_key, created_at \
-                 FROM usage_ledger WHERE account_id = $1 ORDER BY id LIMIT $2",
+                &format!("{LEDGER_COLUMNS} WHERE account_id = $1 ORDER BY id LIMIT $2"),
                 vec![account_id.into(), i64::from(limit).into()],
             ))
             .await
             .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let get = |i| row.try_get_by_index::<i64>(i).map_err(db_error);
-                let kind = match row.try_get_by_index::<String>(2).map_err(db_error)?.as_str() {
-                    "consume" => UsageKind::Consume,
-                    "release" => UsageKind::Release,
-                    other => return Err(corrupt(format!("ledger kind {other}"))),
-                };
-                let key: Option<String> = row.try_get_by_index(7).map_err(db_error)?;
-                Ok(LedgerEntry {
-                    metric: MetricName::parse(row.try_get_by_index::<String>(0).map_err(db_error)?)
-                        .map_err(corrupt)?,
-                    window: row.try_get_by_index(1).map_err(db_error)?,
-                    kind,
-                    quantity: uint(get(3)?),
-                    outcome: UsageOutcome {
-                        applied: row.try_get_by_index(5).map_err(db_error)?,
-                        delta: uint(get(4)?),
-                        used: uint(get(6)?),
-                        replayed: false,
-                    },
-                    idempotency_key: key.map(IdempotencyKey::parse).transpose().map_err(corrupt)?,
-                    at: instant(get(8)?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(ledger_entry).collect()
     }
+}
+
+const LEDGER_COLUMNS: &str = "SELECT metric, period, kind, quantity, delta, applied, used_after, \
+     idempotency_key, created_at FROM usage_ledger";
+
+fn ledger_entry(row: &sea_orm::QueryResult) -> Result<LedgerEntry, StoreError> {
+    let get = |i| row.try_get_by_index::<i64>(i).map_err(db_error);
+    let kind = match row.try_get_by_index::<String>(2).map_err(db_error)?.as_str() {
+        "consume" => UsageKind::Consume,
+        "release" => UsageKind::Release,
+        other => return Err(corrupt(format!("ledger kind {other}"))),
+    };
+    let key: Option<String> = row.try_get_by_index(7).map_err(db_error)?;
+    Ok(LedgerEntry {
+        metric: MetricName::parse(row.try_get_by_index::<String>(0).map_err(db_error)?).map_err(corrupt)?,
+        window: row.try_get_by_index(1).map_err(db_error)?,
+        kind,
+        quantity: uint(get(3)?),
+        outcome: UsageOutcome {
+            applied: row.try_get_by_index(5).map_err(db_error)?,
+            delta: uint(get(4)?),
+            used: uint(get(6)?),
+            replayed: false,
+        },
+        idempotency_key: key.map(IdempotencyKey::parse).transpose().map_err(corrupt)?,
+        at: instant(get(8)?)?,
+    })
 }

@@ -49,8 +49,8 @@ impl From<ApiKey> for KeyView {
     }
 }
 
-/// A new key with its secret, shown this once.
-#[derive(Debug, Serialize)]
+/// A new key with its secret, shown this once (no `Debug`: the secret must never be logged).
+#[derive(Serialize)]
 struct CreatedKey {
     #[serde(flatten)]
     key: KeyView,
