@@ -48,7 +48,7 @@ impl StoreConfig {
         Self {
             max_connections: if sqlite { 4 } else { 16 },
             timeout: Duration::from_secs(5),
-            writer: WriterConfig { writers: if sqlite { 1 } else { 4 }, batch_max: 256 },
+            writer: WriterConfig { writers: if sqlite { 1 } else { 2 }, batch_max: 256 },
             url,
         }
     }
@@ -106,6 +106,10 @@ impl Store {
             });
         } else {
             options.statement_timeout(config.timeout);
+            // The usage statements carry their commands as arrays whose sizes and keys change
+            // every batch; a generic plan cached while the ledger was small would keep scanning
+            // it as it grows. Plan each execution for its actual values.
+            options.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
         }
         let db = Database::connect(options).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let backend = db.get_database_backend();
