@@ -58,27 +58,36 @@ fn quiet_notifier() -> MockNotifier {
     notifier
 }
 
-async fn world_with(gateway: MockPaymentGateway, notifier: MockNotifier) -> World {
-    let store = Arc::new(MemoryStore::new());
-    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
+/// Tollgate on `store` (and `usage` for counters), with the given clock, gateway and notifier.
+fn tollgate(
+    store: &Arc<MemoryStore>,
+    usage: Arc<dyn tollgate_ports::UsageRepository>,
+    clock: Arc<ManualClock>,
+    gateway: MockPaymentGateway,
+    notifier: MockNotifier,
+) -> Tollgate {
     let ports = Ports {
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
-        usage: store.clone(),
-        clock: clock.clone(),
+        usage,
+        clock,
         ids: Arc::new(SequentialIds::default()),
         gateway: Arc::new(gateway),
         notifier: Arc::new(notifier),
     };
-    let app = Tollgate::new(
-        ports,
-        Settings {
-            default_plan: PlanCode::parse("free").unwrap(),
-            policy: Policy::default(),
-            cache_ttl: time::Duration::seconds(1),
-        },
-    );
+    let settings = Settings {
+        default_plan: PlanCode::parse("free").unwrap(),
+        policy: Policy::default(),
+        cache_ttl: time::Duration::seconds(1),
+    };
+    Tollgate::new(ports, settings)
+}
+
+async fn world_with(gateway: MockPaymentGateway, notifier: MockNotifier) -> World {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
+    let app = tollgate(&store, store.clone(), clock.clone(), gateway, notifier);
     for d in [
         draft("free", "0", 0, Some(3), Some(1)),
         draft("pro", "45", 14, Some(2000), Some(3)),
@@ -318,24 +327,8 @@ async fn an_unreachable_store_fails_closed() {
     let store = Arc::new(MemoryStore::new());
     let mut usage = MockUsageRepository::new();
     usage.expect_consume().returning(|_| Err(StoreError::Unavailable("timeout".into())));
-    let ports = Ports {
-        accounts: store.clone(),
-        subscriptions: store.clone(),
-        plans: store.clone(),
-        usage: Arc::new(usage),
-        clock: Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC))),
-        ids: Arc::new(SequentialIds::default()),
-        gateway: Arc::new(MockPaymentGateway::new()),
-        notifier: Arc::new(quiet_notifier()),
-    };
-    let app = Tollgate::new(
-        ports,
-        Settings {
-            default_plan: PlanCode::parse("free").unwrap(),
-            policy: Policy::default(),
-            cache_ttl: time::Duration::seconds(1),
-        },
-    );
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
+    let app = tollgate(&store, Arc::new(usage), clock, MockPaymentGateway::new(), quiet_notifier());
     app.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
     app.provision(new_account("acme", None)).await.unwrap();
     let r = app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await;
@@ -346,24 +339,8 @@ async fn an_unreachable_store_fails_closed() {
 async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once() {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
-    let instance = || {
-        let ports = Ports {
-            accounts: store.clone(),
-            subscriptions: store.clone(),
-            plans: store.clone(),
-            usage: store.clone(),
-            clock: clock.clone(),
-            ids: Arc::new(SequentialIds::default()),
-            gateway: Arc::new(MockPaymentGateway::new()),
-            notifier: Arc::new(quiet_notifier()),
-        };
-        let settings = Settings {
-            default_plan: PlanCode::parse("free").unwrap(),
-            policy: Policy::default(),
-            cache_ttl: Duration::seconds(1),
-        };
-        Tollgate::new(ports, settings)
-    };
+    let instance =
+        || tollgate(&store, store.clone(), clock.clone(), MockPaymentGateway::new(), quiet_notifier());
     let (a, b) = (instance(), instance());
     a.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
     a.provision(new_account("acme", None)).await.unwrap();

@@ -69,25 +69,40 @@ pub(crate) async fn check(
 
 pub(crate) async fn consume(
     state: web::Data<HttpState>,
-    AccountPath(key): AccountPath,
-    Lang(locale): Lang,
-    IdempotencyHeader(idempotency_key): IdempotencyHeader,
-    Json(body): Json<Usage>,
+    key: AccountPath,
+    lang: Lang,
+    idempotency_key: IdempotencyHeader,
+    body: Json<Usage>,
 ) -> Result<HttpResponse, ApiError> {
-    let decision = state.tollgate.consume(&key, &body.metric, body.quantity, idempotency_key, locale).await?;
-    state.metrics.decision(Operation::Consume, decision.code);
-    Ok(HttpResponse::Ok().json(decision))
+    record(Operation::Consume, state, key, lang, idempotency_key, body).await
 }
 
 pub(crate) async fn release(
+    state: web::Data<HttpState>,
+    key: AccountPath,
+    lang: Lang,
+    idempotency_key: IdempotencyHeader,
+    body: Json<Usage>,
+) -> Result<HttpResponse, ApiError> {
+    record(Operation::Release, state, key, lang, idempotency_key, body).await
+}
+
+async fn record(
+    operation: Operation,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
     Lang(locale): Lang,
     IdempotencyHeader(idempotency_key): IdempotencyHeader,
     Json(body): Json<Usage>,
 ) -> Result<HttpResponse, ApiError> {
-    let decision = state.tollgate.release(&key, &body.metric, body.quantity, idempotency_key, locale).await?;
-    state.metrics.decision(Operation::Release, decision.code);
+    let tollgate = &state.tollgate;
+    let decision = match operation {
+        Operation::Release => {
+            tollgate.release(&key, &body.metric, body.quantity, idempotency_key, locale).await?
+        }
+        _ => tollgate.consume(&key, &body.metric, body.quantity, idempotency_key, locale).await?,
+    };
+    state.metrics.decision(operation, decision.code);
     Ok(HttpResponse::Ok().json(decision))
 }
 
