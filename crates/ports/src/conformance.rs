@@ -92,6 +92,8 @@ macro_rules! conformance_suite {
             keys_are_scoped_per_account,
             concurrent_consumes_never_pass_the_cap,
             concurrent_replays_count_once,
+            concurrent_mixed_quantities_refuse_only_what_cannot_fit,
+            simultaneous_commands_near_the_cap_admit_what_fits,
             the_ledger_sums_to_the_counter
         );
     };
@@ -435,6 +437,60 @@ pub async fn concurrent_replays_count_once(b: Backend) {
     }
     assert_eq!(fresh, 100);
     assert_eq!(used(&b, &k, "never").await, 100);
+    assert_ledger_matches(&b, &k).await;
+}
+
+/// Commands of different sizes racing on one counter, with a demand just over the cap: the cap
+/// holds, and every refusal is true (the counter only grows, so a command refused while it fit
+/// would still fit at the end).
+pub async fn concurrent_mixed_quantities_refuse_only_what_cannot_fit(b: Backend) {
+    const CAP: u64 = 500;
+    let k = account(&b, "acme").await;
+    let mut tasks = Vec::new();
+    for t in 0..32_u64 {
+        let (usage, k) = (b.usage.clone(), k.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut refused = Vec::new();
+            for i in 0..8_u64 {
+                let quantity = 1 + (t * 8 + i) % 3;
+                let cmd = command(&k, quantity, Some(CAP), idem(&format!("t{t}-{i}")));
+                let outcome = usage.consume(&cmd).await.expect("consume");
+                if !outcome.applied {
+                    assert!(outcome.used + quantity > CAP, "refused {quantity} at {}", outcome.used);
+                    refused.push(quantity);
+                }
+            }
+            refused
+        }));
+    }
+    let mut refused = Vec::new();
+    for task in tasks {
+        refused.extend(task.await.expect("task"));
+    }
+    let total = used(&b, &k, "never").await;
+    assert!(total <= CAP);
+    assert!(!refused.is_empty(), "the demand (512) exceeds the cap");
+    for quantity in refused {
+        assert!(total + quantity > CAP, "{quantity} was refused, yet the counter ended at {total}");
+    }
+    assert_ledger_matches(&b, &k).await;
+}
+
+/// Commands sent at once (one batch, where the store batches) near the cap: in any order, the
+/// 3 cannot fit and both 1s do.
+pub async fn simultaneous_commands_near_the_cap_admit_what_fits(b: Backend) {
+    let k = account(&b, "acme").await;
+    assert!(b.usage.consume(&command(&k, 8, Some(10), idem("fill"))).await.expect("consume").applied);
+    let commands = [(3, "a"), (1, "b"), (1, "c")].map(|(q, id)| command(&k, q, Some(10), idem(id)));
+    let (three, one, other) = tokio::join!(
+        b.usage.consume(&commands[0]),
+        b.usage.consume(&commands[1]),
+        b.usage.consume(&commands[2])
+    );
+    assert!(!three.expect("consume").applied);
+    assert!(one.expect("consume").applied);
+    assert!(other.expect("consume").applied);
+    assert_eq!(used(&b, &k, "never").await, 10);
     assert_ledger_matches(&b, &k).await;
 }
 

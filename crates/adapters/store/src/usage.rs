@@ -137,7 +137,7 @@ async fn run_batch(
     let result = match backend {
         DbBackend::Sqlite if only_consumes => sqlite_batch(db, lane, &jobs).await,
         DbBackend::Postgres
-            if only_consumes && pg_rounds(&jobs, &(0..jobs.len()).collect::<Vec<_>>()).len() == 1 =>
+            if only_consumes && pg_rounds(&jobs, &(0..jobs.len()).collect::<Vec<_>>(), true).len() == 1 =>
         {
             postgres_autocommit(db, &jobs).await
         }
@@ -284,54 +284,74 @@ fn uint(value: i64) -> u64 {
 
 /// Consumes on PostgreSQL, one statement per round: the commands travel as arrays, the counters'
 /// conditional upserts and the ledger inserts are data-modifying CTEs of the same statement, and a
-/// key already in the ledger (`prior`) stops both. One statement cannot update a row twice, so
-/// commands on the same counter (or with the same key) go to successive rounds.
+/// key already in the ledger (`prior`) stops both.
+///
+/// One statement cannot update a row twice, so the commands of a round on one counter are folded
+/// into one upsert of their sum, admitted all or nothing under the smallest of their caps (every
+/// prefix then fits too, so each command's own sequential check holds); the ledger line of each
+/// says the counter after it, in job order. A folded group that does not fit is exact for the
+/// members that could not fit on their own either (`used + q > cap`: refused whatever the order);
+/// the others come back marked `retry`, with nothing written, to be run alone. A hot account thus
+/// costs one statement per batch instead of one per command.
+///
+/// A refusal reports the counter as the statement's snapshot saw it, but at least `cap - q + 1`:
+/// the upsert refused on the latest committed value, which another writer may have raised since
+/// the snapshot.
 const PG_CONSUME_SQL: &str = "WITH input AS ( \
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], \
          $7::bigint[], $8::bigint[]) AS t(account_id, metric, period, q, cap, key, at, job)), \
      prior AS ( \
        SELECT i.job, l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after FROM input i \
        JOIN usage_ledger l ON l.account_id = i.account_id AND l.idempotency_key = NULLIF(i.key, '')), \
+     live AS ( \
+       SELECT i.*, \
+         (SUM(i.q) OVER (PARTITION BY i.account_id, i.metric, i.period ORDER BY i.job DESC \
+           ROWS UNBOUNDED PRECEDING))::bigint - i.q AS later, \
+         COUNT(*) OVER g AS members, (SUM(i.q) OVER g)::bigint AS total, MIN(i.cap) OVER g AS group_cap \
+       FROM input i WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.job = i.job) \
+       WINDOW g AS (PARTITION BY i.account_id, i.metric, i.period)), \
+     need AS ( \
+       SELECT DISTINCT account_id, metric, period, total, group_cap FROM live WHERE total <= group_cap), \
      c AS ( \
        INSERT INTO usage_counters AS u (account_id, metric, period, used) \
-       SELECT i.account_id, i.metric, i.period, i.q FROM input i \
-       WHERE i.q <= i.cap AND NOT EXISTS (SELECT 1 FROM prior p WHERE p.job = i.job) \
+       SELECT account_id, metric, period, total FROM need ORDER BY account_id, metric, period \
        ON CONFLICT (account_id, metric, period) DO UPDATE SET used = u.used + excluded.used \
-       WHERE u.used <= (SELECT i.cap FROM input i WHERE i.account_id = excluded.account_id \
-         AND i.metric = excluded.metric AND i.period = excluded.period) - excluded.used \
+       WHERE u.used <= (SELECT n.group_cap FROM need n WHERE n.account_id = excluded.account_id \
+         AND n.metric = excluded.metric AND n.period = excluded.period) - excluded.used \
        RETURNING u.account_id, u.metric, u.period, u.used), \
      o AS ( \
        SELECT i.job, i.account_id, i.metric, i.period, i.q, NULLIF(i.key, '') AS key, i.at, \
          c.used IS NOT NULL AS applied, \
-         COALESCE(c.used, (SELECT x.used FROM usage_counters x WHERE x.account_id = i.account_id \
-           AND x.metric = i.metric AND x.period = i.period), 0) AS used \
-       FROM input i LEFT JOIN c ON c.account_id = i.account_id AND c.metric = i.metric AND c.period = i.period \
-       WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.job = i.job)), \
+         COALESCE(c.used - i.later, GREATEST(x.used, i.cap - i.q + 1, 0)) AS used, \
+         c.used IS NULL AND i.members > 1 AND COALESCE(x.used, 0) <= i.cap - i.q AS retry \
+       FROM live i LEFT JOIN c ON c.account_id = i.account_id AND c.metric = i.metric AND c.period = i.period \
+       LEFT JOIN usage_counters x ON x.account_id = i.account_id AND x.metric = i.metric \
+         AND x.period = i.period), \
      l AS ( \
        INSERT INTO usage_ledger \
          (account_id, metric, period, kind, quantity, delta, applied, used_after, idempotency_key, created_at) \
        SELECT account_id, metric, period, 'consume', q, CASE WHEN applied THEN q ELSE 0 END, applied, used, \
-         key, at FROM o WHERE applied OR key IS NOT NULL \
+         key, at FROM o WHERE NOT retry AND (applied OR key IS NOT NULL) \
        ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING account_id, idempotency_key) \
      SELECT i.job, l.account_id IS NOT NULL, COALESCE(o.applied, false), \
        CASE WHEN o.applied THEN i.q ELSE 0 END, COALESCE(o.used, 0), \
-       p.kind, p.metric, p.quantity, p.applied, p.delta, p.used_after \
+       p.kind, p.metric, p.quantity, p.applied, p.delta, p.used_after, COALESCE(o.retry, false) \
      FROM input i LEFT JOIN o ON o.job = i.job LEFT JOIN prior p ON p.job = i.job \
      LEFT JOIN l ON l.account_id = i.account_id AND l.idempotency_key = NULLIF(i.key, '')";
 
 /// Commands of one PostgreSQL statement, with the counters and keys they touch.
 type Round<'a> = (Vec<usize>, HashSet<(i64, &'a str, &'a str)>, HashSet<(i64, &'a str)>);
 
-/// Splits consumes into rounds: each command goes to the first round where neither its counter
-/// nor its key is taken.
-fn pg_rounds(jobs: &[Job], consumes: &[usize]) -> Vec<Vec<usize>> {
+/// Splits consumes into rounds: each command goes to the first round where its key is not taken
+/// and, unless `fold` (commands on one counter folded into one upsert), neither is its counter.
+fn pg_rounds(jobs: &[Job], consumes: &[usize], fold: bool) -> Vec<Vec<usize>> {
     let mut rounds: Vec<Round<'_>> = Vec::new();
     for &i in consumes {
         let c = &jobs[i].command;
         let counter = (jobs[i].account_id, c.metric.as_str(), c.window.as_str());
         let key = c.idempotency_key.as_ref().map(|k| (jobs[i].account_id, k.as_str()));
         let round = rounds.iter().position(|(_, counters, keys)| {
-            !counters.contains(&counter) && key.is_none_or(|k| !keys.contains(&k))
+            (fold || !counters.contains(&counter)) && key.is_none_or(|k| !keys.contains(&k))
         });
         let round = match round {
             Some(r) => r,
@@ -380,14 +400,15 @@ async fn postgres_consumes(
     consumes: &[usize],
 ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
     let mut rows = Vec::with_capacity(consumes.len());
-    for members in pg_rounds(jobs, consumes) {
+    for members in pg_rounds(jobs, consumes, false) {
         rows.extend(pg_round(txn, jobs, &members).await?);
     }
     Ok(rows)
 }
 
 /// A batch of consumes that fits one round on PostgreSQL: one statement, committed on its own
-/// (every command in it is atomic by itself), so the batch costs one round trip.
+/// (every command in it is atomic by itself), so the batch costs one round trip. Members of a
+/// folded group that did not fit as a whole are then run alone, in job order.
 async fn postgres_autocommit(
     db: &DatabaseConnection,
     jobs: &[Job],
@@ -397,6 +418,7 @@ async fn postgres_autocommit(
     // Committed: from here on nothing may be retried as a batch.
     let mut outcomes: Vec<Result<UsageOutcome, StoreError>> =
         jobs.iter().map(|_| Err(StoreError::Internal("the batch reported no outcome".into()))).collect();
+    let mut retry = Vec::new();
     for row in rows {
         let Some(index) = row.try_get_by_index::<i64>(0).ok().and_then(|i| usize::try_from(i).ok()) else {
             continue;
@@ -407,7 +429,27 @@ async fn postgres_autocommit(
             Ok(Read::Raced { delta }) => {
                 settle_race(db, job, delta).await.unwrap_or_else(|e| Err(db_error(e)))
             }
+            Ok(Read::Retry) => {
+                retry.push(index);
+                continue;
+            }
             Err(error) => Err(db_error(error)),
+        };
+    }
+    retry.sort_unstable();
+    for index in retry {
+        let job = &jobs[index];
+        let rows = pg_round(db, jobs, &[index]).await;
+        outcomes[index] = match rows.as_deref().map(|rows| rows.first().map(|row| read_outcome(job, row))) {
+            Ok(Some(Ok(Read::Outcome(outcome)))) => outcome,
+            Ok(Some(Ok(Read::Raced { delta }))) => {
+                settle_race(db, job, delta).await.unwrap_or_else(|e| Err(db_error(e)))
+            }
+            Ok(Some(Ok(Read::Retry)) | None) => {
+                Err(StoreError::Internal("a lone command asked to be retried".into()))
+            }
+            Ok(Some(Err(error))) => Err(db_error(error)),
+            Err(error) => Err(db_error(error.clone())),
         };
     }
     Ok(outcomes)
@@ -584,10 +626,16 @@ enum Read {
     /// Its key was committed by another transaction meanwhile (PostgreSQL only); `delta` units
     /// were counted by this command and must be given back.
     Raced { delta: u64 },
+    /// Nothing was written: it belongs to a folded group that did not fit as a whole and must
+    /// run alone (PostgreSQL only).
+    Retry,
 }
 
-/// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior…)`.
+/// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior…[, retry])`.
 fn read_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Read, DbErr> {
+    if row.try_get_by_index::<bool>(11).unwrap_or(false) {
+        return Ok(Read::Retry);
+    }
     let fresh: bool = row.try_get_by_index(1)?;
     let prior_kind: Option<String> = row.try_get_by_index(5)?;
     if let (false, Some(kind)) = (fresh, prior_kind) {
@@ -624,6 +672,7 @@ fn consume_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Result<Usage
     match read_outcome(job, row)? {
         Read::Outcome(outcome) => Ok(outcome),
         Read::Raced { .. } => Err(DbErr::Custom("idempotency key raced; retrying alone".into())),
+        Read::Retry => Err(DbErr::Custom("folded group did not fit; retrying alone".into())),
     }
 }
 
