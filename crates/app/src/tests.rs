@@ -244,7 +244,7 @@ async fn unknown_metrics_and_features_are_errors_not_decisions() {
 }
 
 #[tokio::test]
-async fn cancellation_at_period_end_keeps_access_until_then_and_can_be_resumed() {
+async fn cancellation_at_period_end_keeps_access_until_then_and_can_be_resumed_then_expires() {
     let w = world().await;
     w.app.provision(new_account("acme", None)).await.unwrap();
     let sub = w.app.cancel(&k("acme"), true).await.unwrap();
@@ -255,7 +255,9 @@ async fn cancellation_at_period_end_keeps_access_until_then_and_can_be_resumed()
     w.app.cancel(&k("acme"), true).await.unwrap();
     w.clock.set(datetime!(2026-12-23 10:00 UTC));
     let d = w.app.check(&k("acme"), &Request::metric("tickets", 1).unwrap(), Locale::En).await.unwrap();
-    assert_eq!(d.code, DecisionCode::SubscriptionCancelled);
+    assert_eq!(d.code, DecisionCode::SubscriptionExpired);
+    let sub = w.app.subscription(&k("acme")).await.unwrap();
+    assert_eq!((sub.status, sub.ended_at), (Status::Expired, Some(datetime!(2026-12-23 10:00 UTC))));
     assert!(matches!(w.app.resume(&k("acme")).await, Err(AppError::Subscription(_))));
 }
 
