@@ -10,7 +10,7 @@ use tollgate_app::{Ports, Settings as AppSettings, Tollgate};
 use tollgate_domain::{PlanCode, Policy};
 use tollgate_http::auth::{OperatorKey, bootstrap_operator_key};
 use tollgate_http::{HttpState, IdempotencyStore as _, Services, SqlApiKeys, SqlIdempotency};
-use tollgate_memory::SystemClock;
+use tollgate_memory::{OffsetClock, SystemClock};
 use tollgate_ports::{Clock, Secret};
 use tollgate_store::{Store, StoreConfig};
 
@@ -50,6 +50,11 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         Store::connect(&config).await.with_context(|| format!("connecting to {}", redact_url(url)))?;
     store.migrate().await.context("migrating the database")?;
     Ok(store)
+}
+
+/// The clock every command reads: the system clock shifted by `clock.offset_seconds`.
+pub fn clock(settings: &Settings) -> Arc<dyn Clock> {
+    Arc::new(OffsetClock::new(SystemClock, settings.clock_offset()))
 }
 
 /// The use cases over `store`.
@@ -107,7 +112,15 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
     tracing::info!(database = %redact_url(&settings.database.url), "database ready");
 
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock = clock(&settings);
+    if settings.clock.offset_seconds != 0 {
+        tracing::warn!(
+            offset_seconds = settings.clock.offset_seconds,
+            now = %clock.now(),
+            "the clock is shifted (clock.offset_seconds): every decision, period and timestamp \
+             follows the shifted time; keep it 0 in production"
+        );
+    }
     let tollgate = Arc::new(tollgate(&settings, &store, clock.clone())?);
     if settings.plans.file.exists() {
         for plan in plans_file::apply(&tollgate, &settings.plans.file).await? {

@@ -28,7 +28,22 @@ pub struct Settings {
     pub billing: BillingSettings,
     /// The per-instance cache of account state (and, for `check`, counters).
     pub cache: CacheSettings,
+    /// The server's clock.
+    pub clock: ClockSettings,
 }
+
+/// The server's clock.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSettings {
+    /// Seconds added to the system time (negative: subtracted), to rehearse on a staging server
+    /// what happens later; 0 in production.
+    pub offset_seconds: i64,
+}
+
+/// The largest clock offset either way: 100 years, far past any term or trial, and far from the
+/// end of the calendar instants are stored in.
+pub const MAX_CLOCK_OFFSET_SECONDS: i64 = 100 * 366 * 24 * 3600;
 
 /// The per-instance cache.
 #[derive(Debug, Clone, Deserialize)]
@@ -106,7 +121,24 @@ impl Settings {
             )
             .build()
             .context("reading the settings")?;
-        config.try_deserialize().context("invalid settings")
+        let settings: Settings = config.try_deserialize().context("invalid settings")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Rejects values that deserialize but make no sense, so the server refuses to start rather
+    /// than misbehave later.
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.clock.offset_seconds.unsigned_abs() <= MAX_CLOCK_OFFSET_SECONDS.unsigned_abs(),
+            "clock.offset_seconds: at most {MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) either way"
+        );
+        Ok(())
+    }
+
+    /// The clock offset.
+    pub fn clock_offset(&self) -> time::Duration {
+        time::Duration::seconds(self.clock.offset_seconds)
     }
 }
 
@@ -143,6 +175,28 @@ mod tests {
         assert_eq!(settings.plans.file, PathBuf::from("config/plans.toml"));
         assert_eq!(settings.billing.past_due_grace_days, 7);
         assert_eq!(settings.data_dir, PathBuf::from("data"));
+        assert_eq!(settings.clock.offset_seconds, 0);
+        settings.validate().unwrap();
+    }
+
+    fn with(toml: &str) -> anyhow::Result<Settings> {
+        let config = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::from_str(toml, FileFormat::Toml))
+            .build()?;
+        let settings: Settings = config.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    #[test]
+    fn a_grace_of_zero_days_and_bounded_clock_offsets_are_accepted() {
+        assert_eq!(with("[billing]\npast_due_grace_days = 0").unwrap().billing.past_due_grace_days, 0);
+        let ahead = with("[clock]\noffset_seconds = 1296000").unwrap();
+        assert_eq!(ahead.clock_offset(), time::Duration::days(15));
+        assert!(with("[clock]\noffset_seconds = -86400").is_ok());
+        assert!(with(&format!("[clock]\noffset_seconds = {}", MAX_CLOCK_OFFSET_SECONDS + 1)).is_err());
+        assert!(with(&format!("[clock]\noffset_seconds = {}", i64::MIN)).is_err());
     }
 
     #[test]
