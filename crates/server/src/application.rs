@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tollgate_app::{Ports, Settings as AppSettings, Tollgate};
-use tollgate_domain::{PlanCode, Policy};
+use tollgate_domain::Policy;
 use tollgate_http::auth::{OperatorKey, bootstrap_operator_key};
 use tollgate_http::{HttpState, IdempotencyStore as _, Services, SqlApiKeys, SqlIdempotency};
 use tollgate_memory::{OffsetClock, SystemClock};
@@ -73,8 +73,7 @@ pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> an
         gateway: Arc::new(NoGateway),
         notifier: Arc::new(LogNotifier),
     };
-    let default_plan = PlanCode::parse(settings.plans.default_plan.as_str())
-        .map_err(|e| anyhow::anyhow!("plans.default_plan: {e}"))?;
+    let default_plan = settings.plans.default_plan()?;
     let policy =
         Policy { past_due_grace: time::Duration::days(i64::from(settings.billing.past_due_grace_days)) };
     let cache_ttl = time::Duration::milliseconds(i64::try_from(settings.cache.ttl_ms).unwrap_or(i64::MAX));
@@ -129,11 +128,12 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     } else {
         tracing::warn!(file = %settings.plans.file.display(), "no plans file: serving the plans already stored");
     }
-    let default_plan = PlanCode::parse(settings.plans.default_plan.as_str()).ok();
-    if let Some(code) = default_plan
-        && tollgate.plan(&code).await.is_err()
-    {
-        tracing::warn!(plan = %code, "the default plan does not exist: accounts must name their plan");
+    match settings.plans.default_plan()? {
+        Some(code) if tollgate.plan(&code).await.is_err() => {
+            tracing::warn!(plan = %code, "the default plan does not exist: accounts must name their plan");
+        }
+        Some(_) => {}
+        None => tracing::info!("no default plan: accounts created without a plan have no subscription"),
     }
 
     let api_keys = Arc::new(SqlApiKeys::new(store.connection().clone()));

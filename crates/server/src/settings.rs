@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
+use tollgate_domain::PlanCode;
 
 /// The defaults, compiled in so the binary runs from any directory.
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
@@ -90,8 +91,22 @@ impl fmt::Debug for DatabaseSettings {
 pub struct PlansSettings {
     /// The plans file applied at start.
     pub file: PathBuf,
-    /// The plan of accounts created without one.
+    /// The plan of accounts created without one; empty: such accounts have no subscription.
     pub default_plan: String,
+}
+
+impl PlansSettings {
+    /// The default plan's code, `None` when the setting is empty.
+    ///
+    /// # Errors
+    /// A non-empty value that is not a plan code.
+    pub fn default_plan(&self) -> anyhow::Result<Option<PlanCode>> {
+        let code = self.default_plan.trim();
+        if code.is_empty() {
+            return Ok(None);
+        }
+        PlanCode::parse(code).map(Some).map_err(|e| anyhow::anyhow!("plans.default_plan: {e}"))
+    }
 }
 
 /// Billing rules.
@@ -129,6 +144,7 @@ impl Settings {
     /// Rejects values that deserialize but make no sense, so the server refuses to start rather
     /// than misbehave later.
     fn validate(&self) -> anyhow::Result<()> {
+        self.plans.default_plan()?;
         anyhow::ensure!(
             self.clock.offset_seconds.unsigned_abs() <= MAX_CLOCK_OFFSET_SECONDS.unsigned_abs(),
             "clock.offset_seconds: at most {MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) either way"
@@ -187,6 +203,14 @@ mod tests {
         let settings: Settings = config.try_deserialize()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    #[test]
+    fn an_empty_default_plan_means_no_subscription() {
+        assert_eq!(with("[plans]\ndefault_plan = \"\"").unwrap().plans.default_plan().unwrap(), None);
+        let free = with("").unwrap().plans.default_plan().unwrap();
+        assert_eq!(free.as_ref().map(PlanCode::as_str), Some("free"));
+        assert!(with("[plans]\ndefault_plan = \"Not A Code\"").is_err());
     }
 
     #[test]

@@ -79,7 +79,7 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
         notifier: Arc::new(RecordingNotifier::default()),
     };
     let settings = Settings {
-        default_plan: PlanCode::parse("free").unwrap(),
+        default_plan: Some(PlanCode::parse("free").unwrap()),
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
     };
