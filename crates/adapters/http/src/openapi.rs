@@ -210,6 +210,17 @@ pub const ROUTES: &[RouteDoc] = &[
     )
     .idempotent()
     .returns(200, "Subscription"),
+    route(
+        "post",
+        "/v1/admin/accounts/{key}/past_due",
+        "mark_account_past_due",
+        "Record a payment that failed outside the gateway: the subscription is past due, decisions \
+         stay allowed through billing.past_due_grace_days, then answer payment_required until activated",
+        "admin",
+        Admin,
+    )
+    .idempotent()
+    .returns(200, "Subscription"),
 ];
 
 fn schema(name: &str) -> Value {

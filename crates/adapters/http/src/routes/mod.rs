@@ -148,7 +148,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/api-keys/{id}").route(web::delete().to(api_keys::revoke)))
                 .service(resource("/admin/accounts/{key}/suspend").route(post().to(accounts::suspend)))
-                .service(resource("/admin/accounts/{key}/activate").route(post().to(accounts::activate))),
+                .service(resource("/admin/accounts/{key}/activate").route(post().to(accounts::activate)))
+                .service(resource("/admin/accounts/{key}/past_due").route(post().to(accounts::past_due))),
         )
         .default_service(web::to(ops::not_found));
 }
