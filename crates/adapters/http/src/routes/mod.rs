@@ -100,7 +100,7 @@ pub(crate) async fn authenticate(
             req.extensions_mut().insert(principal);
             next.call(req).await
         }
-        Err(AuthError::Invalid(detail)) => Ok(req.error_response(ApiError::unauthorized(detail))),
+        Err(AuthError::Invalid(refusal)) => Ok(req.error_response(ApiError::unauthorized(refusal))),
         Err(AuthError::Store(error)) => Ok(req.error_response(ApiError::store(error))),
     }
 }
