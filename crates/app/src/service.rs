@@ -42,8 +42,9 @@ pub struct Ports {
 /// Operator settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The plan of accounts created without one.
-    pub default_plan: PlanCode,
+    /// The plan of accounts created without one; `None`: such accounts have no subscription
+    /// until one is started with [`Tollgate::change_plan`].
+    pub default_plan: Option<PlanCode>,
     /// Grace periods and other rules.
     pub policy: Policy,
     /// How long an instance may reuse an account's state (plan, status, overrides) and, for
@@ -61,7 +62,7 @@ pub struct NewAccount {
     pub name: String,
     /// Billing contact.
     pub email: Option<Email>,
-    /// The plan; the default plan when `None`.
+    /// The plan; the default plan when `None` (no subscription when there is no default).
     pub plan: Option<PlanCode>,
     /// Seats; 1 when `None`.
     pub seats: Option<u32>,
@@ -70,7 +71,8 @@ pub struct NewAccount {
 /// A change of plan, seats, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangePlan {
-    /// The new plan (its latest version); the current plan when `None`.
+    /// The new plan (its latest version); the current plan when `None`. Required to start a
+    /// subscription on an account that has none.
     pub plan: Option<PlanCode>,
     /// The new seat count; unchanged when `None`.
     pub seats: Option<u32>,
@@ -140,7 +142,7 @@ impl Tollgate {
     // ---- accounts and subscriptions ----------------------------------------------------
 
     /// Creates an account on its plan (the default plan when none is given): trialing when the
-    /// plan has a trial, active otherwise.
+    /// plan has a trial, active otherwise; without a subscription when neither names a plan.
     ///
     /// # Errors
     /// [`AppError::Invalid`] (name, seats), [`AppError::PlanNotFound`], [`AppError::PlanInactive`],
@@ -150,14 +152,20 @@ impl Tollgate {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(InvalidValue::new("name", "a name is 1 to 200 characters").into());
         }
-        let code = request.plan.unwrap_or_else(|| self.settings.default_plan.clone());
-        let plan = self.subscribable(&code).await?;
+        let code = request.plan.or_else(|| self.settings.default_plan.clone());
+        let plan = match &code {
+            Some(code) => Some(self.subscribable(code).await?),
+            None => None,
+        };
         let now = self.now();
-        let subscription = Subscription::start(&plan, request.seats.unwrap_or(1), now)?;
+        let subscription = match &plan {
+            Some(plan) => Some(Subscription::start(plan, request.seats.unwrap_or(1), now)?),
+            None => None,
+        };
         let account = Account { key: request.key, name, email: request.email, created_at: now };
-        self.ports.accounts.create(&account, Some(subscription.clone())).await?;
+        self.ports.accounts.create(&account, subscription.clone()).await?;
         self.notify(Notification::AccountCreated { account: account.key.clone(), plan: code }).await;
-        Ok(AccountView::at(account, Some(&subscription), now))
+        Ok(AccountView::at(account, subscription.as_ref(), now))
     }
 
     /// An account with its subscription.
@@ -196,17 +204,22 @@ impl Tollgate {
     }
 
     /// Moves the account to another plan (its latest version) and/or seat count. Limits change at
-    /// once; usage already counted stays.
+    /// once; usage already counted stays. An account without a subscription starts one on the
+    /// plan named (trialing when the plan has a trial).
     ///
     /// # Errors
     /// [`AppError::PlanNotFound`], [`AppError::PlanInactive`], [`AppError::Subscription`] when
-    /// the subscription cannot change (suspended, ended), [`AppError::Invalid`] for seats.
+    /// the subscription cannot change (suspended, ended), [`AppError::Invalid`] for seats, or for
+    /// `plan` when there is no subscription and no plan is named; [`AppError::AccountNotFound`].
     pub async fn change_plan(
         &self,
         key: &AccountKey,
         change: ChangePlan,
     ) -> Result<SubscriptionView, AppError> {
-        let (_, mut subscription) = self.subscribed(key).await?;
+        let state = self.state(key).await?;
+        let Some(mut subscription) = state.subscription else {
+            return self.start_subscription(key, change).await;
+        };
         let from = subscription.plan().clone();
         let plan = match &change.plan {
             Some(code) => self.subscribable(code).await?,
@@ -220,6 +233,28 @@ impl Tollgate {
             self.notify(Notification::PlanChanged { account: key.clone(), from, to: plan.code().clone() })
                 .await;
         }
+        Ok(SubscriptionView::at(&subscription, now))
+    }
+
+    /// The first subscription of an account created without one.
+    async fn start_subscription(
+        &self,
+        key: &AccountKey,
+        change: ChangePlan,
+    ) -> Result<SubscriptionView, AppError> {
+        let Some(code) = change.plan else {
+            return Err(InvalidValue::new(
+                "plan",
+                "the account has no subscription: name a plan to start one",
+            )
+            .into());
+        };
+        let plan = self.subscribable(&code).await?;
+        let now = self.now();
+        let subscription = Subscription::start(&plan, change.seats.unwrap_or(1), now)?;
+        self.ports.subscriptions.save(key, &subscription).await?;
+        self.cache.forget(key);
+        self.notify(Notification::SubscriptionStarted { account: key.clone(), plan: code }).await;
         Ok(SubscriptionView::at(&subscription, now))
     }
 

@@ -66,7 +66,17 @@ fn tollgate(
     gateway: MockPaymentGateway,
     notifier: MockNotifier,
 ) -> Tollgate {
-    let ports = Ports {
+    Tollgate::new(ports(store, usage, clock, gateway, notifier), settings())
+}
+
+fn ports(
+    store: &Arc<MemoryStore>,
+    usage: Arc<dyn tollgate_ports::UsageRepository>,
+    clock: Arc<ManualClock>,
+    gateway: MockPaymentGateway,
+    notifier: MockNotifier,
+) -> Ports {
+    Ports {
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
@@ -75,13 +85,15 @@ fn tollgate(
         ids: Arc::new(SequentialIds::default()),
         gateway: Arc::new(gateway),
         notifier: Arc::new(notifier),
-    };
-    let settings = Settings {
-        default_plan: PlanCode::parse("free").unwrap(),
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        default_plan: Some(PlanCode::parse("free").unwrap()),
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
-    };
-    Tollgate::new(ports, settings)
+    }
 }
 
 async fn world_with(gateway: MockPaymentGateway, notifier: MockNotifier) -> World {
@@ -118,7 +130,9 @@ async fn provisioning_uses_the_default_plan_and_notifies_once() {
     let mut notifier = MockNotifier::new();
     notifier
         .expect_notify()
-        .withf(|n| matches!(n, Notification::AccountCreated { plan, .. } if plan.as_str() == "free"))
+        .withf(
+            |n| matches!(n, Notification::AccountCreated { plan: Some(plan), .. } if plan.as_str() == "free"),
+        )
         .times(1)
         .returning(|_| Ok(()));
     let w = world_with(MockPaymentGateway::new(), notifier).await;
@@ -126,6 +140,58 @@ async fn provisioning_uses_the_default_plan_and_notifies_once() {
     let sub = view.subscription.unwrap();
     assert_eq!((sub.plan.as_str(), sub.status), ("free", Status::Active));
     assert_eq!(sub.current_period_start, Some(datetime!(2026-11-23 10:00 UTC)));
+}
+
+#[tokio::test]
+async fn without_a_default_plan_an_account_has_no_subscription_until_it_names_a_plan() {
+    let mut notifier = MockNotifier::new();
+    notifier
+        .expect_notify()
+        .withf(|n| matches!(n, Notification::AccountCreated { plan: None, .. }))
+        .times(1)
+        .returning(|_| Ok(()));
+    notifier
+        .expect_notify()
+        .withf(|n| matches!(n, Notification::AccountCreated { plan: Some(_), .. }))
+        .times(1)
+        .returning(|_| Ok(()));
+    notifier
+        .expect_notify()
+        .withf(|n| matches!(n, Notification::SubscriptionStarted { plan, .. } if plan.as_str() == "pro"))
+        .times(1)
+        .returning(|_| Ok(()));
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
+    let ports = ports(&store, store.clone(), clock, MockPaymentGateway::new(), notifier);
+    let app = Tollgate::new(ports, Settings { default_plan: None, ..settings() });
+    app.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
+    app.publish_plan(draft("pro", "45", 14, Some(2000), Some(3))).await.unwrap();
+
+    let view = app.provision(new_account("acme", None)).await.unwrap();
+    assert_eq!(view.subscription, None);
+    assert_eq!(app.subscription(&k("acme")).await, Err(AppError::NoSubscription));
+    assert_eq!(app.usage(&k("acme")).await.map(|_| ()), Err(AppError::NoSubscription));
+    let request = Request::metric("tickets", 1).unwrap();
+    let d = app.check(&k("acme"), &request, Locale::En).await.unwrap();
+    assert_eq!((d.allowed, d.code), (false, DecisionCode::NoSubscription));
+    let d = app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+    assert_eq!((d.allowed, d.code), (false, DecisionCode::NoSubscription));
+    let named = app.provision(new_account("named", Some("free"))).await.unwrap();
+    assert_eq!(named.subscription.map(|s| s.plan.as_str().to_owned()).as_deref(), Some("free"));
+
+    let seats_only = ChangePlan { plan: None, seats: Some(2) };
+    assert!(matches!(
+        app.change_plan(&k("acme"), seats_only).await,
+        Err(AppError::Invalid(e)) if e.field == "plan"
+    ));
+    let ghost = ChangePlan { plan: Some(PlanCode::parse("ghost").unwrap()), seats: None };
+    assert!(matches!(app.change_plan(&k("acme"), ghost).await, Err(AppError::PlanNotFound(_))));
+    let pro = ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: Some(2) };
+    let started = app.change_plan(&k("acme"), pro).await.unwrap();
+    assert_eq!((started.plan.as_str(), started.status, started.seats), ("pro", Status::Trialing, 2));
+    assert!(app.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "at once on this instance");
+    let change = ChangePlan { plan: None, seats: Some(3) };
+    assert_eq!(app.change_plan(&k("acme"), change).await.unwrap().seats, 3, "then it is a change");
 }
 
 #[tokio::test]
@@ -244,7 +310,7 @@ async fn unknown_metrics_and_features_are_errors_not_decisions() {
 }
 
 #[tokio::test]
-async fn cancellation_at_period_end_keeps_access_until_then_and_can_be_resumed() {
+async fn cancellation_at_period_end_keeps_access_until_then_and_can_be_resumed_then_expires() {
     let w = world().await;
     w.app.provision(new_account("acme", None)).await.unwrap();
     let sub = w.app.cancel(&k("acme"), true).await.unwrap();
@@ -255,7 +321,9 @@ async fn cancellation_at_period_end_keeps_access_until_then_and_can_be_resumed()
     w.app.cancel(&k("acme"), true).await.unwrap();
     w.clock.set(datetime!(2026-12-23 10:00 UTC));
     let d = w.app.check(&k("acme"), &Request::metric("tickets", 1).unwrap(), Locale::En).await.unwrap();
-    assert_eq!(d.code, DecisionCode::SubscriptionCancelled);
+    assert_eq!(d.code, DecisionCode::SubscriptionExpired);
+    let sub = w.app.subscription(&k("acme")).await.unwrap();
+    assert_eq!((sub.status, sub.ended_at), (Status::Expired, Some(datetime!(2026-12-23 10:00 UTC))));
     assert!(matches!(w.app.resume(&k("acme")).await, Err(AppError::Subscription(_))));
 }
 

@@ -1,7 +1,9 @@
 //! Every human sentence a decision carries, rendered in one place from its code and parameters,
-//! so every surface (HTTP, SDKs linking the domain) says the same thing.
+//! so every surface (HTTP, SDKs linking the domain) says the same thing; and the sentences of the
+//! rules an [`InvalidValue`] names, in every language.
 
 use crate::decision::{Decision, DecisionCode};
+use crate::ids::InvalidValue;
 use crate::plan::Reset;
 
 /// A language Tollgate speaks.
@@ -176,6 +178,75 @@ pub fn render(d: &Decision, locale: Locale) -> String {
     }
 }
 
+/// Every rule sentence of this crate ([`InvalidValue::reason`]) with its French translation.
+const REASONS: &[(&str, &str)] = &[
+    (
+        "an account key is 1 to 128 characters of A-Z a-z 0-9 . _ : @ -",
+        "une clé de compte fait 1 à 128 caractères parmi A-Z a-z 0-9 . _ : @ -",
+    ),
+    (
+        "a plan code is 1 to 64 characters of a-z 0-9 _ - starting with a letter or digit",
+        "un code d'offre fait 1 à 64 caractères parmi a-z 0-9 _ - et commence par une lettre ou un chiffre",
+    ),
+    (
+        "a metric name is 1 to 64 characters of a-z 0-9 _ starting with a letter",
+        "un nom de métrique fait 1 à 64 caractères parmi a-z 0-9 _ et commence par une lettre",
+    ),
+    (
+        "a feature name is 1 to 64 characters of a-z 0-9 _ starting with a letter",
+        "un nom de fonctionnalité fait 1 à 64 caractères parmi a-z 0-9 _ et commence par une lettre",
+    ),
+    (
+        "an idempotency key is 1 to 255 printable ASCII characters",
+        "une clé d'idempotence fait 1 à 255 caractères ASCII imprimables",
+    ),
+    ("an email address looks like name@example.com", "une adresse e-mail s'écrit comme nom@example.com"),
+    (
+        "quantity is a whole number from 1 to 1000000000000",
+        "la quantité est un nombre entier de 1 à 1000000000000",
+    ),
+    ("seats is a whole number from 1 to 1000000", "le nombre de sièges est un entier de 1 à 1000000"),
+    ("unknown subscription status", "statut d'abonnement inconnu"),
+    ("an add-on code is 1 to 64 characters", "un code d'option fait 1 à 64 caractères"),
+    ("an add-on quantity is at least 1", "une option se prend au moins une fois"),
+    (
+        "a currency is an ISO 4217 code such as USD, EUR or XOF",
+        "une devise est un code ISO 4217 comme USD, EUR ou XOF",
+    ),
+    ("an amount is a decimal string such as \"19.99\"", "un montant est une chaîne décimale comme \"19.99\""),
+    (
+        "the amount has more decimal places than its currency allows",
+        "le montant a plus de décimales que sa devise n'en permet",
+    ),
+    ("a plan name is 1 to 200 characters", "le nom d'une offre fait 1 à 200 caractères"),
+    ("a description is at most 2000 characters", "une description fait au plus 2000 caractères"),
+    ("a price cannot be negative", "un prix ne peut pas être négatif"),
+    (
+        "a price is a whole number of minor units",
+        "un prix est un nombre entier d'unités mineures de sa devise",
+    ),
+    ("a trial is at most 730 days", "un essai dure au plus 730 jours"),
+    ("versions start at 1", "les versions commencent à 1"),
+];
+
+/// A rule sentence of this crate ([`InvalidValue::reason`]) in `locale`, found by its English
+/// text: the sentence also travels as plain text (through serde errors, for one), so the text is
+/// the key. `None` for a sentence this crate did not write.
+pub fn reason(english: &str, locale: Locale) -> Option<&'static str> {
+    let (en, fr) = REASONS.iter().find(|(en, _)| *en == english)?;
+    Some(match locale {
+        Locale::En => en,
+        Locale::Fr => fr,
+    })
+}
+
+impl InvalidValue {
+    /// [`InvalidValue::reason`] in `locale` (as written when no translation is known).
+    pub fn reason_in(&self, locale: Locale) -> &'static str {
+        reason(self.reason, locale).unwrap_or(self.reason)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +260,66 @@ mod tests {
         assert_eq!(Locale::negotiate("fr;q=bogus"), Locale::En);
         assert_eq!(Locale::negotiate(""), Locale::En);
         assert_eq!(Locale::negotiate("*"), Locale::En);
+    }
+
+    #[test]
+    fn every_rule_of_the_crate_speaks_french() {
+        use crate::{
+            AccountKey, AddOn, Currency, Email, FeatureName, IdempotencyKey, MetricName, Money, Plan,
+            PlanCode, PlanDraft, Quantity, Status,
+        };
+        let draft: PlanDraft = serde_json::from_str(
+            r#"{"code": "pro", "name": "Pro", "price": {"amount": "45.00", "currency": "USD"},
+                "interval": "month"}"#,
+        )
+        .unwrap();
+        let mut invalid = vec![
+            AccountKey::parse("").unwrap_err(),
+            PlanCode::parse("").unwrap_err(),
+            MetricName::parse("").unwrap_err(),
+            FeatureName::parse("").unwrap_err(),
+            IdempotencyKey::parse("").unwrap_err(),
+            Email::parse("").unwrap_err(),
+            Quantity::new(0).unwrap_err(),
+            Status::parse("").unwrap_err(),
+            Currency::parse("").unwrap_err(),
+            Money::parse("x", "USD").unwrap_err(),
+            Money::parse("1.001", "USD").unwrap_err(),
+            AddOn { code: String::new(), quantity: 1, limits: Default::default(), features: vec![] }
+                .validate()
+                .unwrap_err(),
+            AddOn { code: "a".into(), quantity: 0, limits: Default::default(), features: vec![] }
+                .validate()
+                .unwrap_err(),
+        ];
+        let mut plan_error = |change: &dyn Fn(&mut PlanDraft), version| {
+            let mut terms = draft.clone();
+            change(&mut terms);
+            let crate::PlanError::Invalid(error) = Plan::new(terms, version).unwrap_err();
+            invalid.push(error);
+        };
+        plan_error(&|d| d.name = String::new(), 1);
+        plan_error(&|d| d.description = "x".repeat(2001), 1);
+        plan_error(&|d| d.price = Money::parse("-1", "USD").unwrap(), 1);
+        plan_error(&|d| d.trial_days = 731, 1);
+        plan_error(&|_| {}, 0);
+        let usd = Currency::parse("USD").unwrap();
+        plan_error(&|d| d.price = Money::new(rust_decimal::Decimal::new(1001, 3), usd), 1);
+        let Err(crate::SubscriptionError::Invalid(seats)) = crate::Subscription::start(
+            &Plan::new(draft.clone(), 1).unwrap(),
+            0,
+            time::OffsetDateTime::UNIX_EPOCH,
+        ) else {
+            panic!("zero seats are refused");
+        };
+        invalid.push(seats);
+        for error in &invalid {
+            let french = reason(error.reason, Locale::Fr);
+            assert!(french.is_some_and(|f| f != error.reason), "no French for {:?}", error.reason);
+            assert_eq!(reason(error.reason, Locale::En), Some(error.reason));
+            assert_eq!(error.reason_in(Locale::Fr), french.unwrap());
+        }
+        assert_eq!(reason("a sentence of someone else", Locale::Fr), None);
+        assert_eq!(InvalidValue::new("x", "elsewhere").reason_in(Locale::Fr), "elsewhere");
     }
 }

@@ -19,9 +19,10 @@ pub enum Status {
     PastDue,
     /// Stopped by an operator or by dunning.
     Suspended,
-    /// Cancelled; nothing is allowed.
+    /// Cancelled with immediate effect; nothing is allowed.
     Cancelled,
-    /// Ended (trial not converted, term over).
+    /// Ended: a trial that was not converted, or a term that ran out after a cancellation at
+    /// period end.
     Expired,
 }
 
@@ -270,11 +271,12 @@ impl Subscription {
         self.ended_at
     }
 
-    /// The status at `now`: a cancellation scheduled at period end has taken effect once its
-    /// instant has passed.
+    /// The status at `now`. A cancellation scheduled at period end lets the paid term run out
+    /// rather than cutting it short: once its instant has passed the subscription is expired, as
+    /// a term that was not renewed, while a cancellation with immediate effect is cancelled.
     pub fn status_at(&self, now: OffsetDateTime) -> Status {
         match self.cancel_at {
-            Some(at) if now >= at && !self.status.is_ended() => Status::Cancelled,
+            Some(at) if now >= at && !self.status.is_ended() => Status::Expired,
             _ => self.status,
         }
     }
@@ -391,20 +393,22 @@ impl Subscription {
         Ok(())
     }
 
-    /// Ends a trial that was not converted, or closes a cancelled subscription.
+    /// Ends a trial that was not converted, closes a cancelled subscription, or records that a
+    /// term cancelled at period end ran out (ended at that instant, not at `now`).
     ///
     /// # Errors
-    /// [`SubscriptionError::IllegalTransition`] unless trialing or cancelled.
+    /// [`SubscriptionError::IllegalTransition`] unless trialing, cancelled, or past a scheduled
+    /// cancellation.
     pub fn expire(&mut self, now: OffsetDateTime) -> Result<(), SubscriptionError> {
-        match self.status_at(now) {
-            Status::Trialing | Status::Cancelled => {
-                self.status = Status::Expired;
-                self.cancel_at = None;
-                self.ended_at.get_or_insert(now);
-                Ok(())
-            }
-            _ => Err(self.refuse(Transition::Expire)),
-        }
+        let ended_at = match (self.status, self.cancel_at) {
+            (status, Some(at)) if now >= at && !status.is_ended() => at,
+            (Status::Trialing | Status::Cancelled, _) => now,
+            _ => return Err(self.refuse(Transition::Expire)),
+        };
+        self.status = Status::Expired;
+        self.cancel_at = None;
+        self.ended_at.get_or_insert(ended_at);
+        Ok(())
     }
 
     /// Moves to `plan` with `seats`. The billing anchor stays; limits change at once. A trial
@@ -471,7 +475,7 @@ mod tests {
         sub.cancel(true, datetime!(2026-02-10 0:00 UTC)).unwrap();
         assert_eq!(sub.cancel_at(), Some(datetime!(2026-02-28 0:00 UTC)));
         assert_eq!(sub.status_at(datetime!(2026-02-27 23:59 UTC)), Status::Active);
-        assert_eq!(sub.status_at(datetime!(2026-02-28 0:00 UTC)), Status::Cancelled);
+        assert_eq!(sub.status_at(datetime!(2026-02-28 0:00 UTC)), Status::Expired);
         let mut resumed = sub.clone();
         resumed.resume(datetime!(2026-02-20 0:00 UTC)).unwrap();
         assert!(!resumed.cancel_at_period_end());
@@ -483,6 +487,31 @@ mod tests {
             resumed.resume(datetime!(2026-02-20 0:00 UTC)),
             Err(SubscriptionError::NotScheduledForCancellation)
         );
+    }
+
+    #[test]
+    fn a_term_cancelled_at_period_end_expires_while_an_immediate_cancellation_is_cancelled() {
+        let now = datetime!(2026-01-31 0:00 UTC);
+        let mut scheduled = Subscription::start(&trial_plan(0), 1, now).unwrap();
+        scheduled.cancel(true, now).unwrap();
+        let end = datetime!(2026-02-28 0:00 UTC);
+        assert_eq!(scheduled.status_at(end - Duration::seconds(1)), Status::Active);
+        assert_eq!(scheduled.status_at(end + Duration::days(10)), Status::Expired);
+        assert!(scheduled.cancel(false, end).is_err(), "an ended term cannot be cancelled again");
+        assert!(scheduled.change_plan(&trial_plan(0), 1, end).is_err());
+        // Recording the expiry later keeps the instant the term ended.
+        scheduled.expire(end + Duration::days(10)).unwrap();
+        assert_eq!((scheduled.status(), scheduled.ended_at()), (Status::Expired, Some(end)));
+        assert!(!scheduled.cancel_at_period_end());
+
+        let mut immediate = Subscription::start(&trial_plan(0), 1, now).unwrap();
+        immediate.cancel(false, now).unwrap();
+        assert_eq!(immediate.status_at(end + Duration::days(10)), Status::Cancelled);
+        // Trialing with a cancellation at the trial's end: the trial runs out, expired.
+        let mut trial = Subscription::start(&trial_plan(14), 1, now).unwrap();
+        trial.cancel(true, now).unwrap();
+        assert_eq!(trial.status_at(now + Duration::days(14)), Status::Expired);
+        assert!(Subscription::start(&trial_plan(0), 1, now).unwrap().expire(now).is_err());
     }
 
     #[test]

@@ -156,7 +156,7 @@ fn status_gates_come_before_limits() {
     f.subscription.activate(NOW).unwrap();
     f.subscription.cancel(true, NOW).unwrap();
     assert_eq!(code(&f, NOW), DecisionCode::Ok);
-    assert_eq!(code(&f, datetime!(2026-12-23 10:00 UTC)), DecisionCode::SubscriptionCancelled);
+    assert_eq!(code(&f, datetime!(2026-12-23 10:00 UTC)), DecisionCode::SubscriptionExpired);
     let mut g = Fixture::on("pro", NOW);
     g.subscription.cancel(false, NOW).unwrap();
     assert_eq!(code(&g, NOW), DecisionCode::SubscriptionCancelled);

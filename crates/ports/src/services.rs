@@ -98,7 +98,14 @@ pub enum Notification {
     AccountCreated {
         /// The account.
         account: AccountKey,
-        /// Its plan.
+        /// Its plan; `None` when it was created without a subscription.
+        plan: Option<PlanCode>,
+    },
+    /// An account without a subscription started one.
+    SubscriptionStarted {
+        /// The account.
+        account: AccountKey,
+        /// The plan.
         plan: PlanCode,
     },
     /// The account moved to another plan or seat count.

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tollgate_app::{Ports, Settings as AppSettings, Tollgate};
-use tollgate_domain::{PlanCode, Policy};
+use tollgate_domain::Policy;
 use tollgate_http::auth::{OperatorKey, bootstrap_operator_key};
 use tollgate_http::{HttpState, IdempotencyStore as _, Services, SqlApiKeys, SqlIdempotency};
-use tollgate_memory::SystemClock;
+use tollgate_memory::{OffsetClock, SystemClock};
 use tollgate_ports::{Clock, Secret};
 use tollgate_store::{Store, StoreConfig};
 
@@ -52,6 +52,11 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The clock every command reads: the system clock shifted by `clock.offset_seconds`.
+pub fn clock(settings: &Settings) -> Arc<dyn Clock> {
+    Arc::new(OffsetClock::new(SystemClock, settings.clock_offset()))
+}
+
 /// The use cases over `store`.
 ///
 /// # Errors
@@ -68,8 +73,7 @@ pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> an
         gateway: Arc::new(NoGateway),
         notifier: Arc::new(LogNotifier),
     };
-    let default_plan = PlanCode::parse(settings.plans.default_plan.as_str())
-        .map_err(|e| anyhow::anyhow!("plans.default_plan: {e}"))?;
+    let default_plan = settings.plans.default_plan()?;
     let policy =
         Policy { past_due_grace: time::Duration::days(i64::from(settings.billing.past_due_grace_days)) };
     let cache_ttl = time::Duration::milliseconds(i64::try_from(settings.cache.ttl_ms).unwrap_or(i64::MAX));
@@ -107,7 +111,15 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
     tracing::info!(database = %redact_url(&settings.database.url), "database ready");
 
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock = clock(&settings);
+    if settings.clock.offset_seconds != 0 {
+        tracing::warn!(
+            offset_seconds = settings.clock.offset_seconds,
+            now = %clock.now(),
+            "the clock is shifted (clock.offset_seconds): every decision, period and timestamp \
+             follows the shifted time; keep it 0 in production"
+        );
+    }
     let tollgate = Arc::new(tollgate(&settings, &store, clock.clone())?);
     if settings.plans.file.exists() {
         for plan in plans_file::apply(&tollgate, &settings.plans.file).await? {
@@ -116,11 +128,12 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     } else {
         tracing::warn!(file = %settings.plans.file.display(), "no plans file: serving the plans already stored");
     }
-    let default_plan = PlanCode::parse(settings.plans.default_plan.as_str()).ok();
-    if let Some(code) = default_plan
-        && tollgate.plan(&code).await.is_err()
-    {
-        tracing::warn!(plan = %code, "the default plan does not exist: accounts must name their plan");
+    match settings.plans.default_plan()? {
+        Some(code) if tollgate.plan(&code).await.is_err() => {
+            tracing::warn!(plan = %code, "the default plan does not exist: accounts must name their plan");
+        }
+        Some(_) => {}
+        None => tracing::info!("no default plan: accounts created without a plan have no subscription"),
     }
 
     let api_keys = Arc::new(SqlApiKeys::new(store.connection().clone()));

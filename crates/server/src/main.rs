@@ -11,10 +11,8 @@ mod settings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use tollgate_memory::SystemClock;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -95,7 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plans { command: PlansCommand::Apply { file } } => {
             let store = application::open_store(&settings).await?;
-            let tollgate = application::tollgate(&settings, &store, Arc::new(SystemClock))?;
+            let tollgate = application::tollgate(&settings, &store, application::clock(&settings))?;
             let applied = plans_file::apply(&tollgate, &file).await;
             store.close().await;
             for plan in applied? {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
+use tollgate_domain::PlanCode;
 
 /// The defaults, compiled in so the binary runs from any directory.
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
@@ -28,7 +29,22 @@ pub struct Settings {
     pub billing: BillingSettings,
     /// The per-instance cache of account state (and, for `check`, counters).
     pub cache: CacheSettings,
+    /// The server's clock.
+    pub clock: ClockSettings,
 }
+
+/// The server's clock.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSettings {
+    /// Seconds added to the system time (negative: subtracted), to rehearse on a staging server
+    /// what happens later; 0 in production.
+    pub offset_seconds: i64,
+}
+
+/// The largest clock offset either way: 100 years, far past any term or trial, and far from the
+/// end of the calendar instants are stored in.
+pub const MAX_CLOCK_OFFSET_SECONDS: i64 = 100 * 366 * 24 * 3600;
 
 /// The per-instance cache.
 #[derive(Debug, Clone, Deserialize)]
@@ -75,8 +91,22 @@ impl fmt::Debug for DatabaseSettings {
 pub struct PlansSettings {
     /// The plans file applied at start.
     pub file: PathBuf,
-    /// The plan of accounts created without one.
+    /// The plan of accounts created without one; empty: such accounts have no subscription.
     pub default_plan: String,
+}
+
+impl PlansSettings {
+    /// The default plan's code, `None` when the setting is empty.
+    ///
+    /// # Errors
+    /// A non-empty value that is not a plan code.
+    pub fn default_plan(&self) -> anyhow::Result<Option<PlanCode>> {
+        let code = self.default_plan.trim();
+        if code.is_empty() {
+            return Ok(None);
+        }
+        PlanCode::parse(code).map(Some).map_err(|e| anyhow::anyhow!("plans.default_plan: {e}"))
+    }
 }
 
 /// Billing rules.
@@ -106,7 +136,25 @@ impl Settings {
             )
             .build()
             .context("reading the settings")?;
-        config.try_deserialize().context("invalid settings")
+        let settings: Settings = config.try_deserialize().context("invalid settings")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Rejects values that deserialize but make no sense, so the server refuses to start rather
+    /// than misbehave later.
+    fn validate(&self) -> anyhow::Result<()> {
+        self.plans.default_plan()?;
+        anyhow::ensure!(
+            self.clock.offset_seconds.unsigned_abs() <= MAX_CLOCK_OFFSET_SECONDS.unsigned_abs(),
+            "clock.offset_seconds: at most {MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) either way"
+        );
+        Ok(())
+    }
+
+    /// The clock offset.
+    pub fn clock_offset(&self) -> time::Duration {
+        time::Duration::seconds(self.clock.offset_seconds)
     }
 }
 
@@ -143,6 +191,36 @@ mod tests {
         assert_eq!(settings.plans.file, PathBuf::from("config/plans.toml"));
         assert_eq!(settings.billing.past_due_grace_days, 7);
         assert_eq!(settings.data_dir, PathBuf::from("data"));
+        assert_eq!(settings.clock.offset_seconds, 0);
+        settings.validate().unwrap();
+    }
+
+    fn with(toml: &str) -> anyhow::Result<Settings> {
+        let config = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::from_str(toml, FileFormat::Toml))
+            .build()?;
+        let settings: Settings = config.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    #[test]
+    fn an_empty_default_plan_means_no_subscription() {
+        assert_eq!(with("[plans]\ndefault_plan = \"\"").unwrap().plans.default_plan().unwrap(), None);
+        let free = with("").unwrap().plans.default_plan().unwrap();
+        assert_eq!(free.as_ref().map(PlanCode::as_str), Some("free"));
+        assert!(with("[plans]\ndefault_plan = \"Not A Code\"").is_err());
+    }
+
+    #[test]
+    fn a_grace_of_zero_days_and_bounded_clock_offsets_are_accepted() {
+        assert_eq!(with("[billing]\npast_due_grace_days = 0").unwrap().billing.past_due_grace_days, 0);
+        let ahead = with("[clock]\noffset_seconds = 1296000").unwrap();
+        assert_eq!(ahead.clock_offset(), time::Duration::days(15));
+        assert!(with("[clock]\noffset_seconds = -86400").is_ok());
+        assert!(with(&format!("[clock]\noffset_seconds = {}", MAX_CLOCK_OFFSET_SECONDS + 1)).is_err());
+        assert!(with(&format!("[clock]\noffset_seconds = {}", i64::MIN)).is_err());
     }
 
     #[test]

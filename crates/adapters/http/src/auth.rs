@@ -226,11 +226,22 @@ impl Principal {
     }
 }
 
+/// What is wrong with a refused credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No `Authorization` header.
+    Missing,
+    /// A header that is not `Bearer <key>`.
+    Malformed,
+    /// A key that is unknown or revoked.
+    Unknown,
+}
+
 /// Why a credential was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     /// No credential, or one that is not a known, unrevoked key.
-    Invalid(&'static str),
+    Invalid(Refusal),
     /// The key store failed.
     Store(StoreError),
 }
@@ -270,12 +281,11 @@ impl Authenticator {
     /// [`AuthError::Invalid`] for a missing, malformed, unknown or revoked credential;
     /// [`AuthError::Store`] when the store fails.
     pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
-        let header =
-            authorization.ok_or(AuthError::Invalid("Send an API key as `Authorization: Bearer <key>`."))?;
+        let header = authorization.ok_or(AuthError::Invalid(Refusal::Missing))?;
         let (scheme, credential) = header.trim().split_once(' ').unwrap_or((header, ""));
         let credential = credential.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || credential.is_empty() {
-            return Err(AuthError::Invalid("The Authorization header must be `Bearer <key>`."));
+            return Err(AuthError::Invalid(Refusal::Malformed));
         }
         let hash = hash_secret(credential);
         if let Some(principal) = self.cached(&hash) {
@@ -291,7 +301,7 @@ impl Authenticator {
                 self.remember(hash, principal.clone());
                 Ok(principal)
             }
-            _ => Err(AuthError::Invalid("The API key is unknown or revoked.")),
+            _ => Err(AuthError::Invalid(Refusal::Unknown)),
         }
     }
 

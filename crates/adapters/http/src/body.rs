@@ -10,13 +10,13 @@ use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::problem::{ApiError, json_error};
+use crate::problem::{ApiError, Detail, json_error};
 
 /// The largest request body accepted: 64 KiB.
 pub const MAX_BODY: usize = 64 * 1024;
 
 fn too_large() -> ApiError {
-    ApiError::new("payload_too_large", format!("The body is larger than {} KiB.", MAX_BODY / 1024))
+    ApiError::new("payload_too_large", Detail::PayloadTooLarge(MAX_BODY / 1024))
 }
 
 async fn read_payload(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, ApiError> {
@@ -30,7 +30,7 @@ async fn read_payload(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes,
     }
     Bytes::from_request(req, payload).await.map_err(|error| match error.as_error::<PayloadError>() {
         Some(PayloadError::Overflow) => too_large(),
-        _ => ApiError::new("malformed_body", "The body could not be read."),
+        _ => ApiError::new("malformed_body", Detail::MalformedBody),
     })
 }
 
@@ -59,10 +59,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 let json = essence.eq_ignore_ascii_case("application/json")
                     || essence.to_ascii_lowercase().ends_with("+json");
                 if !json {
-                    return Err(ApiError::new(
-                        "unsupported_media_type",
-                        "Send the body as JSON (Content-Type: application/json).",
-                    ));
+                    return Err(ApiError::new("unsupported_media_type", Detail::UnsupportedMediaType));
                 }
             }
             let bytes = read_payload(&req, &mut payload).await?;
@@ -78,7 +75,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that any document that is not JSON is a 400 whatever its content; then
     // the shape, with the path of the failing field.
-    let document: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::new("malformed_json", format!("The body is not valid JSON: {e}.")))?;
+    let document: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::malformed_json(&e))?;
     serde_path_to_error::deserialize(document).map_err(|e| json_error(&e))
 }

@@ -7,9 +7,9 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use tollgate_domain::{AccountKey, IdempotencyKey, Locale, PlanCode};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Refusal};
 use crate::idempotency::IDEMPOTENCY_KEY;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Detail};
 
 impl FromRequest for Principal {
     type Error = ApiError;
@@ -20,7 +20,7 @@ impl FromRequest for Principal {
             req.extensions()
                 .get::<Principal>()
                 .cloned()
-                .ok_or_else(|| ApiError::unauthorized("Send an API key as `Authorization: Bearer <key>`.")),
+                .ok_or_else(|| ApiError::unauthorized(Refusal::Missing)),
         )
     }
 }
@@ -36,7 +36,7 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         ready(match Principal::from_request(req, payload).into_inner() {
             Ok(principal) if principal.is_admin() => Ok(Admin(principal)),
-            Ok(_) => Err(ApiError::new("forbidden", "This operation needs an admin API key.")),
+            Ok(_) => Err(ApiError::new("forbidden", Detail::AdminOnly)),
             Err(error) => Err(error),
         })
     }
@@ -53,10 +53,7 @@ impl FromRequest for AccountPath {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = req.match_info().get("key").and_then(|k| AccountKey::parse(k).ok());
-        ready(
-            key.map(AccountPath)
-                .ok_or_else(|| ApiError::new("account_not_found", "No account has this key.")),
-        )
+        ready(key.map(AccountPath).ok_or_else(|| ApiError::new("account_not_found", Detail::AccountNotFound)))
     }
 }
 
@@ -70,7 +67,7 @@ impl FromRequest for PlanPath {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let code = req.match_info().get("code").and_then(|c| PlanCode::parse(c).ok());
-        ready(code.map(PlanPath).ok_or_else(|| ApiError::new("plan_not_found", "No plan has this code.")))
+        ready(code.map(PlanPath).ok_or_else(|| ApiError::new("plan_not_found", Detail::PlanNotFound(None))))
     }
 }
 
@@ -83,9 +80,14 @@ impl FromRequest for Lang {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-        ready(Ok(Lang(header.map_or(Locale::En, Locale::negotiate))))
+        ready(Ok(Lang(request_locale(req))))
     }
+}
+
+/// The language negotiated from the request's `Accept-Language` (English by default).
+pub(crate) fn request_locale(req: &HttpRequest) -> Locale {
+    let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    header.map_or(Locale::En, Locale::negotiate)
 }
 
 /// The request's `Idempotency-Key`, when present (the idempotency middleware validated it).
@@ -105,11 +107,8 @@ impl FromRequest for IdempotencyHeader {
                 .and_then(|v| IdempotencyKey::parse(v).ok())
                 .map(|k| IdempotencyHeader(Some(k)))
                 .ok_or_else(|| {
-                    ApiError::new(
-                        "invalid_idempotency_key",
-                        "An Idempotency-Key is 1 to 255 printable ASCII characters.",
-                    )
-                    .param("Idempotency-Key")
+                    ApiError::new("invalid_idempotency_key", Detail::InvalidIdempotencyKey)
+                        .param("Idempotency-Key")
                 }),
         })
     }

@@ -33,7 +33,7 @@ use tollgate_domain::IdempotencyKey;
 use tollgate_ports::StoreError;
 
 use crate::auth::Principal;
-use crate::problem::{ApiError, PROBLEM_JSON, Rejected};
+use crate::problem::{ApiError, Detail, PROBLEM_JSON, Rejected, localize};
 use crate::{HttpState, body};
 
 /// The request header.
@@ -230,22 +230,16 @@ pub(crate) async fn middleware(
     }
     let key = match req.headers().get(IDEMPOTENCY_KEY) {
         None if required(&req) => {
-            let problem = ApiError::new(
-                "idempotency_key_required",
-                "This request needs an Idempotency-Key header (1 to 255 printable ASCII characters).",
-            )
-            .param("Idempotency-Key");
+            let problem = ApiError::new("idempotency_key_required", Detail::IdempotencyKeyRequired)
+                .param("Idempotency-Key");
             return Ok(req.error_response(problem));
         }
         None => return next.call(req).await,
         Some(value) => match value.to_str().ok().map(IdempotencyKey::parse) {
             Some(Ok(key)) => key,
             _ => {
-                let problem = ApiError::new(
-                    "invalid_idempotency_key",
-                    "An Idempotency-Key is 1 to 255 printable ASCII characters.",
-                )
-                .param("Idempotency-Key");
+                let problem = ApiError::new("invalid_idempotency_key", Detail::InvalidIdempotencyKey)
+                    .param("Idempotency-Key");
                 return Ok(req.error_response(problem));
             }
         },
@@ -273,14 +267,12 @@ pub(crate) async fn middleware(
     let begun = store.begin(&scope, key.as_str(), &fingerprint, now, now + IN_PROGRESS_LEASE).await;
     match begun {
         Err(error) => Ok(req.error_response(ApiError::store(error))),
-        Ok(Begin::Mismatch) => Ok(req.error_response(ApiError::new(
-            "idempotency_key_reused",
-            "This idempotency key was already used for a different request.",
-        ))),
-        Ok(Begin::InProgress) => Ok(req.error_response(ApiError::new(
-            "idempotency_key_in_use",
-            "A request with this idempotency key is still being processed; retry later.",
-        ))),
+        Ok(Begin::Mismatch) => {
+            Ok(req.error_response(ApiError::new("idempotency_key_reused", Detail::IdempotencyKeyReused)))
+        }
+        Ok(Begin::InProgress) => {
+            Ok(req.error_response(ApiError::new("idempotency_key_in_use", Detail::IdempotencyKeyInUse)))
+        }
         Ok(Begin::Replay { status, body }) => Ok(req.into_response(replay(status, body))),
         Ok(Begin::Started) => {
             let guard =
@@ -308,7 +300,8 @@ async fn finish(
         }
         return Ok(response);
     }
-    let (request, response) = response.into_parts();
+    // Stored as the client receives it, so that a replay is the body first sent.
+    let (request, response) = localize(response).into_parts();
     let (head, body) = response.into_parts();
     let bytes = match body.try_into_bytes() {
         Ok(bytes) => bytes,

@@ -42,7 +42,7 @@ pub use crate::body::MAX_BODY;
 pub use crate::extract::{AccountPath, Admin, IdempotencyHeader, Lang, PlanPath};
 pub use crate::idempotency::{IdempotencyStore, MemoryIdempotency};
 pub use crate::metrics::Metrics;
-pub use crate::problem::ApiError;
+pub use crate::problem::{ApiError, Detail};
 pub use crate::routes::{REQUEST_ID, RequestId};
 pub use crate::sql::{SqlApiKeys, SqlIdempotency};
 
@@ -141,8 +141,9 @@ pub fn app(
         .app_data(state)
         .app_data(web::PayloadConfig::new(MAX_BODY))
         .app_data(web::PathConfig::default().error_handler(|error, _| {
-            ApiError::new("not_found", format!("The path is not valid: {error}.")).into()
+            ApiError::new("not_found", Detail::InvalidPath(error.to_string())).into()
         }))
+        .wrap(actix_web::middleware::from_fn(problem::localize_problems))
         .wrap(actix_web::middleware::from_fn(routes::observe))
         .configure(routes::configure)
 }

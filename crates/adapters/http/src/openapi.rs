@@ -210,6 +210,17 @@ pub const ROUTES: &[RouteDoc] = &[
     )
     .idempotent()
     .returns(200, "Subscription"),
+    route(
+        "post",
+        "/v1/admin/accounts/{key}/past_due",
+        "mark_account_past_due",
+        "Record a payment that failed outside the gateway: the subscription is past due, decisions \
+         stay allowed through billing.past_due_grace_days, then answer payment_required until activated",
+        "admin",
+        Admin,
+    )
+    .idempotent()
+    .returns(200, "Subscription"),
 ];
 
 fn schema(name: &str) -> Value {
@@ -245,13 +256,15 @@ fn operation(route: &RouteDoc) -> Value {
             "schema": { "type": "string", "minLength": 1, "maxLength": 255 }
         }));
     }
-    if matches!(route.operation_id, "check" | "consume" | "release") {
-        parameters.push(json!({
-            "name": "Accept-Language", "in": "header", "required": false,
-            "description": "The language of the decision's message (en, fr).",
-            "schema": { "type": "string" }
-        }));
-    }
+    let language = if matches!(route.operation_id, "check" | "consume" | "release") {
+        "The language of the decision's message and of a problem's title and detail: en (default) or fr."
+    } else {
+        "The language of a problem's title and detail: en (default) or fr."
+    };
+    parameters.push(json!({
+        "name": "Accept-Language", "in": "header", "required": false, "description": language,
+        "schema": { "type": "string" }
+    }));
     if route.operation_id == "list_api_keys" {
         parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }));
         parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
@@ -292,10 +305,10 @@ fn schemas() -> Value {
     let timestamp = json!({ "type": "string", "format": "date-time" });
     let nullable_timestamp = json!({ "type": ["string", "null"], "format": "date-time" });
     let decision_codes: Vec<_> = tollgate_domain::DecisionCode::ALL.iter().map(|c| c.as_str()).collect();
-    let problem_codes: Vec<_> = PROBLEM_CODES.iter().map(|(code, _, _)| *code).collect();
+    let problem_codes: Vec<_> = PROBLEM_CODES.iter().map(|(code, ..)| *code).collect();
     let problem_table: Vec<_> = PROBLEM_CODES
         .iter()
-        .map(|(code, status, title)| json!({ "code": code, "status": status, "title": title }))
+        .map(|(code, status, title, _)| json!({ "code": code, "status": status, "title": title }))
         .collect();
     json!({
         "Money": {
@@ -444,7 +457,10 @@ fn schemas() -> Value {
         "OpenApi": { "type": "object" },
         "Problem": {
             "type": "object", "required": ["type", "title", "status", "detail", "code"],
-            "description": "RFC 9457 problem details. Extra members carry specifics, such as `param`.",
+            "description": "RFC 9457 problem details. Extra members carry specifics, such as `param`. \
+                            `title` and `detail` follow Accept-Language (en by default, fr; the \
+                            Content-Language header says which); `type`, `status`, `code` and `param` \
+                            do not.",
             "properties": {
                 "type": { "type": "string", "format": "uri" }, "title": { "type": "string" },
                 "status": { "type": "integer" }, "detail": { "type": "string" },

@@ -18,7 +18,7 @@ use tollgate_ports::{Clock, LedgerEntry, Secret, StoreError, UsageCommand, Usage
 
 use crate::auth::{OperatorKey, bootstrap_operator_key};
 use crate::openapi::ROUTES;
-use crate::{AlwaysReady, HttpState, MemoryApiKeys, MemoryIdempotency, Services, app};
+use crate::{AlwaysReady, HttpState, MAX_BODY, MemoryApiKeys, MemoryIdempotency, Services, app};
 
 const ADMIN: &str = "tg_test_admin_key";
 
@@ -79,7 +79,7 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
         notifier: Arc::new(RecordingNotifier::default()),
     };
     let settings = Settings {
-        default_plan: PlanCode::parse("free").unwrap(),
+        default_plan: Some(PlanCode::parse("free").unwrap()),
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
     };
@@ -297,4 +297,126 @@ async fn decisions_speak_the_negotiated_language() {
     let (_, fr) = read(test::call_service(&service, check("fr-CA,fr;q=0.9")).await).await;
     assert_eq!((en["code"].as_str(), fr["code"].as_str()), (Some("limit_reached"), Some("limit_reached")));
     assert_ne!(en["message"], fr["message"]);
+}
+
+#[actix_web::test]
+async fn problems_speak_the_negotiated_language_and_keep_their_code() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    type Case = (fn() -> TestRequest, u16, &'static str, &'static str);
+    let cases: [Case; 11] = [
+        (
+            || TestRequest::get().uri("/nowhere"),
+            404,
+            "not_found",
+            "Aucune route ne correspond à GET /nowhere.",
+        ),
+        (
+            || TestRequest::delete().uri("/v1/plans"),
+            405,
+            "method_not_allowed",
+            "DELETE n'est pas autorisé sur /v1/plans.",
+        ),
+        (
+            || TestRequest::get().uri("/v1/accounts/a"),
+            401,
+            "unauthorized",
+            "Envoyez une clé d'API : `Authorization: Bearer <clé>`.",
+        ),
+        (
+            || TestRequest::get().uri("/v1/accounts/a").insert_header(("Authorization", "Bearer tg_nope")),
+            401,
+            "unauthorized",
+            "La clé d'API est inconnue ou révoquée.",
+        ),
+        (
+            || admin(TestRequest::get().uri("/v1/accounts/ghost")),
+            404,
+            "account_not_found",
+            "Aucun compte n'a cette clé.",
+        ),
+        (
+            || admin(TestRequest::post().uri("/v1/accounts")).set_json(json!({"key": "a", "name": " "})),
+            422,
+            "validation_failed",
+            "un nom fait 1 à 200 caractères",
+        ),
+        (
+            || {
+                admin(TestRequest::post().uri("/v1/accounts"))
+                    .set_json(json!({"key": "a", "name": "A", "colour": 1}))
+            },
+            422,
+            "invalid_body",
+            "Champ colour invalide : champ inconnu (champs acceptés : `key`, `name`, `email`, `plan`, `seats`).",
+        ),
+        (
+            || {
+                admin(TestRequest::post().uri("/v1/accounts"))
+                    .set_json(json!({"key": "a", "name": "x".repeat(MAX_BODY)}))
+            },
+            413,
+            "payload_too_large",
+            "Le corps dépasse 64 Kio.",
+        ),
+        (
+            || admin(TestRequest::post().uri("/v1/accounts/a/check")).set_json(json!({"metric": "tickets"})),
+            422,
+            "invalid_body",
+            "Champ quantity invalide : champ obligatoire absent.",
+        ),
+        (
+            || {
+                admin(TestRequest::post().uri("/v1/accounts/a/consume"))
+                    .set_json(json!({"metric": "t", "quantity": 1}))
+            },
+            400,
+            "idempotency_key_required",
+            "Cette requête exige un en-tête Idempotency-Key (1 à 255 caractères ASCII imprimables).",
+        ),
+        (
+            || {
+                admin(TestRequest::post().uri("/v1/accounts/a/check"))
+                    .insert_header(("Content-Type", "text/plain"))
+            },
+            415,
+            "unsupported_media_type",
+            "Envoyez le corps en JSON (Content-Type: application/json).",
+        ),
+    ];
+    for (request, status, code, detail) in cases {
+        let english = test::call_service(&service, request().to_request()).await;
+        assert_eq!(english.headers().get("content-language").unwrap(), "en");
+        let (_, english) = read(english).await;
+        let french = request().insert_header(("Accept-Language", "fr-CA,fr;q=0.9,en;q=0.5")).to_request();
+        let french = test::call_service(&service, french).await;
+        assert_eq!(french.headers().get("content-language").unwrap(), "fr", "{code}");
+        assert_eq!(french.headers().get("content-type").unwrap(), "application/problem+json");
+        let (actual, french) = read(french).await;
+        assert_eq!((actual.as_u16(), french["code"].as_str()), (status, Some(code)), "{french}");
+        assert_eq!(french["detail"], detail, "{french}");
+        assert_ne!(french["title"], english["title"], "{french}");
+        assert_ne!(french["detail"], english["detail"], "{english}");
+        for member in ["type", "status", "code", "param"] {
+            assert_eq!(french.get(member), english.get(member), "{member}: {french} {english}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_replayed_problem_is_the_body_first_sent() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    let cancel = |language: &str| {
+        admin(TestRequest::post().uri("/v1/accounts/ghost/subscription/cancel"))
+            .insert_header(("Idempotency-Key", "cancel-ghost"))
+            .insert_header(("Accept-Language", language.to_owned()))
+            .set_json(json!({"at_period_end": true}))
+            .to_request()
+    };
+    let (status, first) = read(test::call_service(&service, cancel("fr")).await).await;
+    assert_eq!((status.as_u16(), first["detail"].as_str()), (404, Some("Aucun compte n'a cette clé.")));
+    let replayed = test::call_service(&service, cancel("en")).await;
+    assert_eq!(replayed.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(read(replayed).await.1, first);
 }

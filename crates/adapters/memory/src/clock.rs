@@ -17,6 +17,35 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock shifted by a fixed offset from another (the system clock by default): a staging
+/// server set some days ahead shows what will happen then (trials ending, renewals, expiries)
+/// while its own time still flows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OffsetClock<C = SystemClock> {
+    clock: C,
+    offset: Duration,
+}
+
+impl<C: Clock> OffsetClock<C> {
+    /// `clock` shifted by `offset` (forward when positive, back when negative).
+    pub fn new(clock: C, offset: Duration) -> Self {
+        Self { clock, offset }
+    }
+
+    /// The shift.
+    pub fn offset(&self) -> Duration {
+        self.offset
+    }
+}
+
+impl<C: Clock> Clock for OffsetClock<C> {
+    /// The inner clock's now plus the offset, held at the supported calendar's bounds rather
+    /// than overflowing.
+    fn now(&self) -> OffsetDateTime {
+        self.clock.now().saturating_add(self.offset)
+    }
+}
+
 /// A clock that only moves when told, for testing rules at any instant.
 #[derive(Debug)]
 pub struct ManualClock(Mutex<OffsetDateTime>);
@@ -71,5 +100,20 @@ mod tests {
         assert_eq!(clock.now(), datetime!(2020-01-01 0:00 UTC));
         let ids = SequentialIds::default();
         assert_eq!((ids.generate("inv"), ids.generate("inv")), ("inv_1".into(), "inv_2".into()));
+    }
+
+    #[test]
+    fn an_offset_clock_follows_its_clock_shifted() {
+        let offset = OffsetClock::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)), Duration::days(15));
+        assert_eq!(offset.now(), datetime!(2026-12-08 10:00 UTC));
+        offset.clock.advance(Duration::hours(1));
+        assert_eq!(offset.now(), datetime!(2026-12-08 11:00 UTC));
+        let back = OffsetClock::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)), Duration::days(-30));
+        assert_eq!(back.now(), datetime!(2026-10-24 10:00 UTC));
+        let far = OffsetClock::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)), Duration::MAX);
+        assert!(far.now() > datetime!(9999-01-01 0:00 UTC), "saturates instead of panicking");
+        let system = OffsetClock::new(SystemClock, Duration::days(1));
+        let ahead = system.now() - SystemClock.now();
+        assert!(ahead > Duration::hours(23) && ahead <= Duration::days(1), "{ahead}");
     }
 }

@@ -5,7 +5,7 @@
 //! release floored at zero, all-or-nothing), so use cases can be tested, or embedded, without a
 //! database. [`ManualClock`], [`SequentialIds`], [`FakeGateway`], [`RecordingNotifier`],
 //! [`FakePasswordHasher`] and [`MemoryTokenCodec`] complete the set; [`SystemClock`] is the real
-//! clock.
+//! clock, and [`OffsetClock`] the real clock shifted (to rehearse a later date on staging).
 #![warn(missing_docs)]
 
 mod clock;
@@ -13,7 +13,7 @@ mod gateway;
 mod security;
 mod store;
 
-pub use clock::{ManualClock, SequentialIds, SystemClock};
+pub use clock::{ManualClock, OffsetClock, SequentialIds, SystemClock};
 pub use gateway::{Behaviour, FakeGateway, RecordingNotifier};
 pub use security::{FakePasswordHasher, MemoryTokenCodec};
 pub use store::MemoryStore;

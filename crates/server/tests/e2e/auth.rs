@@ -92,7 +92,8 @@ crate::on_every_backend!(
 );
 
 async fn generated_key(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, Options { admin_key: None }).await else {
+    let Some(app) = TestApp::spawn_with(backend, Options { admin_key: None, ..Options::default() }).await
+    else {
         return;
     };
     let file = app.data_dir.join("admin-api-key");

@@ -28,11 +28,13 @@ pub enum Backend {
 pub struct Options {
     /// `TOLLGATE_ADMIN_API_KEY`; `None` lets the server generate one.
     pub admin_key: Option<String>,
+    /// Settings as `TOLLGATE__SECTION__KEY` variables, over the test defaults.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { admin_key: Some(ADMIN_KEY.to_owned()) }
+        Self { admin_key: Some(ADMIN_KEY.to_owned()), env: Vec::new() }
     }
 }
 
@@ -48,6 +50,7 @@ pub struct TestApp {
     child: Option<Child>,
     database: Option<TestDatabase>,
     logs: Arc<Mutex<String>>,
+    env: Vec<(String, String)>,
 }
 
 fn unique_dir() -> PathBuf {
@@ -98,12 +101,14 @@ fn start(
     database_url: &str,
     data_dir: &PathBuf,
     admin_key: Option<&str>,
+    env: &[(String, String)],
 ) -> Result<(Child, String, Arc<Mutex<String>>), String> {
     let mut command = command(database_url, data_dir);
     command.arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(key) = admin_key {
         command.env("TOLLGATE_ADMIN_API_KEY", key);
     }
+    command.envs(env.iter().map(|(name, value)| (name, value)));
     let mut child = command.spawn().expect("spawn the tollgate binary");
 
     let logs = Arc::new(Mutex::new(String::new()));
@@ -160,13 +165,14 @@ impl TestApp {
         };
         let data_dir = unique_dir();
         std::fs::create_dir_all(&data_dir).expect("create the data directory");
-        let (child, base, logs) = match start(&database.url, &data_dir, options.admin_key.as_deref()) {
-            Ok(started) => started,
-            Err(logs) => {
-                database.drop_database().await;
-                panic!("the server did not start:\n{logs}");
-            }
-        };
+        let (child, base, logs) =
+            match start(&database.url, &data_dir, options.admin_key.as_deref(), &options.env) {
+                Ok(started) => started,
+                Err(logs) => {
+                    database.drop_database().await;
+                    panic!("the server did not start:\n{logs}");
+                }
+            };
         let admin_key = match options.admin_key {
             Some(key) => key,
             None => std::fs::read_to_string(data_dir.join("admin-api-key"))
@@ -183,6 +189,7 @@ impl TestApp {
             child: Some(child),
             database: Some(database),
             logs,
+            env: options.env,
         })
     }
 
@@ -191,9 +198,10 @@ impl TestApp {
         let url = self.database_url();
         let data_dir = unique_dir();
         std::fs::create_dir_all(&data_dir).expect("create the data directory");
-        let (child, base, logs) = start(&url, &data_dir, Some(&self.admin_key)).unwrap_or_else(|logs| {
-            panic!("the peer did not start:\n{logs}");
-        });
+        let (child, base, logs) =
+            start(&url, &data_dir, Some(&self.admin_key), &self.env).unwrap_or_else(|logs| {
+                panic!("the peer did not start:\n{logs}");
+            });
         TestApp {
             base,
             admin_key: self.admin_key.clone(),
@@ -202,6 +210,7 @@ impl TestApp {
             child: Some(child),
             database: None,
             logs,
+            env: self.env.clone(),
         }
     }
 
@@ -221,11 +230,20 @@ impl TestApp {
     /// Starts the server again on the same database and data directory.
     pub fn restart(&mut self) {
         self.kill_hard();
-        let (child, base, logs) = start(&self.database_url(), &self.data_dir, Some(&self.admin_key))
-            .unwrap_or_else(|logs| panic!("the server did not restart:\n{logs}"));
+        let (child, base, logs) =
+            start(&self.database_url(), &self.data_dir, Some(&self.admin_key), &self.env)
+                .unwrap_or_else(|logs| panic!("the server did not restart:\n{logs}"));
         self.child = Some(child);
         self.base = base;
         self.logs = logs;
+    }
+
+    /// Starts the server again on the same database and data directory with `settings`
+    /// (`TOLLGATE__…` variables) replacing the ones it was started with: what an operator does
+    /// to change a setting.
+    pub fn restart_with(&mut self, settings: &[(&str, &str)]) {
+        self.env = settings.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+        self.restart();
     }
 
     /// What the server logged so far.
@@ -352,6 +370,7 @@ impl Drop for TestApp {
 
 /// Runs each scenario `async fn name(app: &TestApp)` of the calling module on SQLite and, when
 /// `TOLLGATE_TEST_POSTGRES_URL` is set, on PostgreSQL, each against its own server and database.
+/// Scenarios take `app: &TestApp`, or `app: &mut TestApp` to restart the server.
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -359,10 +378,10 @@ macro_rules! on_every_backend {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite)
+                    let mut app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite)
                         .await
                         .expect("SQLite is always available");
-                    super::$name(&app).await;
+                    super::$name(&mut app).await;
                 }
             )*
         }
@@ -370,8 +389,8 @@ macro_rules! on_every_backend {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
-                        super::$name(&app).await;
+                    if let Some(mut app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                        super::$name(&mut app).await;
                     }
                 }
             )*

@@ -12,6 +12,7 @@ mod bad_input;
 mod cli;
 mod decisions;
 mod idempotency;
+mod languages;
 mod operations;
 mod quickstart;
 mod scale;

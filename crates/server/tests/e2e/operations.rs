@@ -51,6 +51,7 @@ async fn health_metrics_and_the_openapi_document_are_served(app: &TestApp) {
         ("delete", "/v1/api-keys/{id}"),
         ("post", "/v1/admin/accounts/{key}/suspend"),
         ("post", "/v1/admin/accounts/{key}/activate"),
+        ("post", "/v1/admin/accounts/{key}/past_due"),
         ("get", "/health/live"),
         ("get", "/health/ready"),
         ("get", "/metrics"),
@@ -59,7 +60,7 @@ async fn health_metrics_and_the_openapi_document_are_served(app: &TestApp) {
         assert!(paths[path][method].is_object(), "{method} {path} is documented");
     }
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 21, "and nothing else is");
+    assert_eq!(operations, 22, "and nothing else is");
 }
 
 async fn unknown_routes_are_problems_and_requests_carry_ids(app: &TestApp) {

@@ -110,3 +110,13 @@ pub(crate) async fn activate(
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.tollgate.activate(&key).await?))
 }
+
+/// `POST /v1/admin/accounts/{key}/past_due` (operator only): a payment failed outside the
+/// gateway, so dunning starts; `activate` ends it.
+pub(crate) async fn past_due(
+    _admin: Admin,
+    state: web::Data<HttpState>,
+    AccountPath(key): AccountPath,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tollgate.mark_past_due(&key).await?))
+}

@@ -8,7 +8,7 @@ use crate::HttpState;
 use crate::auth::{ApiKey, Role, display_prefix, generate_secret, hash_secret};
 use crate::body::Json;
 use crate::extract::Admin;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Detail};
 
 /// `POST /v1/api-keys`.
 #[derive(Debug, Deserialize)]
@@ -70,7 +70,7 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let name = body.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::new("validation_failed", "A name is 1 to 200 characters.").param("name"));
+        return Err(ApiError::new("validation_failed", Detail::ApiKeyName).param("name"));
     }
     let secret = generate_secret().map_err(ApiError::internal)?;
     let key = ApiKey {
@@ -94,11 +94,11 @@ pub(crate) async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let query = web::Query::<ListQuery>::from_query(req.query_string())
-        .map_err(|e| ApiError::new("invalid_parameter", format!("Invalid query: {e}.")))?
+        .map_err(|e| ApiError::new("invalid_parameter", Detail::InvalidQuery(e.to_string())))?
         .into_inner();
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::new("invalid_parameter", "limit is from 1 to 100.").param("limit"));
+        return Err(ApiError::new("invalid_parameter", Detail::LimitOutOfRange).param("limit"));
     }
     let keys = state.auth.keys().list(query.cursor.as_deref(), limit + 1).await.map_err(ApiError::store)?;
     let more = keys.len() > limit as usize;
@@ -120,6 +120,6 @@ pub(crate) async fn revoke(
             tracing::info!(key_id = %key.id, "api key revoked");
             Ok(HttpResponse::Ok().json(KeyView::from(key)))
         }
-        None => Err(ApiError::new("api_key_not_found", "No API key has this id.")),
+        None => Err(ApiError::new("api_key_not_found", Detail::ApiKeyNotFound)),
     }
 }

@@ -8,7 +8,7 @@ use crate::HttpState;
 use crate::body::Json;
 use crate::extract::{AccountPath, IdempotencyHeader, Lang};
 use crate::metrics::Operation;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Detail};
 
 /// `POST /v1/accounts/{key}/check`: a metric and quantity, or a feature.
 #[derive(Debug, Deserialize)]
@@ -27,24 +27,19 @@ impl Check {
         match (self.metric, self.quantity, self.feature) {
             (Some(metric), Some(quantity), None) => Ok(Request::Metric { metric, quantity }),
             (None, None, Some(feature)) => Ok(Request::Feature(feature)),
-            (Some(_), None, None) => {
-                Err(ApiError::new("invalid_body", "Invalid quantity: missing field `quantity`.")
-                    .param("quantity"))
-            }
-            (None, Some(_), None) => {
-                Err(ApiError::new("invalid_body", "Invalid metric: missing field `metric`.").param("metric"))
-            }
-            (None, None, None) => {
-                Err(ApiError::new("invalid_body", "Send either {\"metric\", \"quantity\"} or {\"feature\"}.")
-                    .param("metric"))
-            }
-            (_, _, Some(_)) => Err(ApiError::new(
-                "invalid_body",
-                "Send either {\"metric\", \"quantity\"} or {\"feature\"}, not both.",
-            )
-            .param("feature")),
+            (Some(_), None, None) => Err(missing("quantity")),
+            (None, Some(_), None) => Err(missing("metric")),
+            (None, None, None) => Err(ApiError::new("invalid_body", Detail::MetricOrFeature).param("metric")),
+            (_, _, Some(_)) => Err(ApiError::new("invalid_body", Detail::MetricAndFeature).param("feature")),
         }
     }
+}
+
+/// 422 `invalid_body` for a field a check needs, worded as serde words it for the other bodies.
+fn missing(field: &'static str) -> ApiError {
+    let message = format!("missing field `{field}`");
+    ApiError::new("invalid_body", Detail::InvalidField { param: Some(field.to_owned()), message })
+        .param(field)
 }
 
 /// `POST /v1/accounts/{key}/consume` and `…/release`.

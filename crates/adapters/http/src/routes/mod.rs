@@ -100,7 +100,7 @@ pub(crate) async fn authenticate(
             req.extensions_mut().insert(principal);
             next.call(req).await
         }
-        Err(AuthError::Invalid(detail)) => Ok(req.error_response(ApiError::unauthorized(detail))),
+        Err(AuthError::Invalid(refusal)) => Ok(req.error_response(ApiError::unauthorized(refusal))),
         Err(AuthError::Store(error)) => Ok(req.error_response(ApiError::store(error))),
     }
 }
@@ -148,7 +148,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/api-keys/{id}").route(web::delete().to(api_keys::revoke)))
                 .service(resource("/admin/accounts/{key}/suspend").route(post().to(accounts::suspend)))
-                .service(resource("/admin/accounts/{key}/activate").route(post().to(accounts::activate))),
+                .service(resource("/admin/accounts/{key}/activate").route(post().to(accounts::activate)))
+                .service(resource("/admin/accounts/{key}/past_due").route(post().to(accounts::past_due))),
         )
         .default_service(web::to(ops::not_found));
 }

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::HttpState;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Detail};
 
 pub(crate) async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -17,7 +17,7 @@ pub(crate) async fn ready(state: web::Data<HttpState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok", "checks": { "database": "ok" } })),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            let problem = ApiError::new("service_unavailable", "The database is not reachable.")
+            let problem = ApiError::new("service_unavailable", Detail::DatabaseUnreachable)
                 .with("checks", json!({ "database": "unavailable" }));
             actix_web::ResponseError::error_response(&problem)
         }
@@ -40,9 +40,11 @@ pub(crate) async fn openapi(state: web::Data<HttpState>) -> HttpResponse {
 }
 
 pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new("not_found", format!("No route matches {} {}.", req.method(), req.path())))
+    let (method, path) = (req.method().to_string(), req.path().to_owned());
+    Err(ApiError::new("not_found", Detail::NoRoute { method, path }))
 }
 
 pub(crate) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new("method_not_allowed", format!("{} is not allowed on {}.", req.method(), req.path())))
+    let (method, path) = (req.method().to_string(), req.path().to_owned());
+    Err(ApiError::new("method_not_allowed", Detail::MethodNotAllowed { method, path }))
 }
