@@ -34,6 +34,7 @@ use tollgate_ports::StoreError;
 
 use crate::auth::Principal;
 use crate::problem::{ApiError, Detail, PROBLEM_JSON, Rejected, localize};
+use crate::routes::matched_route;
 use crate::{HttpState, body};
 
 /// The request header.
@@ -212,12 +213,12 @@ pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
 /// Whether a route requires the header (consume and release: a retry must never count twice).
 /// The enforcement routes, whose key goes to the usage ledger instead of a record here.
 fn ledger_backed(req: &ServiceRequest) -> bool {
-    req.match_pattern()
+    matched_route(req)
         .is_some_and(|p| p.ends_with("/check") || p.ends_with("/consume") || p.ends_with("/release"))
 }
 
 fn required(req: &ServiceRequest) -> bool {
-    req.match_pattern().is_some_and(|p| p.ends_with("/consume") || p.ends_with("/release"))
+    matched_route(req).is_some_and(|p| p.ends_with("/consume") || p.ends_with("/release"))
 }
 
 /// The idempotency middleware of mutating routes.
@@ -225,7 +226,7 @@ pub(crate) async fn middleware(
     mut req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) || req.match_pattern().is_none() {
+    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) || matched_route(&req).is_none() {
         return next.call(req).await;
     }
     let key = match req.headers().get(IDEMPOTENCY_KEY) {
