@@ -13,7 +13,7 @@ use tollgate_ports::{
     UsageRepository,
 };
 
-use crate::cache::Cache;
+use crate::cache::{Cache, CounterKey, Lookup};
 use crate::catalog::Catalog;
 use crate::{AccountView, AppError, SubscriptionView, UsageReport};
 
@@ -84,13 +84,13 @@ pub struct Tollgate {
     ports: Ports,
     settings: Settings,
     catalog: Catalog,
-    cache: Cache,
+    cache: Arc<Cache>,
 }
 
 impl Tollgate {
     /// Wires the use cases to `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        let cache = Cache::new(settings.cache_ttl);
+        let cache = Arc::new(Cache::new(settings.cache_ttl));
         Self { ports, settings, catalog: Catalog::default(), cache }
     }
 
@@ -228,7 +228,7 @@ impl Tollgate {
         let now = self.now();
         subscription.change_plan(&plan, change.seats.unwrap_or(subscription.seats()), now)?;
         self.ports.subscriptions.save(key, &subscription).await?;
-        self.cache.forget(key);
+        self.cache.forget(key, self.now());
         if &from != plan.code() {
             self.notify(Notification::PlanChanged { account: key.clone(), from, to: plan.code().clone() })
                 .await;
@@ -253,7 +253,7 @@ impl Tollgate {
         let now = self.now();
         let subscription = Subscription::start(&plan, change.seats.unwrap_or(1), now)?;
         self.ports.subscriptions.save(key, &subscription).await?;
-        self.cache.forget(key);
+        self.cache.forget(key, self.now());
         self.notify(Notification::SubscriptionStarted { account: key.clone(), plan: code }).await;
         Ok(SubscriptionView::at(&subscription, now))
     }
@@ -309,7 +309,7 @@ impl Tollgate {
     pub async fn set_add_ons(&self, key: &AccountKey, add_ons: Vec<AddOn>) -> Result<(), AppError> {
         add_ons.iter().try_for_each(AddOn::validate)?;
         self.ports.subscriptions.set_add_ons(key, &add_ons).await?;
-        self.cache.forget(key);
+        self.cache.forget(key, self.now());
         Ok(())
     }
 
@@ -319,7 +319,7 @@ impl Tollgate {
     /// [`AppError::AccountNotFound`]; storage errors.
     pub async fn set_overrides(&self, key: &AccountKey, overrides: Overrides) -> Result<(), AppError> {
         self.ports.subscriptions.set_overrides(key, &overrides).await?;
-        self.cache.forget(key);
+        self.cache.forget(key, self.now());
         Ok(())
     }
 
@@ -332,7 +332,7 @@ impl Tollgate {
         let now = self.now();
         apply(&mut subscription, now)?;
         self.ports.subscriptions.save(key, &subscription).await?;
-        self.cache.forget(key);
+        self.cache.forget(key, self.now());
         Ok(SubscriptionView::at(&subscription, now))
     }
 
@@ -363,8 +363,12 @@ impl Tollgate {
                     Ok(intent) => {
                         let counter = (key.clone(), metric.clone(), intent.window.key.clone());
                         match self.cache.counter(&counter, ctx.now) {
-                            Some(used) => used,
-                            None => {
+                            Lookup::Fresh(used) => used,
+                            Lookup::Refresh(used) => {
+                                self.refresh_counter(counter);
+                                used
+                            }
+                            Lookup::Miss => {
                                 let counters = [(metric.clone(), intent.window.key.clone())];
                                 let used = self
                                     .ports
@@ -561,8 +565,12 @@ impl Tollgate {
     async fn context(&self, key: &AccountKey) -> Result<Context, AppError> {
         let now = self.now();
         let state = match self.cache.state(key, now) {
-            Some(state) => state,
-            None => {
+            Lookup::Fresh(state) => state,
+            Lookup::Refresh(state) => {
+                self.refresh_state(key);
+                state
+            }
+            Lookup::Miss => {
                 let state = Arc::new(self.state(key).await?);
                 self.cache.put_state(key, state.clone(), now);
                 state
@@ -580,6 +588,42 @@ impl Tollgate {
         };
         let catalog = self.catalog.latest(self.ports.plans.as_ref(), now).await?;
         Ok(Context { state, plan, entitlements, catalog, policy: self.settings.policy, now })
+    }
+
+    /// Reloads a cached state in the background (see [`crate::cache`]); without a runtime to
+    /// run it on, the entry simply expires.
+    fn refresh_state(&self, key: &AccountKey) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (accounts, clock, cache, key) =
+            (self.ports.accounts.clone(), self.ports.clock.clone(), self.cache.clone(), key.clone());
+        runtime.spawn(async move {
+            let at = clock.now();
+            match accounts.state(&key).await {
+                Ok(Some(state)) => cache.put_state(&key, Arc::new(state), at),
+                Ok(None) => cache.forget(&key, at),
+                Err(error) => {
+                    tracing::debug!(%error, account = %key, "cache refresh failed");
+                    cache.refresh_failed(&key);
+                }
+            }
+        });
+    }
+
+    /// Reloads a cached counter in the background, like [`Self::refresh_state`].
+    fn refresh_counter(&self, counter: CounterKey) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (usage, clock, cache) = (self.ports.usage.clone(), self.ports.clock.clone(), self.cache.clone());
+        runtime.spawn(async move {
+            let at = clock.now();
+            let (key, metric, window) = &counter;
+            match usage.current(key, &[(metric.clone(), window.clone())]).await {
+                Ok(used) => cache.put_counter(counter.clone(), used.first().copied().unwrap_or(0), at),
+                Err(error) => {
+                    tracing::debug!(%error, account = %key, "cache refresh failed");
+                    cache.counter_refresh_failed(&counter);
+                }
+            }
+        });
     }
 
     async fn ensure_metric_known(&self, ctx: &Context, metric: &MetricName) -> Result<(), AppError> {

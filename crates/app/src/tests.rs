@@ -458,3 +458,29 @@ async fn a_retry_after_a_suspension_gets_its_first_outcome_not_a_refusal() {
     assert_eq!(fresh.code, DecisionCode::SubscriptionSuspended);
     assert_eq!(w.app.usage(&k("acme")).await.unwrap().metrics[&m("tickets")].current, 1);
 }
+
+#[tokio::test]
+async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
+    let instance =
+        || tollgate(&store, store.clone(), clock.clone(), MockPaymentGateway::new(), quiet_notifier());
+    let (a, b) = (instance(), instance());
+    a.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
+    a.provision(new_account("acme", None)).await.unwrap();
+    let request = Request::metric("tickets", 1).unwrap();
+    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b caches the active state");
+    a.suspend(&k("acme")).await.unwrap();
+    // Past half its life, b still answers from its cache, and reloads it in the background.
+    clock.advance(Duration::milliseconds(600));
+    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b within its TTL");
+    let mut code = DecisionCode::Ok;
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+        code = b.check(&k("acme"), &request, Locale::En).await.unwrap().code;
+        if code == DecisionCode::SubscriptionSuspended {
+            break;
+        }
+    }
+    assert_eq!(code, DecisionCode::SubscriptionSuspended, "the refresh landed before the TTL ran out");
+}
