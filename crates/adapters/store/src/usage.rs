@@ -2,10 +2,11 @@
 //!
 //! Commands are queued to writer tasks. A writer takes every command waiting (up to
 //! `batch_max`) and applies them in one transaction, so one commit serves many requests:
-//! - on SQLite, the batch is one call on the writer's own connection: `BEGIN IMMEDIATE`, a
-//!   cached script of three prepared statements per command, `COMMIT`;
-//! - on PostgreSQL, one statement per round of commands with distinct counters, the commands
-//!   travelling as arrays through data-modifying CTEs.
+//! - on SQLite, the batch is one call on the writer's own connection: `BEGIN IMMEDIATE`, the
+//!   commands inserted as one JSON array into a temporary table whose trigger applies each in
+//!   turn, the outcomes read back, `COMMIT`;
+//! - on PostgreSQL, one statement per round of commands, the commands travelling as arrays
+//!   through data-modifying CTEs.
 //!
 //! Either way, each command is one conditional upsert (`ON CONFLICT DO UPDATE … WHERE used <=
 //! cap - q`: check and write in one atomic step, never read-then-write) plus its ledger line, and
@@ -14,7 +15,7 @@
 //! Releases (gauges giving units back) are rarer and run statement by statement.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{LazyLock, Mutex};
 
 use async_trait::async_trait;
 use sea_orm::sqlx;
@@ -171,36 +172,22 @@ async fn run_batch(
 }
 
 /// A batch of consumes on SQLite as one call on the writer's own connection:
-/// `BEGIN IMMEDIATE`, the batch script, `COMMIT`. On any error the transaction is rolled back
-/// and the caller retries each command alone.
+/// `BEGIN IMMEDIATE`, [`SQLITE_CONSUME_SQL`], `COMMIT`. On any error the transaction is rolled
+/// back and the caller retries each command alone.
 async fn sqlite_batch(
     db: &DatabaseConnection,
     lane: &mut Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
     jobs: &[Job],
 ) -> Result<Vec<Result<UsageOutcome, StoreError>>, DbErr> {
+    static LANE_SQL: LazyLock<String> =
+        LazyLock::new(|| format!("BEGIN IMMEDIATE;\n{SQLITE_CONSUME_SQL}\nCOMMIT;"));
     let sqlx_err = |e: sqlx::Error| DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)));
     if lane.is_none() {
         *lane = Some(db.get_sqlite_connection_pool().acquire().await.map_err(sqlx_err)?);
     }
     let conn = lane.as_mut().ok_or_else(|| DbErr::Custom("no writer connection".into()))?;
-    let (script, order) = cached_script(jobs.len().next_power_of_two());
-    let batch = format!("BEGIN IMMEDIATE;\n{script}COMMIT;");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(batch));
-    for (i, job) in jobs.iter().enumerate() {
-        let c = &job.command;
-        for field in order {
-            query = match field {
-                Field::Account => query.bind(job.account_id),
-                Field::Metric => query.bind(c.metric.as_str().to_owned()),
-                Field::Period => query.bind(c.window.clone()),
-                Field::Quantity => query.bind(int(c.quantity)),
-                Field::Cap => query.bind(c.cap.map_or(COUNTER_MAX, int)),
-                Field::Key => query.bind(c.idempotency_key.as_ref().map(|k| k.as_str().to_owned())),
-                Field::At => query.bind(micros(c.at)),
-                Field::Job => query.bind(i64::try_from(i).unwrap_or(-1)),
-            };
-        }
-    }
+    let members: Vec<usize> = (0..jobs.len()).collect();
+    let query = sqlx::query(sqlx::AssertSqlSafe(LANE_SQL.as_str())).bind(sqlite_commands(jobs, &members));
     let rows = match query.fetch_all(&mut **conn).await {
         Ok(rows) => rows,
         Err(error) => {
@@ -478,117 +465,70 @@ async fn settle_race(
     Ok(outcome)
 }
 
-/// The values a SQLite script slot binds, in the order its placeholders appear.
-#[derive(Debug, Clone, Copy)]
-enum Field {
-    Account,
-    Metric,
-    Period,
-    Quantity,
-    Cap,
-    Key,
-    At,
-    Job,
-}
+/// Consumes on SQLite, any number in one script whose statement count does not grow with the
+/// batch (the driver hands every statement's result across threads, so statements per command
+/// were the cost): the commands arrive as one JSON array, `[job, account, metric, period, q,
+/// cap, key, at]` each, inserted in order into a temporary table whose trigger applies each
+/// one as it lands: the conditional upsert unless its key is in the ledger, its outcome
+/// (`changes()` says whether the upsert wrote), its ledger line when applied or keyed. The
+/// connection holds SQLite's only write lock meanwhile, so nothing interleaves, and a later
+/// command sees what earlier ones wrote (a repeated key replays). The last statement reports
+/// `(job, fresh, applied, delta, used, prior…)` per command. The temporary objects belong to the
+/// connection and are created once.
+const SQLITE_CONSUME_SQL: &str = "\
+CREATE TEMP TABLE IF NOT EXISTS consume_batch \
+  (job INTEGER, account_id INTEGER, metric TEXT, period TEXT, q INTEGER, cap INTEGER, key TEXT, at INTEGER);
+CREATE TEMP TABLE IF NOT EXISTS consume_outcome \
+  (job INTEGER, account_id INTEGER, key TEXT, prior INTEGER, applied INTEGER, delta INTEGER, used INTEGER);
+CREATE TEMP TRIGGER IF NOT EXISTS consume_each AFTER INSERT ON consume_batch BEGIN
+  INSERT INTO usage_counters (account_id, metric, period, used)
+    SELECT NEW.account_id, NEW.metric, NEW.period, NEW.q
+    WHERE NEW.q <= NEW.cap AND NOT EXISTS (SELECT 1 FROM usage_ledger \
+      WHERE account_id = NEW.account_id AND idempotency_key = NEW.key)
+    ON CONFLICT (account_id, metric, period) DO UPDATE SET used = usage_counters.used + excluded.used
+    WHERE usage_counters.used <= NEW.cap - excluded.used;
+  INSERT INTO consume_outcome (job, account_id, key, prior, applied, delta, used)
+    SELECT NEW.job, NEW.account_id, NEW.key,
+      EXISTS (SELECT 1 FROM usage_ledger WHERE account_id = NEW.account_id AND idempotency_key = NEW.key),
+      changes() > 0, CASE WHEN changes() > 0 THEN NEW.q ELSE 0 END,
+      COALESCE((SELECT used FROM usage_counters \
+        WHERE account_id = NEW.account_id AND metric = NEW.metric AND period = NEW.period), 0);
+  INSERT INTO usage_ledger \
+    (account_id, metric, period, kind, quantity, delta, applied, used_after, idempotency_key, created_at)
+    SELECT NEW.account_id, NEW.metric, NEW.period, 'consume', NEW.q, o.delta, o.applied, o.used, NEW.key, NEW.at
+    FROM consume_outcome o WHERE o.job = NEW.job AND NOT o.prior AND (o.applied OR NEW.key IS NOT NULL);
+END;
+DELETE FROM consume_batch;
+DELETE FROM consume_outcome;
+INSERT INTO consume_batch SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
+  json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), \
+  json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]') \
+  FROM json_each(?) ORDER BY key;
+SELECT o.job, NOT o.prior, o.applied, o.delta, o.used, \
+  l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after \
+  FROM consume_outcome o \
+  LEFT JOIN usage_ledger l ON o.prior AND l.account_id = o.account_id AND l.idempotency_key = o.key \
+  ORDER BY o.job;";
 
-/// The SQLite batch script for `slots` commands, and the fields each slot binds in order.
-///
-/// Three statements per command (the batch holds SQLite's only write lock, so nothing
-/// interleaves): the conditional upsert, unless the key is in the ledger; the ledger line, when
-/// applied or keyed; the row reporting the outcome. `changes()` carries "did the previous
-/// statement write" to the next. Placeholders are positional, bound slot after slot; slots past
-/// the batch stay unbound (NULL) and do nothing, so one cached script per power-of-two size
-/// serves every batch.
-fn sqlite_script(slots: usize) -> (String, Vec<Field>) {
-    let mut order = Vec::new();
-    let mut script = String::new();
-    for slot in 0..slots {
-        let mut fields = Vec::new();
-        let mut p = |f: Field| {
-            fields.push(f);
-            "?"
-        };
-        let prior = |p: &mut dyn FnMut(Field) -> &'static str| {
-            format!(
-                "SELECT 1 FROM usage_ledger WHERE account_id = {} AND idempotency_key = {}",
-                p(Field::Account),
-                p(Field::Key)
-            )
-        };
-        let counter = |p: &mut dyn FnMut(Field) -> &'static str| {
-            format!(
-                "account_id = {} AND metric = {} AND period = {}",
-                p(Field::Account),
-                p(Field::Metric),
-                p(Field::Period)
-            )
-        };
-        let upsert = format!(
-            "INSERT INTO usage_counters (account_id, metric, period, used) SELECT {}, {}, {}, {} \
-             WHERE {} <= {} AND NOT EXISTS ({}) \
-             ON CONFLICT (account_id, metric, period) DO UPDATE SET used = usage_counters.used + excluded.used \
-             WHERE usage_counters.used <= {} - excluded.used;",
-            p(Field::Account),
-            p(Field::Metric),
-            p(Field::Period),
-            p(Field::Quantity),
-            p(Field::Quantity),
-            p(Field::Cap),
-            prior(&mut p),
-            p(Field::Cap)
-        );
-        let ledger = format!(
-            "INSERT INTO usage_ledger \
-             (account_id, metric, period, kind, quantity, delta, applied, used_after, idempotency_key, created_at) \
-             SELECT {}, {}, {}, 'consume', {}, CASE WHEN changes() > 0 THEN {} ELSE 0 END, changes() > 0, \
-             COALESCE((SELECT used FROM usage_counters WHERE {}), 0), {}, {} \
-             WHERE {} IS NOT NULL AND (changes() > 0 OR {} IS NOT NULL) AND NOT EXISTS ({});",
-            p(Field::Account),
-            p(Field::Metric),
-            p(Field::Period),
-            p(Field::Quantity),
-            p(Field::Quantity),
-            counter(&mut p),
-            p(Field::Key),
-            p(Field::At),
-            p(Field::Account),
-            p(Field::Key),
-            prior(&mut p)
-        );
-        let report = format!(
-            "SELECT {}, changes() > 0, \
-             CASE WHEN {} IS NULL THEN changes() > 0 ELSE l.applied END, \
-             CASE WHEN {} IS NULL THEN (CASE WHEN changes() > 0 THEN {} ELSE 0 END) ELSE l.delta END, \
-             CASE WHEN {} IS NULL THEN COALESCE((SELECT used FROM usage_counters WHERE {}), 0) ELSE l.used_after END, \
-             l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after \
-             FROM (SELECT {} AS job, {} AS account, {} AS k) AS j \
-             LEFT JOIN usage_ledger l ON l.account_id = j.account AND l.idempotency_key = j.k \
-             WHERE j.job IS NOT NULL;\n",
-            p(Field::Job),
-            p(Field::Key),
-            p(Field::Key),
-            p(Field::Quantity),
-            p(Field::Key),
-            counter(&mut p),
-            p(Field::Job),
-            p(Field::Account),
-            p(Field::Key)
-        );
-        script.push_str(&upsert);
-        script.push_str(&ledger);
-        script.push_str(&report);
-        if slot == 0 {
-            order = fields;
-        }
-    }
-    (script, order)
-}
-
-/// Scripts by power-of-two size, built once.
-fn cached_script(slots: usize) -> &'static (String, Vec<Field>) {
-    static SCRIPTS: [OnceLock<(String, Vec<Field>)>; 16] = [const { OnceLock::new() }; 16];
-    let index = slots.trailing_zeros() as usize;
-    SCRIPTS[index.min(15)].get_or_init(|| sqlite_script(1 << index.min(15)))
+/// The JSON array [`SQLITE_CONSUME_SQL`] reads: the `members` of `jobs`, in order.
+fn sqlite_commands(jobs: &[Job], members: &[usize]) -> String {
+    let commands: Vec<serde_json::Value> = members
+        .iter()
+        .map(|&i| {
+            let (job, c) = (&jobs[i], &jobs[i].command);
+            serde_json::json!([
+                i,
+                job.account_id,
+                c.metric.as_str(),
+                c.window,
+                int(c.quantity),
+                c.cap.map_or(COUNTER_MAX, int),
+                c.idempotency_key.as_ref().map(|k| k.as_str()),
+                micros(c.at),
+            ])
+        })
+        .collect();
+    serde_json::Value::Array(commands).to_string()
 }
 
 async fn sqlite_consumes(
@@ -599,24 +539,13 @@ async fn sqlite_consumes(
     if consumes.is_empty() {
         return Ok(Vec::new());
     }
-    let (script, order) = cached_script(consumes.len().next_power_of_two());
-    let mut values = Vec::with_capacity(consumes.len() * order.len());
-    for &i in consumes {
-        let (job, c) = (&jobs[i], &jobs[i].command);
-        values.extend(order.iter().map(|field| -> Value {
-            match field {
-                Field::Account => job.account_id.into(),
-                Field::Metric => c.metric.as_str().into(),
-                Field::Period => c.window.as_str().into(),
-                Field::Quantity => int(c.quantity).into(),
-                Field::Cap => c.cap.map_or(COUNTER_MAX, int).into(),
-                Field::Key => c.idempotency_key.as_ref().map(|k| k.as_str().to_owned()).into(),
-                Field::At => micros(c.at).into(),
-                Field::Job => i64::try_from(i).unwrap_or(-1).into(),
-            }
-        }));
-    }
-    txn.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, script.clone(), values)).await
+    let commands = sqlite_commands(jobs, consumes);
+    txn.query_all_raw(Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        SQLITE_CONSUME_SQL,
+        [commands.into()],
+    ))
+    .await
 }
 
 /// What a consume's outcome row says.
