@@ -106,10 +106,6 @@ impl Store {
             });
         } else {
             options.statement_timeout(config.timeout);
-            // The usage statements carry their commands as arrays whose sizes and keys change
-            // every batch; a generic plan cached while the ledger was small would keep scanning
-            // it as it grows. Plan each execution for its actual values.
-            options.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
         }
         let db = Database::connect(options).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let backend = db.get_database_backend();

@@ -281,6 +281,11 @@ fn uint(value: i64) -> u64 {
 /// the others come back marked `retry`, with nothing written, to be run alone. A hot account thus
 /// costs one statement per batch instead of one per command.
 ///
+/// Every read of a table is a lookup per command (a correlated subquery, or `LATERAL … LIMIT
+/// 1`), never a join: the statement's plan is prepared once and reused, and a join planned
+/// while the ledger was still empty would scan it for good; a lookup probes the index whatever
+/// the table's size was.
+///
 /// A refusal reports the counter as the statement's snapshot saw it, but at least `cap - q + 1`:
 /// the upsert refused on the latest committed value, which another writer may have raised since
 /// the snapshot.
@@ -289,7 +294,8 @@ const PG_CONSUME_SQL: &str = "WITH input AS ( \
          $7::bigint[], $8::bigint[]) AS t(account_id, metric, period, q, cap, key, at, job)), \
      prior AS ( \
        SELECT i.job, l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after FROM input i \
-       JOIN usage_ledger l ON l.account_id = i.account_id AND l.idempotency_key = NULLIF(i.key, '')), \
+       CROSS JOIN LATERAL (SELECT * FROM usage_ledger x WHERE x.account_id = i.account_id \
+         AND x.idempotency_key = NULLIF(i.key, '') LIMIT 1) l), \
      live AS ( \
        SELECT i.*, \
          (SUM(i.q) OVER (PARTITION BY i.account_id, i.metric, i.period ORDER BY i.job DESC \
@@ -309,11 +315,13 @@ const PG_CONSUME_SQL: &str = "WITH input AS ( \
      o AS ( \
        SELECT i.job, i.account_id, i.metric, i.period, i.q, NULLIF(i.key, '') AS key, i.at, \
          c.used IS NOT NULL AS applied, \
-         COALESCE(c.used - i.later, GREATEST(x.used, i.cap - i.q + 1, 0)) AS used, \
-         c.used IS NULL AND i.members > 1 AND COALESCE(x.used, 0) <= i.cap - i.q AS retry \
-       FROM live i LEFT JOIN c ON c.account_id = i.account_id AND c.metric = i.metric AND c.period = i.period \
-       LEFT JOIN usage_counters x ON x.account_id = i.account_id AND x.metric = i.metric \
-         AND x.period = i.period), \
+         COALESCE(c.used - i.later, GREATEST((SELECT x.used FROM usage_counters x \
+           WHERE x.account_id = i.account_id AND x.metric = i.metric AND x.period = i.period), \
+           i.cap - i.q + 1, 0)) AS used, \
+         c.used IS NULL AND i.members > 1 AND COALESCE((SELECT x.used FROM usage_counters x \
+           WHERE x.account_id = i.account_id AND x.metric = i.metric AND x.period = i.period), 0) \
+           <= i.cap - i.q AS retry \
+       FROM live i LEFT JOIN c ON c.account_id = i.account_id AND c.metric = i.metric AND c.period = i.period), \
      l AS ( \
        INSERT INTO usage_ledger \
          (account_id, metric, period, kind, quantity, delta, applied, used_after, idempotency_key, created_at) \
