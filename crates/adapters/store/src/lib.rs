@@ -48,7 +48,7 @@ impl StoreConfig {
         Self {
             max_connections: if sqlite { 4 } else { 16 },
             timeout: Duration::from_secs(5),
-            writer: WriterConfig { writers: if sqlite { 1 } else { 2 }, batch_max: 256 },
+            writer: WriterConfig { writers: if sqlite { 1 } else { 3 }, batch_max: 256 },
             url,
         }
     }
