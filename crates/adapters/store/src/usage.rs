@@ -487,7 +487,7 @@ const SQLITE_CONSUME_SQL: &str = "\
 CREATE TEMP TABLE IF NOT EXISTS consume_batch \
   (job INTEGER, account_id INTEGER, metric TEXT, period TEXT, q INTEGER, cap INTEGER, key TEXT, at INTEGER);
 CREATE TEMP TABLE IF NOT EXISTS consume_outcome \
-  (job INTEGER, account_id INTEGER, key TEXT, prior INTEGER, applied INTEGER, delta INTEGER, used INTEGER);
+  (job INTEGER PRIMARY KEY, account_id INTEGER, key TEXT, prior INTEGER, applied INTEGER, delta INTEGER, used INTEGER);
 CREATE TEMP TRIGGER IF NOT EXISTS consume_each AFTER INSERT ON consume_batch BEGIN
   INSERT INTO usage_counters (account_id, metric, period, used)
     SELECT NEW.account_id, NEW.metric, NEW.period, NEW.q
