@@ -403,8 +403,8 @@ async fn an_unreachable_store_fails_closed() {
     assert_eq!(r, Err(AppError::Unavailable("timeout".into())));
 }
 
-#[tokio::test]
-async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once() {
+/// Two instances on one store (as two servers on one database), with account `acme` on `free`.
+async fn two_instances() -> (Tollgate, Tollgate, Arc<ManualClock>) {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
     let instance =
@@ -412,6 +412,12 @@ async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once
     let (a, b) = (instance(), instance());
     a.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
     a.provision(new_account("acme", None)).await.unwrap();
+    (a, b, clock)
+}
+
+#[tokio::test]
+async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once() {
+    let (a, b, clock) = two_instances().await;
     let request = Request::metric("tickets", 1).unwrap();
     assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b caches the active state");
     a.suspend(&k("acme")).await.unwrap();
@@ -461,13 +467,7 @@ async fn a_retry_after_a_suspension_gets_its_first_outcome_not_a_refusal() {
 
 #[tokio::test]
 async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
-    let store = Arc::new(MemoryStore::new());
-    let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
-    let instance =
-        || tollgate(&store, store.clone(), clock.clone(), MockPaymentGateway::new(), quiet_notifier());
-    let (a, b) = (instance(), instance());
-    a.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
-    a.provision(new_account("acme", None)).await.unwrap();
+    let (a, b, clock) = two_instances().await;
     let request = Request::metric("tickets", 1).unwrap();
     assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b caches the active state");
     a.suspend(&k("acme")).await.unwrap();
