@@ -1,4 +1,5 @@
-//! Extractors shared by the handlers: the caller, the account in the path, the language.
+//! Extractors shared by the handlers: the caller, the account in the path, the language, the
+//! page of a list.
 
 use std::future::{Ready, ready};
 
@@ -111,5 +112,56 @@ impl FromRequest for IdempotencyHeader {
                         .param("Idempotency-Key")
                 }),
         })
+    }
+}
+
+/// The page a list request asks for: `?limit=` (1 to 100, default 20) and `?cursor=` (the
+/// `next_cursor` of the previous page). Other query parameters are ignored.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Most items to answer.
+    pub limit: usize,
+    /// Answer the items after this one.
+    pub cursor: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+impl Page {
+    /// The list answer: the first `limit` of `items` (fetched with one more, to know whether a
+    /// page follows) and the cursor of the next page, `id` of the last item answered.
+    pub fn answer<T: serde::Serialize>(
+        &self,
+        mut items: Vec<T>,
+        id: impl Fn(&T) -> String,
+    ) -> serde_json::Value {
+        let more = items.len() > self.limit;
+        items.truncate(self.limit);
+        let next_cursor = if more { items.last().map(id) } else { None };
+        serde_json::json!({ "data": items, "next_cursor": next_cursor })
+    }
+}
+
+impl FromRequest for Page {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let page = actix_web::web::Query::<PageQuery>::from_query(req.query_string())
+            .map_err(|e| ApiError::new("invalid_parameter", Detail::InvalidQuery(e.to_string())))
+            .and_then(|query| {
+                let query = query.into_inner();
+                let limit = query.limit.unwrap_or(20);
+                if (1..=100).contains(&limit) {
+                    Ok(Page { limit: limit as usize, cursor: query.cursor })
+                } else {
+                    Err(ApiError::new("invalid_parameter", Detail::LimitOutOfRange).param("limit"))
+                }
+            });
+        ready(page)
     }
 }

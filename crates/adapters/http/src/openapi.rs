@@ -265,7 +265,7 @@ fn operation(route: &RouteDoc) -> Value {
         "name": "Accept-Language", "in": "header", "required": false, "description": language,
         "schema": { "type": "string" }
     }));
-    if route.operation_id == "list_api_keys" {
+    if route.operation_id.starts_with("list_") {
         parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }));
         parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
     }

@@ -420,3 +420,26 @@ async fn a_replayed_problem_is_the_body_first_sent() {
     assert_eq!(replayed.headers().get("idempotent-replayed").unwrap(), "true");
     assert_eq!(read(replayed).await.1, first);
 }
+
+#[actix_web::test]
+async fn plans_are_listed_a_page_at_a_time() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    let get = |uri: &str| TestRequest::get().uri(uri).to_request();
+    let (status, first) = read(test::call_service(&service, get("/v1/plans?limit=1")).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (first["data"][0]["code"].as_str(), first["next_cursor"].as_str()),
+        (Some("free"), Some("free"))
+    );
+    let (_, second) = read(test::call_service(&service, get("/v1/plans?limit=1&cursor=free")).await).await;
+    assert_eq!(second["data"][0]["code"], "pro");
+    assert_eq!(second["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(second["next_cursor"], Value::Null, "pro is the last plan");
+    let (_, all) = read(test::call_service(&service, get("/v1/plans")).await).await;
+    assert_eq!((all["data"].as_array().map(Vec::len), &all["next_cursor"]), (Some(2), &Value::Null));
+    for bad in ["/v1/plans?limit=0", "/v1/plans?limit=101", "/v1/plans?limit=x"] {
+        let (status, problem) = read(test::call_service(&service, get(bad)).await).await;
+        assert_eq!((status.as_u16(), problem["code"].as_str()), (400, Some("invalid_parameter")), "{bad}");
+    }
+}

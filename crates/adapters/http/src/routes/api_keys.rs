@@ -1,13 +1,13 @@
 //! API keys: create (the secret is shown once), list, revoke. Admin only.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::HttpState;
 use crate::auth::{ApiKey, Role, display_prefix, generate_secret, hash_secret};
 use crate::body::Json;
-use crate::extract::Admin;
+use crate::extract::{Admin, Page};
 use crate::problem::{ApiError, Detail};
 
 /// `POST /v1/api-keys`.
@@ -57,12 +57,6 @@ struct CreatedKey {
     secret: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
 pub(crate) async fn create(
     state: web::Data<HttpState>,
     _admin: Admin,
@@ -91,20 +85,16 @@ pub(crate) async fn create(
 pub(crate) async fn list(
     state: web::Data<HttpState>,
     _admin: Admin,
-    req: HttpRequest,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let query = web::Query::<ListQuery>::from_query(req.query_string())
-        .map_err(|e| ApiError::new("invalid_parameter", Detail::InvalidQuery(e.to_string())))?
-        .into_inner();
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new("invalid_parameter", Detail::LimitOutOfRange).param("limit"));
-    }
-    let keys = state.auth.keys().list(query.cursor.as_deref(), limit + 1).await.map_err(ApiError::store)?;
-    let more = keys.len() > limit as usize;
-    let data: Vec<KeyView> = keys.into_iter().take(limit as usize).map(KeyView::from).collect();
-    let next_cursor = if more { data.last().map(|k| k.id.clone()) } else { None };
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data, "next_cursor": next_cursor })))
+    let keys = state
+        .auth
+        .keys()
+        .list(page.cursor.as_deref(), page.limit as u32 + 1)
+        .await
+        .map_err(ApiError::store)?;
+    let keys: Vec<KeyView> = keys.into_iter().map(KeyView::from).collect();
+    Ok(HttpResponse::Ok().json(page.answer(keys, |k| k.id.clone())))
 }
 
 pub(crate) async fn revoke(

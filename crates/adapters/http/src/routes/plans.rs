@@ -1,15 +1,22 @@
 //! The public plan catalogue.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
 
 use crate::HttpState;
-use crate::extract::PlanPath;
+use crate::extract::{Page, PlanPath};
 use crate::problem::ApiError;
 
-pub(crate) async fn list(state: web::Data<HttpState>) -> Result<HttpResponse, ApiError> {
-    let plans = state.tollgate.plans(false).await?;
-    Ok(HttpResponse::Ok().json(json!({ "data": plans, "next_cursor": null })))
+/// Active plans by code, a page at a time (the cursor is the last code of the previous page).
+pub(crate) async fn list(state: web::Data<HttpState>, page: Page) -> Result<HttpResponse, ApiError> {
+    let plans: Vec<_> = state
+        .tollgate
+        .plans(false)
+        .await?
+        .into_iter()
+        .filter(|plan| page.cursor.as_deref().is_none_or(|after| plan.code().as_str() > after))
+        .take(page.limit + 1)
+        .collect();
+    Ok(HttpResponse::Ok().json(page.answer(plans, |plan| plan.code().to_string())))
 }
 
 pub(crate) async fn get(
