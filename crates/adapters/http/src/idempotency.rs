@@ -17,7 +17,7 @@
 //! An in-progress record holds a short lease ([`IN_PROGRESS_LEASE`]): should the process die
 //! mid-request, the key becomes usable again when the lease ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -248,7 +248,21 @@ pub(crate) async fn middleware(
     if ledger_backed(&req) {
         // check records nothing, and consume/release are exactly-once in the usage ledger itself
         // (the key, the counter change and the outcome commit together, and a replay answers the
-        // first outcome): a second record here would only add two writes to the hot path.
+        // first outcome): a second record here would only add two writes to the hot path. What
+        // remains is the contract's 409 for a key whose first request is still running, which
+        // this instance knows of its own requests (across instances both get the one outcome).
+        if !required(&req) {
+            return next.call(req).await;
+        }
+        let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
+            return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
+        };
+        let account = req.match_info().get("key").unwrap_or_default().to_owned();
+        let Some(_claim) = state.usage_claims.claim(account, key.to_string()) else {
+            return Ok(
+                req.error_response(ApiError::new("idempotency_key_in_use", Detail::IdempotencyKeyInUse))
+            );
+        };
         return next.call(req).await;
     }
     let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
@@ -336,6 +350,30 @@ fn replay(status: u16, body: String) -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
         .insert_header((IDEMPOTENT_REPLAYED, HeaderValue::from_static("true")))
         .body(body)
+}
+
+/// The (account, idempotency key) pairs of consumes and releases this instance is running.
+#[derive(Debug, Default)]
+pub(crate) struct UsageClaims(Mutex<HashSet<(String, String)>>);
+
+impl UsageClaims {
+    /// Claims `key` for `account` until the returned guard drops; `None` while it is claimed.
+    fn claim(&self, account: String, key: String) -> Option<UsageClaim<'_>> {
+        let pair = (account, key);
+        let fresh = self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(pair.clone());
+        fresh.then_some(UsageClaim { claims: self, pair })
+    }
+}
+
+struct UsageClaim<'a> {
+    claims: &'a UsageClaims,
+    pair: (String, String),
+}
+
+impl Drop for UsageClaim<'_> {
+    fn drop(&mut self) {
+        self.claims.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.pair);
+    }
 }
 
 /// Releases an in-progress claim when its request is dropped before completing (the client went

@@ -95,6 +95,7 @@ pub struct HttpState {
     ids: Arc<dyn IdGenerator>,
     metrics: Metrics,
     openapi: Bytes,
+    usage_claims: idempotency::UsageClaims,
 }
 
 impl HttpState {
@@ -110,6 +111,7 @@ impl HttpState {
             ids: services.ids,
             metrics: Metrics::default(),
             openapi,
+            usage_claims: idempotency::UsageClaims::default(),
         })
     }
 

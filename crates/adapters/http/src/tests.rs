@@ -22,10 +22,13 @@ use crate::{AlwaysReady, HttpState, MAX_BODY, MemoryApiKeys, MemoryIdempotency, 
 
 const ADMIN: &str = "tg_test_admin_key";
 
-/// Fails the next usage command with `Unavailable` when armed, then delegates.
+/// Fails the next usage command with `Unavailable` when armed, or holds it until released,
+/// then delegates.
 struct Flaky {
     inner: Arc<MemoryStore>,
     fail_next: AtomicBool,
+    hold_next: AtomicBool,
+    released: tokio::sync::Notify,
 }
 
 #[async_trait]
@@ -33,6 +36,9 @@ impl UsageRepository for Flaky {
     async fn consume(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError> {
         if self.fail_next.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Unavailable("injected".into()));
+        }
+        if self.hold_next.swap(false, Ordering::SeqCst) {
+            self.released.notified().await;
         }
         self.inner.consume(command).await
     }
@@ -65,7 +71,12 @@ fn plan(json: Value) -> PlanDraft {
 
 async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
     let store = Arc::new(MemoryStore::new());
-    let usage = Arc::new(Flaky { inner: store.clone(), fail_next: AtomicBool::new(false) });
+    let usage = Arc::new(Flaky {
+        inner: store.clone(),
+        fail_next: AtomicBool::new(false),
+        hold_next: AtomicBool::new(false),
+        released: tokio::sync::Notify::new(),
+    });
     let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
     let ids = Arc::new(SequentialIds::default());
     let ports = Ports {
@@ -442,4 +453,38 @@ async fn plans_are_listed_a_page_at_a_time() {
         let (status, problem) = read(test::call_service(&service, get(bad)).await).await;
         assert_eq!((status.as_u16(), problem["code"].as_str()), (400, Some("invalid_parameter")), "{bad}");
     }
+}
+
+#[actix_web::test]
+async fn a_consume_whose_key_is_still_running_is_409_then_replays() {
+    let (state, usage) = state().await;
+    let service = test::init_service(app(state)).await;
+    let create = admin(TestRequest::post().uri("/v1/accounts"))
+        .set_json(json!({"key": "acme", "name": "Acme", "plan": "pro"}))
+        .to_request();
+    assert_eq!(test::call_service(&service, create).await.status(), StatusCode::CREATED);
+    let consume = || {
+        admin(TestRequest::post().uri("/v1/accounts/acme/consume"))
+            .insert_header(("Idempotency-Key", "same"))
+            .set_json(json!({"metric": "tickets", "quantity": 1}))
+            .to_request()
+    };
+    usage.hold_next.store(true, Ordering::SeqCst);
+    let (first, second) = tokio::join!(test::call_service(&service, consume()), async {
+        let second = read(test::call_service(&service, consume()).await).await;
+        usage.released.notify_one();
+        second
+    });
+    let (status, first) = read(first).await;
+    assert_eq!(
+        (status, first["allowed"].as_bool(), first["used"].as_u64()),
+        (StatusCode::OK, Some(true), Some(1))
+    );
+    assert_eq!((second.0.as_u16(), second.1["code"].as_str()), (409, Some("idempotency_key_in_use")));
+    let (status, replay) = read(test::call_service(&service, consume()).await).await;
+    assert_eq!(
+        (status, replay["used"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "the retry replays, nothing counted twice"
+    );
 }
