@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tollgate_app::{Ports, Settings as AppSettings, Tollgate};
 use tollgate_domain::Policy;
-use tollgate_http::auth::{OperatorKey, bootstrap_operator_key};
+use tollgate_http::auth::{ApiKeyStore as _, OPERATOR_KEY_ID, OperatorKey, bootstrap_operator_key};
 use tollgate_http::{HttpState, IdempotencyStore as _, Services, SqlApiKeys, SqlIdempotency};
 use tollgate_memory::{OffsetClock, SystemClock};
 use tollgate_ports::{Clock, Secret};
@@ -143,7 +143,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         OperatorKey::Existing => tracing::info!("operator key already set up"),
         OperatorKey::Generated(secret) => {
             let path = settings.data_dir.join(ADMIN_KEY_FILE);
-            write_admin_key(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+            if let Err(error) = write_admin_key(&path, &secret) {
+                // Nobody could ever read this key: revoke it, so that the next start (with the
+                // directory fixed, or TOLLGATE_ADMIN_API_KEY set) generates one again.
+                if let Err(revoke) = api_keys.revoke(OPERATOR_KEY_ID, clock.now()).await {
+                    tracing::error!(error = %revoke, "the unwritten operator key could not be revoked");
+                }
+                return Err(error).with_context(|| format!("writing {}", path.display()));
+            }
             tracing::warn!(file = %path.display(), "generated the operator's API key; it is in this file");
         }
     }

@@ -4,7 +4,7 @@ use std::process::Stdio;
 
 use tollgate_store::testing::TestDatabase;
 
-use crate::helpers::{command, plans_file};
+use crate::helpers::{command, plans_file, unique_dir};
 
 fn run(database_url: &str, args: &[&str]) -> (bool, String, String) {
     let dir = std::env::temp_dir();
@@ -66,4 +66,33 @@ fn unknown_settings_are_refused() {
         .expect("run");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("bindd"));
+}
+
+/// A generated operator key whose file cannot be written is revoked: the next start, with the
+/// directory fixed, generates one again instead of locking the operator out.
+#[test]
+fn an_operator_key_that_cannot_be_written_is_not_kept() {
+    let database = TestDatabase::sqlite();
+    let dir = unique_dir();
+    let file = dir.join("admin-api-key");
+    std::fs::create_dir_all(&file).expect("a directory where the key file goes");
+    let output = command(&database.url, &dir).arg("serve").output().expect("run");
+    assert!(!output.status.success(), "the server does not run without a way in");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("admin-api-key"));
+
+    std::fs::remove_dir(&file).expect("fix the directory");
+    let mut server = command(&database.url, &dir)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !file.is_file() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let key = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(key.trim().starts_with("tg_"), "a new key was generated and written");
 }

@@ -53,7 +53,8 @@ pub struct TestApp {
     env: Vec<(String, String)>,
 }
 
-fn unique_dir() -> PathBuf {
+/// A path no test has used, under the system temporary directory (not created).
+pub fn unique_dir() -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
