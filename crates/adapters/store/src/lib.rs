@@ -102,6 +102,8 @@ impl Store {
                     // In WAL, NORMAL keeps every commit across a process crash (not power loss).
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(busy)
+                    // The usage writer's per-batch temporary tables: kept in memory, never in a file.
+                    .pragma("temp_store", "memory")
                     .foreign_keys(true)
             });
         } else {
