@@ -257,8 +257,8 @@ pub(crate) async fn middleware(
         let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
             return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
         };
-        let account = req.match_info().get("key").unwrap_or_default().to_owned();
-        let Some(_claim) = state.usage_claims.claim(account, key.to_string()) else {
+        // The path names the account (keys are per account) and the operation.
+        let Some(_claim) = state.usage_claims.claim(req.path().to_owned(), key.to_string()) else {
             return Ok(
                 req.error_response(ApiError::new("idempotency_key_in_use", Detail::IdempotencyKeyInUse))
             );
@@ -352,14 +352,14 @@ fn replay(status: u16, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// The (account, idempotency key) pairs of consumes and releases this instance is running.
+/// The (path, idempotency key) pairs of consumes and releases this instance is running.
 #[derive(Debug, Default)]
 pub(crate) struct UsageClaims(Mutex<HashSet<(String, String)>>);
 
 impl UsageClaims {
-    /// Claims `key` for `account` until the returned guard drops; `None` while it is claimed.
-    fn claim(&self, account: String, key: String) -> Option<UsageClaim<'_>> {
-        let pair = (account, key);
+    /// Claims `key` on `path` until the returned guard drops; `None` while it is claimed.
+    fn claim(&self, path: String, key: String) -> Option<UsageClaim<'_>> {
+        let pair = (path, key);
         let fresh = self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(pair.clone());
         fresh.then_some(UsageClaim { claims: self, pair })
     }

@@ -463,18 +463,25 @@ async fn a_consume_whose_key_is_still_running_is_409_then_replays() {
         .set_json(json!({"key": "acme", "name": "Acme", "plan": "pro"}))
         .to_request();
     assert_eq!(test::call_service(&service, create).await.status(), StatusCode::CREATED);
-    let consume = || {
-        admin(TestRequest::post().uri("/v1/accounts/acme/consume"))
+    let create = admin(TestRequest::post().uri("/v1/accounts"))
+        .set_json(json!({"key": "globex", "name": "Globex", "plan": "pro"}))
+        .to_request();
+    assert_eq!(test::call_service(&service, create).await.status(), StatusCode::CREATED);
+    let consume_on = |account: &str| {
+        admin(TestRequest::post().uri(&format!("/v1/accounts/{account}/consume")))
             .insert_header(("Idempotency-Key", "same"))
             .set_json(json!({"metric": "tickets", "quantity": 1}))
             .to_request()
     };
+    let consume = || consume_on("acme");
     usage.hold_next.store(true, Ordering::SeqCst);
-    let (first, second) = tokio::join!(test::call_service(&service, consume()), async {
+    let (first, (second, elsewhere)) = tokio::join!(test::call_service(&service, consume()), async {
         let second = read(test::call_service(&service, consume()).await).await;
+        let elsewhere = read(test::call_service(&service, consume_on("globex")).await).await;
         usage.released.notify_one();
-        second
+        (second, elsewhere)
     });
+    assert_eq!(elsewhere.0, StatusCode::OK, "keys are per account: {}", elsewhere.1);
     let (status, first) = read(first).await;
     assert_eq!(
         (status, first["allowed"].as_bool(), first["used"].as_u64()),

@@ -419,35 +419,42 @@ async fn postgres_autocommit(
             continue;
         };
         let Some(job) = jobs.get(index) else { continue };
-        outcomes[index] = match read_outcome(job, &row) {
-            Ok(Read::Outcome(outcome)) => outcome,
-            Ok(Read::Raced { delta }) => {
-                settle_race(db, job, delta).await.unwrap_or_else(|e| Err(db_error(e)))
-            }
-            Ok(Read::Retry) => {
-                retry.push(index);
-                continue;
-            }
-            Err(error) => Err(db_error(error)),
-        };
+        match settle(db, job, &row).await {
+            Some(outcome) => outcomes[index] = outcome,
+            None => retry.push(index),
+        }
     }
     retry.sort_unstable();
     for index in retry {
         let job = &jobs[index];
-        let rows = pg_round(db, jobs, &[index]).await;
-        outcomes[index] = match rows.as_deref().map(|rows| rows.first().map(|row| read_outcome(job, row))) {
-            Ok(Some(Ok(Read::Outcome(outcome)))) => outcome,
-            Ok(Some(Ok(Read::Raced { delta }))) => {
-                settle_race(db, job, delta).await.unwrap_or_else(|e| Err(db_error(e)))
-            }
-            Ok(Some(Ok(Read::Retry)) | None) => {
-                Err(StoreError::Internal("a lone command asked to be retried".into()))
-            }
-            Ok(Some(Err(error))) => Err(db_error(error)),
-            Err(error) => Err(db_error(error.clone())),
+        outcomes[index] = match pg_round(db, jobs, &[index]).await {
+            Ok(rows) => match rows.first() {
+                Some(row) => settle(db, job, row).await.unwrap_or_else(|| {
+                    Err(StoreError::Internal("a lone command asked to be retried".into()))
+                }),
+                None => Err(StoreError::Internal("the command reported no outcome".into())),
+            },
+            Err(error) => Err(db_error(error)),
         };
     }
     Ok(outcomes)
+}
+
+/// The outcome of a committed consume from its row, settling a raced key; `None` when the
+/// command wrote nothing and must run alone ([`Read::Retry`]).
+async fn settle(
+    db: &DatabaseConnection,
+    job: &Job,
+    row: &sea_orm::QueryResult,
+) -> Option<Result<UsageOutcome, StoreError>> {
+    match read_outcome(job, row) {
+        Ok(Read::Outcome(outcome)) => Some(outcome),
+        Ok(Read::Raced { delta }) => {
+            Some(settle_race(db, job, delta).await.unwrap_or_else(|e| Err(db_error(e))))
+        }
+        Ok(Read::Retry) => None,
+        Err(error) => Some(Err(db_error(error))),
+    }
 }
 
 /// Another transaction committed the same key while this command's statement ran, so both
@@ -570,6 +577,7 @@ enum Read {
 
 /// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior…[, retry])`.
 fn read_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Read, DbErr> {
+    // Only PostgreSQL rows carry the `retry` column; SQLite's statement never folds commands.
     if row.try_get_by_index::<bool>(11).unwrap_or(false) {
         return Ok(Read::Retry);
     }
