@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use time::{Duration, OffsetDateTime};
 use tollgate_domain::{AccountKey, MetricName};
@@ -96,7 +96,7 @@ pub(crate) type CounterKey = (AccountKey, MetricName, String);
 #[derive(Debug)]
 pub(crate) struct Cache {
     ttl: Duration,
-    states: Ttl<AccountKey, std::sync::Arc<AccountState>>,
+    states: Ttl<AccountKey, Arc<AccountState>>,
     counters: Ttl<CounterKey, u64>,
 }
 
@@ -106,21 +106,12 @@ impl Cache {
         Self { ttl, states: Ttl::new(), counters: Ttl::new() }
     }
 
-    pub(crate) fn state(
-        &self,
-        key: &AccountKey,
-        now: OffsetDateTime,
-    ) -> Lookup<std::sync::Arc<AccountState>> {
+    pub(crate) fn state(&self, key: &AccountKey, now: OffsetDateTime) -> Lookup<Arc<AccountState>> {
         self.states.get(key, now, self.ttl)
     }
 
     /// Stores a state whose read began at `at`.
-    pub(crate) fn put_state(
-        &self,
-        key: &AccountKey,
-        state: std::sync::Arc<AccountState>,
-        at: OffsetDateTime,
-    ) {
+    pub(crate) fn put_state(&self, key: &AccountKey, state: Arc<AccountState>, at: OffsetDateTime) {
         if self.ttl.is_positive() {
             self.states.put(key.clone(), Some(state), at);
         }
