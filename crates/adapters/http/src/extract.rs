@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use tollgate_domain::{AccountKey, IdempotencyKey, Locale, PlanCode};
 
 use crate::auth::{Principal, Refusal};
-use crate::idempotency::IDEMPOTENCY_KEY;
+use crate::idempotency::parse_key;
 use crate::problem::{ApiError, Detail};
 
 impl FromRequest for Principal {
@@ -91,27 +91,23 @@ pub(crate) fn request_locale(req: &HttpRequest) -> Locale {
     header.map_or(Locale::En, Locale::negotiate)
 }
 
-/// The request's `Idempotency-Key`, when present (the idempotency middleware validated it).
+/// The request's `Idempotency-Key`, required: 400 `idempotency_key_required` without one,
+/// 400 `invalid_idempotency_key` when malformed. The routes whose exactness rests on the key
+/// (consume, release) take it here, so no routing or middleware mistake can run them without.
 #[derive(Debug, Clone)]
-pub struct IdempotencyHeader(pub Option<IdempotencyKey>);
+pub struct RequiredIdempotencyKey(pub IdempotencyKey);
 
-impl FromRequest for IdempotencyHeader {
+impl FromRequest for RequiredIdempotencyKey {
     type Error = ApiError;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.headers().get(IDEMPOTENCY_KEY) {
-            None => Ok(IdempotencyHeader(None)),
-            Some(value) => value
-                .to_str()
-                .ok()
-                .and_then(|v| IdempotencyKey::parse(v).ok())
-                .map(|k| IdempotencyHeader(Some(k)))
-                .ok_or_else(|| {
-                    ApiError::new("invalid_idempotency_key", Detail::InvalidIdempotencyKey)
-                        .param("Idempotency-Key")
-                }),
-        })
+        ready(parse_key(req.headers()).and_then(|key| {
+            key.map(RequiredIdempotencyKey).ok_or_else(|| {
+                ApiError::new("idempotency_key_required", Detail::IdempotencyKeyRequired)
+                    .param("Idempotency-Key")
+            })
+        }))
     }
 }
 

@@ -3,11 +3,13 @@
 //! The first request with a key inserts an in-progress record (its fingerprint: method, path and
 //! SHA-256 of the body), runs, and stores its status and body for 24 hours. A retry with the same
 //! key and body replays that response without running anything; a different body is 422
-//! `idempotency_key_reused`; a retry while the first is still running is 409
-//! `idempotency_key_in_use`. A 5xx, or a request that never finished, deletes its record so the
-//! retry runs once; so does a request rejected before any use case ran (malformed or invalid
-//! body, wrong content type), so that its corrected retry runs. Records are scoped by credential,
-//! so two clients never see each other's.
+//! `idempotency_key_in_use`. A 5xx deletes its record so the retry runs once; so does a request
+//! rejected before any use case ran (malformed or invalid body, wrong content type), so that its
+//! corrected retry runs. Records are scoped by credential, so two clients never see each other's.
+//!
+//! Each claim carries an owner token: only the request that made it completes or deletes it. A
+//! claimed request runs to its end even when its client goes away (it may have committed), and
+//! one that outlives its lease cannot touch the record of the retry that took its key over.
 //!
 //! `check`, `consume` and `release` bypass these records: `check` changes nothing, and the usage
 //! ledger makes `consume` and `release` exactly-once by itself (same key and request: the first
@@ -16,6 +18,8 @@
 //!
 //! An in-progress record holds a short lease ([`IN_PROGRESS_LEASE`]): should the process die
 //! mid-request, the key becomes usable again when the lease ends.
+//!
+//! What a route does with the header is its [`Idempotency`] in the route table.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -32,7 +36,8 @@ use time::{Duration, OffsetDateTime};
 use tollgate_domain::IdempotencyKey;
 use tollgate_ports::StoreError;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, random_hex};
+use crate::openapi::Idempotency;
 use crate::problem::{ApiError, Detail, PROBLEM_JSON, Rejected, localize};
 use crate::routes::matched_route;
 use crate::{HttpState, body};
@@ -71,7 +76,8 @@ pub enum Begin {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Atomically claims `(scope, key)` for a request with `fingerprint` unless a live record
-    /// (one expiring after `now`) exists; the claim expires at `lease_until` unless completed.
+    /// (one expiring after `now`) exists; the claim belongs to `owner` (a token unique to the
+    /// request) and expires at `lease_until` unless completed.
     ///
     /// # Errors
     /// Storage errors.
@@ -79,12 +85,15 @@ pub trait IdempotencyStore: Send + Sync {
         &self,
         scope: &str,
         key: &str,
+        owner: &str,
         fingerprint: &str,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
     ) -> Result<Begin, StoreError>;
 
-    /// Stores the response of the claimed request, replayable until `expires_at`.
+    /// Stores the response of the request that claimed `(scope, key)` as `owner`, replayable
+    /// until `expires_at`. It MUST change nothing when the record is not `owner`'s claim (its
+    /// lease ran out and a retry claimed the key): returns whether it stored.
     ///
     /// # Errors
     /// Storage errors.
@@ -92,16 +101,18 @@ pub trait IdempotencyStore: Send + Sync {
         &self,
         scope: &str,
         key: &str,
+        owner: &str,
         status: u16,
         body: &str,
         expires_at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
 
-    /// Deletes the in-progress record of a request that failed, so its retry runs.
+    /// Deletes the in-progress claim `owner` holds on `(scope, key)` (its request failed), so the
+    /// retry runs. It MUST leave a completed record, and another owner's claim, untouched.
     ///
     /// # Errors
     /// Storage errors.
-    async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError>;
+    async fn abandon(&self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError>;
 
     /// Deletes every record that expired at `now`; returns how many.
     ///
@@ -112,6 +123,7 @@ pub trait IdempotencyStore: Send + Sync {
 
 #[derive(Debug, Clone)]
 struct Record {
+    owner: String,
     fingerprint: String,
     response: Option<(u16, String)>,
     expires_at: OffsetDateTime,
@@ -129,6 +141,7 @@ impl IdempotencyStore for MemoryIdempotency {
         &self,
         scope: &str,
         key: &str,
+        owner: &str,
         fingerprint: &str,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
@@ -138,8 +151,12 @@ impl IdempotencyStore for MemoryIdempotency {
         match records.get(&id) {
             Some(record) if record.expires_at > now => Ok(classify(record, fingerprint)),
             _ => {
-                let record =
-                    Record { fingerprint: fingerprint.to_owned(), response: None, expires_at: lease_until };
+                let record = Record {
+                    owner: owner.to_owned(),
+                    fingerprint: fingerprint.to_owned(),
+                    response: None,
+                    expires_at: lease_until,
+                };
                 records.insert(id, record);
                 Ok(Begin::Started)
             }
@@ -150,22 +167,26 @@ impl IdempotencyStore for MemoryIdempotency {
         &self,
         scope: &str,
         key: &str,
+        owner: &str,
         status: u16,
         body: &str,
         expires_at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(record) = records.get_mut(&(scope.to_owned(), key.to_owned())) {
-            record.response = Some((status, body.to_owned()));
-            record.expires_at = expires_at;
+        match records.get_mut(&(scope.to_owned(), key.to_owned())) {
+            Some(record) if record.owner == owner && record.response.is_none() => {
+                record.response = Some((status, body.to_owned()));
+                record.expires_at = expires_at;
+                Ok(true)
+            }
+            _ => Ok(false),
         }
-        Ok(())
     }
 
-    async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+    async fn abandon(&self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError> {
         let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
         let id = (scope.to_owned(), key.to_owned());
-        if records.get(&id).is_some_and(|r| r.response.is_none()) {
+        if records.get(&id).is_some_and(|r| r.owner == owner && r.response.is_none()) {
             records.remove(&id);
         }
         Ok(())
@@ -197,6 +218,7 @@ pub(crate) fn classify_row(
 ) -> Begin {
     classify(
         &Record {
+            owner: String::new(),
             fingerprint: stored_fingerprint.to_owned(),
             response,
             expires_at: OffsetDateTime::UNIX_EPOCH,
@@ -210,61 +232,37 @@ pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
     format!("{method} {path} {}", hex::encode(Sha256::digest(body)))
 }
 
-/// Whether a route requires the header (consume and release: a retry must never count twice).
-/// The enforcement routes, whose key goes to the usage ledger instead of a record here.
-fn ledger_backed(req: &ServiceRequest) -> bool {
-    matched_route(req)
-        .is_some_and(|p| p.ends_with("/check") || p.ends_with("/consume") || p.ends_with("/release"))
+/// The request's `Idempotency-Key`, when present: `Ok(None)` without one, a 400
+/// `invalid_idempotency_key` problem when malformed.
+pub(crate) fn parse_key(headers: &header::HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    match headers.get(IDEMPOTENCY_KEY) {
+        None => Ok(None),
+        Some(value) => {
+            value.to_str().ok().and_then(|v| IdempotencyKey::parse(v).ok()).map(Some).ok_or_else(|| {
+                ApiError::new("invalid_idempotency_key", Detail::InvalidIdempotencyKey)
+                    .param("Idempotency-Key")
+            })
+        }
+    }
 }
 
-fn required(req: &ServiceRequest) -> bool {
-    matched_route(req).is_some_and(|p| p.ends_with("/consume") || p.ends_with("/release"))
-}
-
-/// The idempotency middleware of mutating routes.
+/// The idempotency middleware: what it does for a route comes from the route's
+/// [`Idempotency`] in the table. `Recorded` routes get the record (claim, replay, complete);
+/// `Accepted` ones have their header validated. `Ledger` routes (consume, release) take and
+/// require the key in their handler, where the usage ledger makes them exactly-once.
 pub(crate) async fn middleware(
     mut req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) || matched_route(&req).is_none() {
+    let idempotency = matched_route(&req).doc.map_or(Idempotency::None, |doc| doc.idempotency);
+    if matches!(idempotency, Idempotency::None | Idempotency::Ledger) {
         return next.call(req).await;
     }
-    let key = match req.headers().get(IDEMPOTENCY_KEY) {
-        None if required(&req) => {
-            let problem = ApiError::new("idempotency_key_required", Detail::IdempotencyKeyRequired)
-                .param("Idempotency-Key");
-            return Ok(req.error_response(problem));
-        }
-        None => return next.call(req).await,
-        Some(value) => match value.to_str().ok().map(IdempotencyKey::parse) {
-            Some(Ok(key)) => key,
-            _ => {
-                let problem = ApiError::new("invalid_idempotency_key", Detail::InvalidIdempotencyKey)
-                    .param("Idempotency-Key");
-                return Ok(req.error_response(problem));
-            }
-        },
+    let key = match parse_key(req.headers()) {
+        Ok(Some(key)) if idempotency == Idempotency::Recorded => key,
+        Ok(_) => return next.call(req).await,
+        Err(problem) => return Ok(req.error_response(problem)),
     };
-    if ledger_backed(&req) {
-        // check records nothing, and consume/release are exactly-once in the usage ledger itself
-        // (the key, the counter change and the outcome commit together, and a replay answers the
-        // first outcome): a second record here would only add two writes to the hot path. What
-        // remains is the contract's 409 for a key whose first request is still running, which
-        // this instance knows of its own requests (across instances both get the one outcome).
-        if !required(&req) {
-            return next.call(req).await;
-        }
-        let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
-            return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
-        };
-        // The path names the account (keys are per account) and the operation.
-        let Some(_claim) = state.usage_claims.claim(req.path().to_owned(), key.to_string()) else {
-            return Ok(
-                req.error_response(ApiError::new("idempotency_key_in_use", Detail::IdempotencyKeyInUse))
-            );
-        };
-        return next.call(req).await;
-    }
     let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
         return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
     };
@@ -276,11 +274,16 @@ pub(crate) async fn middleware(
         Err(problem) => return Ok(req.error_response(problem)),
     };
     let fingerprint = fingerprint(req.method(), req.path(), &bytes);
-    let store = state.idempotency.clone();
+    let owner = match random_hex(16) {
+        Ok(owner) => owner,
+        Err(error) => return Ok(req.error_response(ApiError::internal(error))),
+    };
+    let claim =
+        Claim { store: state.idempotency.clone(), scope: principal.key_id, key: key.to_string(), owner };
     let now = state.clock.now();
-    let scope = principal.key_id.clone();
-    let begun = store.begin(&scope, key.as_str(), &fingerprint, now, now + IN_PROGRESS_LEASE).await;
-    match begun {
+    let begun =
+        claim.store.begin(&claim.scope, &claim.key, &claim.owner, &fingerprint, now, now + IN_PROGRESS_LEASE);
+    match begun.await {
         Err(error) => Ok(req.error_response(ApiError::store(error))),
         Ok(Begin::Mismatch) => {
             Ok(req.error_response(ApiError::new("idempotency_key_reused", Detail::IdempotencyKeyReused)))
@@ -290,29 +293,58 @@ pub(crate) async fn middleware(
         }
         Ok(Begin::Replay { status, body }) => Ok(req.into_response(replay(status, body))),
         Ok(Begin::Started) => {
-            let guard =
-                InFlight { store: store.clone(), scope: scope.clone(), key: key.to_string(), armed: true };
             req.set_payload(bytes.into());
-            // An error (rather than an error response) comes only from a failed service: the
-            // guard releases the claim so that the retry runs.
-            let response = next.call(req).await?;
-            finish(guard, response, &state).await
+            // The request runs to its end on its own task, whatever happens to the client: once
+            // it has claimed its key it may commit, and a request dropped halfway (the client
+            // went away) could neither store its response nor safely free the key for a retry.
+            let running = next.call(req);
+            let (done, answer) = tokio::sync::oneshot::channel();
+            actix_web::rt::spawn(async move {
+                let response = finish(claim, running.await, &state).await;
+                let _ = done.send(response);
+            });
+            match answer.await {
+                Ok(response) => response,
+                Err(_) => Err(ApiError::internal("the request's task ended without an answer").into()),
+            }
         }
     }
 }
 
-/// Stores the response of a claimed request (or drops the claim on a 5xx).
-async fn finish(
-    mut guard: InFlight,
-    response: ServiceResponse<BoxBody>,
-    state: &HttpState,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let status = response.status();
-    if status.is_server_error() || response.response().extensions().contains::<Rejected>() {
-        guard.armed = false;
-        if let Err(error) = guard.store.abandon(&guard.scope, &guard.key).await {
+/// A request's claim on its idempotency key.
+struct Claim {
+    store: Arc<dyn IdempotencyStore>,
+    scope: String,
+    key: String,
+    owner: String,
+}
+
+impl Claim {
+    /// Frees the key for a retry: the request failed before changing anything.
+    async fn abandon(&self) {
+        if let Err(error) = self.store.abandon(&self.scope, &self.key, &self.owner).await {
             tracing::warn!(%error, "idempotency record not released after a failure");
         }
+    }
+}
+
+/// Stores the response of a claimed request, or frees its key when it failed (a 5xx, a request
+/// rejected before any use case ran, or an error from the service).
+async fn finish(
+    claim: Claim,
+    result: Result<ServiceResponse<BoxBody>, actix_web::Error>,
+    state: &HttpState,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let response = match result {
+        Ok(response) => response,
+        Err(error) => {
+            claim.abandon().await;
+            return Err(error);
+        }
+    };
+    let status = response.status();
+    if status.is_server_error() || response.response().extensions().contains::<Rejected>() {
+        claim.abandon().await;
         return Ok(response);
     }
     // Stored as the client receives it, so that a replay is the body first sent.
@@ -323,7 +355,8 @@ async fn finish(
         Err(body) => match actix_web::body::to_bytes(body).await {
             Ok(bytes) => bytes,
             Err(error) => {
-                // The claim is released by the guard.
+                // Applied, but with no response to store: the claim stays until its lease ends,
+                // as freeing it would let a retry apply the request twice.
                 let problem = ApiError::internal(format!("response body unreadable: {error}"));
                 return Ok(ServiceResponse::new(request, problem.error_response()));
             }
@@ -331,14 +364,17 @@ async fn finish(
     };
     let text = String::from_utf8_lossy(&bytes);
     let expires_at = state.clock.now() + RETENTION;
-    match guard.store.complete(&guard.scope, &guard.key, status.as_u16(), &text, expires_at).await {
-        Ok(()) => guard.armed = false,
+    match claim
+        .store
+        .complete(&claim.scope, &claim.key, &claim.owner, status.as_u16(), &text, expires_at)
+        .await
+    {
+        Ok(true) => {}
+        // The lease ran out and a retry claimed the key: its record is left alone.
+        Ok(false) => tracing::warn!("idempotency claim lost to a retry before completing"),
         // The request was applied but its response is not stored: releasing the claim would
         // let a retry apply it twice, so the claim stays until its lease ends.
-        Err(error) => {
-            guard.armed = false;
-            tracing::warn!(%error, "idempotency record not completed");
-        }
+        Err(error) => tracing::warn!(%error, "idempotency record not completed"),
     }
     Ok(ServiceResponse::new(request, head.set_body(bytes).map_into_boxed_body()))
 }
@@ -358,14 +394,15 @@ pub(crate) struct UsageClaims(Mutex<HashSet<(String, String)>>);
 
 impl UsageClaims {
     /// Claims `key` on `path` until the returned guard drops; `None` while it is claimed.
-    fn claim(&self, path: String, key: String) -> Option<UsageClaim<'_>> {
+    pub(crate) fn claim(&self, path: String, key: String) -> Option<UsageClaim<'_>> {
         let pair = (path, key);
         let fresh = self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(pair.clone());
         fresh.then_some(UsageClaim { claims: self, pair })
     }
 }
 
-struct UsageClaim<'a> {
+/// A consume's or release's claim on its key in this instance, held until dropped.
+pub(crate) struct UsageClaim<'a> {
     claims: &'a UsageClaims,
     pair: (String, String),
 }
@@ -373,32 +410,6 @@ struct UsageClaim<'a> {
 impl Drop for UsageClaim<'_> {
     fn drop(&mut self) {
         self.claims.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.pair);
-    }
-}
-
-/// Releases an in-progress claim when its request is dropped before completing (the client went
-/// away, or a panic unwound), so the retry runs.
-struct InFlight {
-    store: Arc<dyn IdempotencyStore>,
-    scope: String,
-    key: String,
-    armed: bool,
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let (store, scope, key) =
-            (self.store.clone(), std::mem::take(&mut self.scope), std::mem::take(&mut self.key));
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(error) = store.abandon(&scope, &key).await {
-                    tracing::warn!(%error, "idempotency record not released");
-                }
-            });
-        }
     }
 }
 
@@ -412,30 +423,46 @@ pub(crate) mod tests {
 
     pub(crate) async fn store_contract(store: &dyn IdempotencyStore) {
         let lease = NOW + IN_PROGRESS_LEASE;
-        assert_eq!(store.begin("s", "k", "f1", NOW, lease).await.unwrap(), Begin::Started);
-        assert_eq!(store.begin("s", "k", "f1", NOW, lease).await.unwrap(), Begin::InProgress);
-        assert_eq!(store.begin("s", "k", "f2", NOW, lease).await.unwrap(), Begin::Mismatch);
-        assert_eq!(store.begin("other", "k", "f2", NOW, lease).await.unwrap(), Begin::Started);
-        store.complete("s", "k", 201, "{\"a\":1}", NOW + RETENTION).await.unwrap();
+        assert_eq!(store.begin("s", "k", "a", "f1", NOW, lease).await.unwrap(), Begin::Started);
+        assert_eq!(store.begin("s", "k", "b", "f1", NOW, lease).await.unwrap(), Begin::InProgress);
+        assert_eq!(store.begin("s", "k", "b", "f2", NOW, lease).await.unwrap(), Begin::Mismatch);
+        assert_eq!(store.begin("other", "k", "c", "f2", NOW, lease).await.unwrap(), Begin::Started);
+        // Only the claim's owner completes or abandons it.
+        assert!(!store.complete("s", "k", "b", 200, "{}", NOW + RETENTION).await.unwrap());
+        store.abandon("s", "k", "b").await.unwrap();
+        assert_eq!(store.begin("s", "k", "b", "f1", NOW, lease).await.unwrap(), Begin::InProgress);
+        assert!(store.complete("s", "k", "a", 201, "{\"a\":1}", NOW + RETENTION).await.unwrap());
         assert_eq!(
-            store.begin("s", "k", "f1", NOW, lease).await.unwrap(),
+            store.begin("s", "k", "d", "f1", NOW, lease).await.unwrap(),
             Begin::Replay { status: 201, body: "{\"a\":1}".into() }
         );
-        // An abandoned claim frees the key; a completed one is kept.
-        store.abandon("other", "k").await.unwrap();
-        assert_eq!(store.begin("other", "k", "f3", NOW, lease).await.unwrap(), Begin::Started);
-        store.abandon("s", "k").await.unwrap();
-        assert!(matches!(store.begin("s", "k", "f1", NOW, lease).await.unwrap(), Begin::Replay { .. }));
-        // A stale claim (the process died) frees the key when its lease ends.
+        // A completed record is never completed again nor abandoned, even by its owner.
+        assert!(!store.complete("s", "k", "a", 500, "{}", NOW + RETENTION).await.unwrap());
+        store.abandon("s", "k", "a").await.unwrap();
+        assert!(matches!(
+            store.begin("s", "k", "d", "f1", NOW, lease).await.unwrap(),
+            Begin::Replay { status: 201, .. }
+        ));
+        // An abandoned claim frees the key.
+        store.abandon("other", "k", "c").await.unwrap();
+        assert_eq!(store.begin("other", "k", "e", "f3", NOW, lease).await.unwrap(), Begin::Started);
+        // A stale claim (the process died) frees the key when its lease ends; the request that
+        // outlived its lease can then neither complete nor abandon the retry's claim.
         let later = lease + Duration::seconds(1);
         assert_eq!(
-            store.begin("other", "k", "f4", later, later + IN_PROGRESS_LEASE).await.unwrap(),
+            store.begin("other", "k", "f", "f4", later, later + IN_PROGRESS_LEASE).await.unwrap(),
             Begin::Started
+        );
+        store.abandon("other", "k", "e").await.unwrap();
+        assert!(!store.complete("other", "k", "e", 200, "{}", later + RETENTION).await.unwrap());
+        assert_eq!(
+            store.begin("other", "k", "g", "f4", later, later + IN_PROGRESS_LEASE).await.unwrap(),
+            Begin::InProgress
         );
         // Completed records expire after the retention.
         let expired = NOW + RETENTION + Duration::seconds(1);
         assert_eq!(
-            store.begin("s", "k", "f9", expired, expired + IN_PROGRESS_LEASE).await.unwrap(),
+            store.begin("s", "k", "h", "f9", expired, expired + IN_PROGRESS_LEASE).await.unwrap(),
             Begin::Started
         );
         assert_eq!(store.purge_expired(expired + RETENTION).await.unwrap(), 2);

@@ -39,7 +39,7 @@ use tollgate_ports::{Clock, IdGenerator};
 
 pub use crate::auth::{ApiKey, ApiKeyStore, Authenticator, MemoryApiKeys, Principal, Role};
 pub use crate::body::MAX_BODY;
-pub use crate::extract::{AccountPath, Admin, IdempotencyHeader, Lang, PlanPath};
+pub use crate::extract::{AccountPath, Admin, Lang, PlanPath, RequiredIdempotencyKey};
 pub use crate::idempotency::{IdempotencyStore, MemoryIdempotency};
 pub use crate::metrics::Metrics;
 pub use crate::problem::{ApiError, Detail};
@@ -145,6 +145,9 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(|error, _| {
             ApiError::new("not_found", Detail::InvalidPath(error.to_string())).into()
         }))
+        // Outermost last: observe, localize, authenticate, idempotency, then the router.
+        .wrap(actix_web::middleware::from_fn(idempotency::middleware))
+        .wrap(actix_web::middleware::from_fn(routes::authenticate))
         .wrap(actix_web::middleware::from_fn(problem::localize_problems))
         .wrap(actix_web::middleware::from_fn(routes::observe))
         .configure(routes::configure)

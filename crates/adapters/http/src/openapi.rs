@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document, written by hand from one table of routes ([`ROUTES`]) so that every
 //! served route is described (a test requests each one and checks it is routed).
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value, json};
 
 use crate::problem::PROBLEM_CODES;
@@ -16,15 +19,18 @@ pub enum Access {
     Admin,
 }
 
-/// Whether a route takes the `Idempotency-Key` header.
+/// What a route does with the `Idempotency-Key` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idempotency {
-    /// Not a mutation.
+    /// Not a mutation: the header is not read.
     None,
-    /// Accepted.
-    Optional,
-    /// Required (400 without it).
-    Required,
+    /// Optional; the first response is recorded and replayed (the idempotency middleware).
+    Recorded,
+    /// Optional and validated, but nothing is recorded: the route changes nothing (`check`).
+    Accepted,
+    /// Required (400 without it); the usage ledger itself makes the route exactly-once
+    /// (`consume`, `release`: the handler takes the key).
+    Ledger,
 }
 
 /// One operation of the API.
@@ -88,13 +94,28 @@ impl RouteDoc {
     }
 
     const fn idempotent(mut self) -> Self {
-        self.idempotency = Idempotency::Optional;
+        self.idempotency = Idempotency::Recorded;
         self
     }
 }
 
+/// Whether every route of `path` is public (a path of the table).
+pub fn public_path(path: &str) -> bool {
+    let mut routes = ROUTES.iter().filter(|r| r.path == path).peekable();
+    routes.peek().is_some() && routes.all(|r| r.access == Access::Public)
+}
+
+/// The route a request's method and matched pattern name, if any: the policy (access,
+/// idempotency) the middleware applies comes from here, nowhere else.
+pub fn policy(method: &str, pattern: &str) -> Option<&'static RouteDoc> {
+    static INDEX: LazyLock<HashMap<(&'static str, &'static str), &'static RouteDoc>> =
+        LazyLock::new(|| ROUTES.iter().map(|r| ((r.method, r.path), r)).collect());
+    let method = method.to_ascii_lowercase();
+    INDEX.get(&(method.as_str(), pattern)).copied()
+}
+
 use Access::{Admin, Key, Public};
-use Idempotency::{Optional, Required};
+use Idempotency::{Accepted, Ledger, Recorded};
 
 /// Every route the API serves.
 pub const ROUTES: &[RouteDoc] = &[
@@ -108,7 +129,7 @@ pub const ROUTES: &[RouteDoc] = &[
     route("get", "/v1/plans/{code}", "get_plan", "One plan (its latest version)", "plans", Public)
         .returns(200, "Plan"),
     route("post", "/v1/accounts", "create_account", "Create an account on a plan", "accounts", Key)
-        .body("CreateAccount", Optional)
+        .body("CreateAccount", Recorded)
         .returns(201, "Account"),
     route("get", "/v1/accounts/{key}", "get_account", "An account with its subscription", "accounts", Key)
         .returns(200, "Account"),
@@ -122,7 +143,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "accounts",
         Key,
     )
-    .body("UpdateSubscription", Optional)
+    .body("UpdateSubscription", Recorded)
     .returns(200, "Subscription"),
     route(
         "post",
@@ -132,7 +153,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "accounts",
         Key,
     )
-    .body("Cancel", Optional)
+    .body("Cancel", Recorded)
     .returns(200, "Subscription"),
     route(
         "post",
@@ -152,7 +173,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "enforcement",
         Key,
     )
-    .body("Check", Optional)
+    .body("Check", Accepted)
     .returns(200, "Decision"),
     route(
         "post",
@@ -162,10 +183,10 @@ pub const ROUTES: &[RouteDoc] = &[
         "enforcement",
         Key,
     )
-    .body("UsageRequest", Required)
+    .body("UsageRequest", Ledger)
     .returns(200, "Decision"),
     route("post", "/v1/accounts/{key}/release", "release", "Give units of a gauge back", "enforcement", Key)
-        .body("UsageRequest", Required)
+        .body("UsageRequest", Ledger)
         .returns(200, "Decision"),
     route(
         "get",
@@ -184,7 +205,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "api-keys",
         Admin,
     )
-    .body("CreateApiKey", Optional)
+    .body("CreateApiKey", Recorded)
     .returns(201, "CreatedApiKey"),
     route("get", "/v1/api-keys", "list_api_keys", "API keys, by id", "api-keys", Admin)
         .returns(200, "ApiKeyList"),
@@ -249,7 +270,7 @@ fn operation(route: &RouteDoc) -> Value {
     if route.idempotency != Idempotency::None {
         parameters.push(json!({
             "name": "Idempotency-Key", "in": "header",
-            "required": route.idempotency == Idempotency::Required,
+            "required": route.idempotency == Idempotency::Ledger,
             "description": "1 to 255 printable ASCII characters. The same key and body within 24 h replays \
                             the first response; another body is 422 idempotency_key_reused; a key still \
                             in flight is 409 idempotency_key_in_use.",

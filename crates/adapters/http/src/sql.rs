@@ -200,6 +200,7 @@ impl IdempotencyStore for SqlIdempotency {
         &self,
         scope: &str,
         key: &str,
+        owner: &str,
         fingerprint: &str,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
@@ -212,14 +213,15 @@ impl IdempotencyStore for SqlIdempotency {
                 .db
                 .execute(
                     "INSERT INTO idempotency_records \
-                     (scope, key, fingerprint, status, body, created_at, expires_at) \
-                     VALUES ($1, $2, $3, NULL, NULL, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+                     (scope, key, owner, fingerprint, status, body, created_at, expires_at) \
+                     VALUES ($1, $2, $6, $3, NULL, NULL, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
                     vec![
                         scope.into(),
                         key.into(),
                         fingerprint.into(),
                         micros(now).into(),
                         micros(lease_until).into(),
+                        owner.into(),
                     ],
                 )
                 .await?;
@@ -258,31 +260,34 @@ impl IdempotencyStore for SqlIdempotency {
         &self,
         scope: &str,
         key: &str,
+        owner: &str,
         status: u16,
         body: &str,
         expires_at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.db
             .execute(
                 "UPDATE idempotency_records SET status = $3, body = $4, expires_at = $5 \
-                 WHERE scope = $1 AND key = $2",
+                 WHERE scope = $1 AND key = $2 AND owner = $6 AND status IS NULL",
                 vec![
                     scope.into(),
                     key.into(),
                     i32::from(status).into(),
                     body.into(),
                     micros(expires_at).into(),
+                    owner.into(),
                 ],
             )
             .await
-            .map(|_| ())
+            .map(|updated| updated == 1)
     }
 
-    async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+    async fn abandon(&self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError> {
         self.db
             .execute(
-                "DELETE FROM idempotency_records WHERE scope = $1 AND key = $2 AND status IS NULL",
-                vec![scope.into(), key.into()],
+                "DELETE FROM idempotency_records \
+                 WHERE scope = $1 AND key = $2 AND owner = $3 AND status IS NULL",
+                vec![scope.into(), key.into(), owner.into()],
             )
             .await
             .map(|_| ())

@@ -495,3 +495,50 @@ async fn a_consume_whose_key_is_still_running_is_409_then_replays() {
         "the retry replays, nothing counted twice"
     );
 }
+
+#[actix_web::test]
+async fn a_claimed_request_runs_to_its_end_when_its_client_goes_away_and_its_retry_replays() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state.clone())).await;
+    let request = || {
+        admin(TestRequest::post().uri("/v1/accounts"))
+            .insert_header(("Idempotency-Key", "gone-away"))
+            .set_json(json!({"key": "gone", "name": "Gone"}))
+    };
+    // Polled once (the key is claimed and the request handed to its task), then dropped, as
+    // actix drops a request whose connection closed.
+    let mut first = Box::pin(service.call(request().to_request()));
+    let answered =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(first.as_mut().poll(cx).is_ready())).await;
+    assert!(!answered, "the request is still running");
+    drop(first);
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    let retry = test::call_service(&service, request().to_request()).await;
+    assert_eq!(retry.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    let (status, body) = read(retry).await;
+    assert_eq!((status, body["key"].as_str()), (StatusCode::CREATED, Some("gone")), "{body}");
+}
+
+#[actix_web::test]
+async fn encoded_spellings_of_protected_paths_are_authenticated_like_the_plain_ones() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    let attacks = [
+        (Method::GET, "/v1/%61ccounts/victim"),
+        (Method::POST, "/v1/%61ccounts"),
+        (Method::POST, "/v1/accounts/victim/subscription/%63ancel"),
+        (Method::POST, "/v1/accounts/victim/%63onsume"),
+        (Method::GET, "/v1/%6E%6F%77%68%65%72%65"),
+        (Method::POST, "/v1/%61dmin/accounts/victim/suspend"),
+    ];
+    for (method, uri) in attacks {
+        let req = TestRequest::default()
+            .method(method.clone())
+            .uri(uri)
+            .set_json(json!({"key": "evil", "name": "Evil"}));
+        let (status, body) = read(test::call_service(&service, req.to_request()).await).await;
+        assert_eq!((status.as_u16(), body["code"].as_str()), (401, Some("unauthorized")), "{method} {uri}");
+    }
+}

@@ -15,4 +15,5 @@ mod idempotency;
 mod languages;
 mod operations;
 mod quickstart;
+mod routing;
 mod scale;

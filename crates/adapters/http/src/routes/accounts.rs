@@ -7,6 +7,7 @@ use tollgate_app::{ChangePlan, NewAccount};
 use tollgate_domain::{AccountKey, Email, PlanCode};
 
 use crate::HttpState;
+use crate::auth::Principal;
 use crate::body::Json;
 use crate::extract::{AccountPath, Admin};
 use crate::problem::ApiError;
@@ -43,6 +44,7 @@ pub(crate) struct Cancel {
 }
 
 pub(crate) async fn create(
+    _caller: Principal,
     state: web::Data<HttpState>,
     Json(body): Json<CreateAccount>,
 ) -> Result<HttpResponse, ApiError> {
@@ -55,6 +57,7 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn get(
+    _caller: Principal,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {
@@ -62,6 +65,7 @@ pub(crate) async fn get(
 }
 
 pub(crate) async fn subscription(
+    _caller: Principal,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {
@@ -69,6 +73,7 @@ pub(crate) async fn subscription(
 }
 
 pub(crate) async fn change_subscription(
+    _caller: Principal,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
     Json(body): Json<UpdateSubscription>,
@@ -79,6 +84,7 @@ pub(crate) async fn change_subscription(
 }
 
 pub(crate) async fn cancel(
+    _caller: Principal,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
     Json(body): Json<Cancel>,
@@ -87,6 +93,7 @@ pub(crate) async fn cancel(
 }
 
 pub(crate) async fn resume(
+    _caller: Principal,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {

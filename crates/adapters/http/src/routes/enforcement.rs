@@ -1,12 +1,13 @@
 //! The hot path: check, consume, release, usage.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use tollgate_domain::{FeatureName, MetricName, Quantity, Request};
 
 use crate::HttpState;
+use crate::auth::Principal;
 use crate::body::Json;
-use crate::extract::{AccountPath, IdempotencyHeader, Lang};
+use crate::extract::{AccountPath, Lang, RequiredIdempotencyKey};
 use crate::metrics::Operation;
 use crate::problem::{ApiError, Detail};
 
@@ -51,6 +52,7 @@ pub(crate) struct Usage {
 }
 
 pub(crate) async fn check(
+    _caller: Principal,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
     Lang(locale): Lang,
@@ -63,45 +65,58 @@ pub(crate) async fn check(
 }
 
 pub(crate) async fn consume(
+    caller: Principal,
     state: web::Data<HttpState>,
+    req: HttpRequest,
     key: AccountPath,
     lang: Lang,
-    idempotency_key: IdempotencyHeader,
+    idempotency_key: RequiredIdempotencyKey,
     body: Json<Usage>,
 ) -> Result<HttpResponse, ApiError> {
-    record(Operation::Consume, state, key, lang, idempotency_key, body).await
+    record(Operation::Consume, caller, state, req, key, lang, idempotency_key, body).await
 }
 
 pub(crate) async fn release(
+    caller: Principal,
     state: web::Data<HttpState>,
+    req: HttpRequest,
     key: AccountPath,
     lang: Lang,
-    idempotency_key: IdempotencyHeader,
+    idempotency_key: RequiredIdempotencyKey,
     body: Json<Usage>,
 ) -> Result<HttpResponse, ApiError> {
-    record(Operation::Release, state, key, lang, idempotency_key, body).await
+    record(Operation::Release, caller, state, req, key, lang, idempotency_key, body).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn record(
     operation: Operation,
+    _caller: Principal,
     state: web::Data<HttpState>,
+    req: HttpRequest,
     AccountPath(key): AccountPath,
     Lang(locale): Lang,
-    IdempotencyHeader(idempotency_key): IdempotencyHeader,
+    RequiredIdempotencyKey(idempotency_key): RequiredIdempotencyKey,
     Json(body): Json<Usage>,
 ) -> Result<HttpResponse, ApiError> {
+    // The usage ledger makes the key exactly-once; what remains is the contract's 409 for a key
+    // whose first request is still running, which this instance knows of its own requests
+    // (across instances both get the one outcome). The path names the account and operation.
+    let Some(_claim) = state.usage_claims.claim(req.path().to_owned(), idempotency_key.to_string()) else {
+        return Err(ApiError::new("idempotency_key_in_use", Detail::IdempotencyKeyInUse));
+    };
     let tollgate = &state.tollgate;
+    let key_given = Some(idempotency_key);
     let decision = match operation {
-        Operation::Release => {
-            tollgate.release(&key, &body.metric, body.quantity, idempotency_key, locale).await?
-        }
-        _ => tollgate.consume(&key, &body.metric, body.quantity, idempotency_key, locale).await?,
+        Operation::Release => tollgate.release(&key, &body.metric, body.quantity, key_given, locale).await?,
+        _ => tollgate.consume(&key, &body.metric, body.quantity, key_given, locale).await?,
     };
     state.metrics.decision(operation, decision.code);
     Ok(HttpResponse::Ok().json(decision))
 }
 
 pub(crate) async fn usage(
+    _caller: Principal,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {

@@ -11,15 +11,17 @@ use std::time::Instant;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::Next;
 use actix_web::{HttpMessage, Route, web};
 use tracing::Instrument;
 
+use crate::HttpState;
 use crate::auth::{AuthError, random_hex};
 use crate::metrics::UNMATCHED;
-use crate::problem::ApiError;
-use crate::{HttpState, idempotency};
+use crate::openapi::{self, Access, ROUTES, RouteDoc};
+use crate::problem::{ApiError, Detail};
 
 /// The request id header, echoed when valid, generated otherwise.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,19 +37,38 @@ fn valid_request_id(value: &HeaderValue) -> Option<String> {
     .then(|| value.to_owned())
 }
 
-/// The route pattern a request matched, resolved once per request: resolving walks the route
-/// table matching every pattern, which cost a third of a check's CPU when each middleware did it.
+/// The route a request matched, resolved once per request (resolving walks the route table;
+/// when each middleware did it, it cost a third of a check's CPU).
+///
+/// It is resolved on the percent-decoded path the router dispatches on, not the raw one: a
+/// request whose raw path names no route (`/v1/%61ccounts`) must not pass for unmatched while
+/// the router sends it to a handler.
 #[derive(Clone)]
-struct MatchedRoute(Option<Rc<str>>);
+pub(crate) struct Matched {
+    /// The pattern (`/v1/accounts/{key}/check`), or `None` when no route matches.
+    pub(crate) pattern: Option<Rc<str>>,
+    /// The route's entry in [`ROUTES`](crate::openapi::ROUTES) for this method, when the pattern
+    /// serves it.
+    pub(crate) doc: Option<&'static RouteDoc>,
+}
 
-/// The matched route pattern (`/v1/accounts/{key}/check`), or `None` when no route matches.
-pub(crate) fn matched_route(req: &ServiceRequest) -> Option<Rc<str>> {
-    if let Some(MatchedRoute(route)) = req.extensions().get::<MatchedRoute>() {
-        return route.clone();
+/// The route `req` matched (see [`Matched`]).
+pub(crate) fn matched_route(req: &ServiceRequest) -> Matched {
+    if let Some(matched) = req.extensions().get::<Matched>() {
+        return matched.clone();
     }
-    let route: Option<Rc<str>> = req.match_pattern().map(Into::into);
-    req.extensions_mut().insert(MatchedRoute(route.clone()));
-    route
+    let pattern: Option<Rc<str>> =
+        req.resource_map().match_pattern(req.match_info().as_str()).map(Into::into);
+    let doc = pattern.as_deref().and_then(|p| openapi::policy(req.method().as_str(), p));
+    let matched = Matched { pattern, doc };
+    req.extensions_mut().insert(matched.clone());
+    matched
+}
+
+/// Whether `path` (percent-decoded) is under the versioned API, where nothing is public unless
+/// its route says so.
+fn under_api(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/")
 }
 
 /// The outermost middleware: request id, tracing span, metrics and the access log.
@@ -62,7 +83,7 @@ pub(crate) async fn observe(
         .and_then(valid_request_id)
         .unwrap_or_else(|| random_hex(16).unwrap_or_else(|_| "unknown".to_owned()));
     let method = req.method().clone();
-    let route = matched_route(&req);
+    let route = matched_route(&req).pattern;
     let state = req.app_data::<web::Data<HttpState>>().cloned();
     let span = tracing::info_span!(
         "request",
@@ -98,13 +119,24 @@ pub(crate) async fn observe(
     Ok(response)
 }
 
-/// Authenticates the protected routes: 401 without a valid key, the [`crate::Principal`] in the
-/// request's extensions otherwise. Unknown routes pass through to their 404.
+/// Authenticates every request that is not explicitly public, failing closed: a request is
+/// let through without a credential only when its route's entry says `Public` (or, for a
+/// method its path does not serve, when every route of the path is public: the answer is a
+/// 405), or when it matches no route outside `/v1` (its answer is a 404). Everything else needs a valid key (401
+/// otherwise), and an admin key where its entry says `Admin` (403 otherwise); the
+/// [`crate::Principal`] goes into the request's extensions, where handlers take it from.
 pub(crate) async fn authenticate(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if matched_route(&req).is_none() {
+    let Matched { pattern, doc } = matched_route(&req);
+    let public = match (doc, pattern.as_deref()) {
+        (Some(doc), _) => doc.access == Access::Public,
+        // A method the path does not serve: its answer is a 405, public where the path is.
+        (None, Some(pattern)) => openapi::public_path(pattern),
+        (None, None) => !under_api(req.match_info().as_str()),
+    };
+    if public {
         return next.call(req).await;
     }
     let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
@@ -112,6 +144,9 @@ pub(crate) async fn authenticate(
     };
     let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     match state.auth.authenticate(authorization).await {
+        Ok(principal) if doc.is_some_and(|d| d.access == Access::Admin) && !principal.is_admin() => {
+            Ok(req.error_response(ApiError::new("forbidden", Detail::AdminOnly)))
+        }
         Ok(principal) => {
             req.extensions_mut().insert(principal);
             next.call(req).await
@@ -126,46 +161,56 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(ops::method_not_allowed))
 }
 
-fn get() -> Route {
-    web::get()
+/// The handler of an operation of [`ROUTES`], by its id; `None` for an id without one (a test
+/// requests every route of the table, so a missing handler cannot go unnoticed).
+fn endpoint(doc: &RouteDoc) -> Option<Route> {
+    let method = Method::from_bytes(doc.method.to_ascii_uppercase().as_bytes()).ok()?;
+    let route = web::method(method);
+    Some(match doc.operation_id {
+        "live" => route.to(ops::live),
+        "ready" => route.to(ops::ready),
+        "metrics" => route.to(ops::metrics),
+        "openapi" => route.to(ops::openapi),
+        "list_plans" => route.to(plans::list),
+        "get_plan" => route.to(plans::get),
+        "create_account" => route.to(accounts::create),
+        "get_account" => route.to(accounts::get),
+        "get_subscription" => route.to(accounts::subscription),
+        "change_subscription" => route.to(accounts::change_subscription),
+        "cancel_subscription" => route.to(accounts::cancel),
+        "resume_subscription" => route.to(accounts::resume),
+        "check" => route.to(enforcement::check),
+        "consume" => route.to(enforcement::consume),
+        "release" => route.to(enforcement::release),
+        "usage" => route.to(enforcement::usage),
+        "create_api_key" => route.to(api_keys::create),
+        "list_api_keys" => route.to(api_keys::list),
+        "revoke_api_key" => route.to(api_keys::revoke),
+        "suspend_account" => route.to(accounts::suspend),
+        "activate_account" => route.to(accounts::activate),
+        "mark_account_past_due" => route.to(accounts::past_due),
+        _ => return None,
+    })
 }
 
-fn post() -> Route {
-    web::post()
-}
-
-/// Registers every route of [`crate::openapi::ROUTES`] with its middleware.
+/// Registers every route of [`ROUTES`], one resource per path with a route per method; what
+/// each route requires is applied by the middleware from the same table.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/health/live").route(get().to(ops::live)))
-        .service(resource("/health/ready").route(get().to(ops::ready)))
-        .service(resource("/metrics").route(get().to(ops::metrics)))
-        .service(resource("/openapi.json").route(get().to(ops::openapi)))
-        .service(resource("/v1/plans").route(get().to(plans::list)))
-        .service(resource("/v1/plans/{code}").route(get().to(plans::get)))
-        .service(
-            web::scope("/v1")
-                .wrap(from_fn(idempotency::middleware))
-                .wrap(from_fn(authenticate))
-                .service(resource("/accounts").route(post().to(accounts::create)))
-                .service(resource("/accounts/{key}").route(get().to(accounts::get)))
-                .service(
-                    resource("/accounts/{key}/subscription")
-                        .route(get().to(accounts::subscription))
-                        .route(web::put().to(accounts::change_subscription)),
-                )
-                .service(resource("/accounts/{key}/subscription/cancel").route(post().to(accounts::cancel)))
-                .service(resource("/accounts/{key}/subscription/resume").route(post().to(accounts::resume)))
-                .service(resource("/accounts/{key}/check").route(post().to(enforcement::check)))
-                .service(resource("/accounts/{key}/consume").route(post().to(enforcement::consume)))
-                .service(resource("/accounts/{key}/release").route(post().to(enforcement::release)))
-                .service(resource("/accounts/{key}/usage").route(get().to(enforcement::usage)))
-                .service(
-                    resource("/api-keys").route(post().to(api_keys::create)).route(get().to(api_keys::list)),
-                )
-                .service(resource("/api-keys/{id}").route(web::delete().to(api_keys::revoke)))
-                .service(resource("/admin/accounts/{key}/suspend").route(post().to(accounts::suspend)))
-                .service(resource("/admin/accounts/{key}/activate").route(post().to(accounts::activate)))
-                .service(resource("/admin/accounts/{key}/past_due").route(post().to(accounts::past_due))),
-        )
-        .default_service(web::to(ops::not_found));
+    let mut paths: Vec<&str> = Vec::new();
+    for doc in ROUTES {
+        if !paths.contains(&doc.path) {
+            paths.push(doc.path);
+        }
+    }
+    for path in paths {
+        let mut resource = resource(path);
+        for doc in ROUTES.iter().filter(|d| d.path == path) {
+            match endpoint(doc) {
+                Some(route) => resource = resource.route(route),
+                None => tracing::error!(operation = doc.operation_id, "a route of the table has no handler"),
+            }
+        }
+        cfg.service(resource);
+    }
+    cfg.default_service(web::to(ops::not_found));
 }
