@@ -29,6 +29,7 @@
 //! means ([`Evaluation::consumed`]).
 #![warn(missing_docs)]
 
+mod api_key;
 mod decision;
 mod entitlements;
 mod ids;
@@ -39,6 +40,7 @@ mod plan;
 mod subscription;
 mod usage;
 
+pub use api_key::{ApiKey, Role};
 pub use decision::{
     ConsumeIntent, Decision, DecisionCode, Evaluation, MAX_QUANTITY, Policy, Quantity, Request, Upgrade,
     Window, suggest_upgrade,

@@ -8,6 +8,8 @@
 //! tollgate_ports::conformance_suite!(async { Some(Box::new(MyFixture::new().await) as Box<dyn Fixture>) });
 //! ```
 
+pub mod access;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;

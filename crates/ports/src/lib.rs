@@ -8,6 +8,7 @@
 //! `mocks`, every trait has a mockall `Mock…` type.
 #![warn(missing_docs)]
 
+mod access;
 mod error;
 mod repositories;
 mod secret;
@@ -16,6 +17,7 @@ mod services;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use access::{ApiKeyStore, Begin, IdempotencyStore};
 pub use error::StoreError;
 pub use repositories::*;
 pub use secret::Secret;

@@ -8,9 +8,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tollgate_app::{Ports, Settings as AppSettings, Tollgate};
 use tollgate_domain::Policy;
-use tollgate_http::auth::{ApiKeyStore as _, OPERATOR_KEY_ID, OperatorKey, bootstrap_operator_key};
-use tollgate_http::{HttpState, IdempotencyStore as _, Services, SqlApiKeys, SqlIdempotency};
+use tollgate_http::auth::{OPERATOR_KEY_ID, OperatorKey, bootstrap_operator_key};
+use tollgate_http::{HttpState, Services};
 use tollgate_memory::{OffsetClock, SystemClock};
+use tollgate_ports::{ApiKeyStore as _, IdempotencyStore as _};
 use tollgate_ports::{Clock, Secret};
 use tollgate_store::{Store, StoreConfig};
 
@@ -136,7 +137,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         None => tracing::info!("no default plan: accounts created without a plan have no subscription"),
     }
 
-    let api_keys = Arc::new(SqlApiKeys::new(store.connection().clone()));
+    let api_keys = Arc::new(store.api_keys());
     let configured = std::env::var(ADMIN_KEY_VAR).ok().filter(|v| !v.is_empty()).map(Secret::new);
     match bootstrap_operator_key(api_keys.as_ref(), configured.as_ref(), clock.now()).await? {
         OperatorKey::FromEnvironment => tracing::info!("operator key taken from {ADMIN_KEY_VAR}"),
@@ -155,7 +156,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
     }
 
-    let idempotency = Arc::new(SqlIdempotency::new(store.connection().clone()));
+    let idempotency = Arc::new(store.idempotency());
     let state = HttpState::new(Services {
         tollgate,
         api_keys,

@@ -9,170 +9,16 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use tollgate_ports::{Secret, StoreError};
+use tollgate_domain::{ApiKey, Role};
+use tollgate_ports::{ApiKeyStore, Secret, StoreError};
 
 /// The id of the operator's key (from `TOLLGATE_ADMIN_API_KEY` or generated on first start).
 pub const OPERATOR_KEY_ID: &str = "key_operator";
 
 /// Every API key starts with this.
 pub const API_KEY_PREFIX: &str = "tg_";
-
-/// What a key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything, including managing API keys.
-    Admin,
-    /// Accounts, subscriptions and enforcement; not API keys.
-    Service,
-}
-
-impl Role {
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Service => "service",
-        }
-    }
-
-    /// Parses the snake_case name.
-    pub fn parse(value: &str) -> Option<Role> {
-        match value {
-            "admin" => Some(Role::Admin),
-            "service" => Some(Role::Service),
-            _ => None,
-        }
-    }
-}
-
-/// A stored API key: never the secret, only its hash and a short displayable prefix.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey {
-    /// The key's id (`key_…`).
-    pub id: String,
-    /// A label chosen by its creator.
-    pub name: String,
-    /// What the key may do.
-    pub role: Role,
-    /// The first characters of the secret (`tg_1a2b3c4d`), to recognise it in lists.
-    pub prefix: String,
-    /// Lowercase hex SHA-256 of the secret.
-    pub secret_hash: String,
-    /// When it was created.
-    pub created_at: OffsetDateTime,
-    /// When it was revoked.
-    pub revoked_at: Option<OffsetDateTime>,
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiKey")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("role", &self.role)
-            .field("prefix", &self.prefix)
-            .field("revoked_at", &self.revoked_at)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Where API keys live.
-#[async_trait]
-pub trait ApiKeyStore: Send + Sync {
-    /// Stores a new key.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when the id or the hash exists; storage errors.
-    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError>;
-
-    /// Creates or replaces the key with `key.id` (used for the operator's key).
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError>;
-
-    /// The key whose secret hashes to `secret_hash`, revoked or not.
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError>;
-
-    /// Keys in id order after `after`, at most `limit`.
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
-
-    /// Revokes the key `id` at `at` (a no-op when already revoked) and returns it, or `None`
-    /// when no key has this id.
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
-
-    /// Whether any unrevoked admin key exists.
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn has_active_admin(&self) -> Result<bool, StoreError>;
-}
-
-/// API keys in memory, for tests and embedding.
-#[derive(Debug, Default)]
-pub struct MemoryApiKeys {
-    keys: RwLock<std::collections::BTreeMap<String, ApiKey>>,
-}
-
-#[async_trait]
-impl ApiKeyStore for MemoryApiKeys {
-    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError> {
-        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        if keys.contains_key(&key.id) || keys.values().any(|k| k.secret_hash == key.secret_hash) {
-            return Err(StoreError::Conflict("api key"));
-        }
-        keys.insert(key.id.clone(), key.clone());
-        Ok(())
-    }
-
-    async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError> {
-        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        keys.insert(key.id.clone(), key.clone());
-        Ok(())
-    }
-
-    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        Ok(keys.values().find(|k| k.secret_hash == secret_hash).cloned())
-    }
-
-    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
-        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        Ok(keys
-            .values()
-            .filter(|k| after.is_none_or(|a| k.id.as_str() > a))
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            .cloned()
-            .collect())
-    }
-
-    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
-        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        Ok(keys.get_mut(id).map(|key| {
-            key.revoked_at.get_or_insert(at);
-            key.clone()
-        }))
-    }
-
-    async fn has_active_admin(&self) -> Result<bool, StoreError> {
-        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        Ok(keys.values().any(|k| k.role == Role::Admin && k.revoked_at.is_none()))
-    }
-}
 
 /// Lowercase hex SHA-256 of `secret`.
 pub fn hash_secret(secret: &str) -> String {
@@ -376,6 +222,8 @@ pub async fn bootstrap_operator_key(
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
+
+    use tollgate_memory::MemoryApiKeys;
 
     use super::*;
 

@@ -21,7 +21,7 @@
 //!
 //! What a route does with the header is its [`Idempotency`] in the route table.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -30,11 +30,10 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
-use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tollgate_domain::IdempotencyKey;
-use tollgate_ports::StoreError;
+use tollgate_ports::{Begin, IdempotencyStore};
 
 use crate::auth::{Principal, random_hex};
 use crate::openapi::Idempotency;
@@ -53,179 +52,6 @@ pub const RETENTION: Duration = Duration::hours(24);
 
 /// How long an in-progress record blocks its key if its request never completes.
 pub const IN_PROGRESS_LEASE: Duration = Duration::seconds(60);
-
-/// What [`IdempotencyStore::begin`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Begin {
-    /// No live record: one was inserted in progress; run the request.
-    Started,
-    /// A completed record with the same fingerprint: replay it.
-    Replay {
-        /// The stored status.
-        status: u16,
-        /// The stored body.
-        body: String,
-    },
-    /// A live record with another fingerprint.
-    Mismatch,
-    /// A record with the same fingerprint whose request is still running.
-    InProgress,
-}
-
-/// Where idempotency records live.
-#[async_trait]
-pub trait IdempotencyStore: Send + Sync {
-    /// Atomically claims `(scope, key)` for a request with `fingerprint` unless a live record
-    /// (one expiring after `now`) exists; the claim belongs to `owner` (a token unique to the
-    /// request) and expires at `lease_until` unless completed.
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn begin(
-        &self,
-        scope: &str,
-        key: &str,
-        owner: &str,
-        fingerprint: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<Begin, StoreError>;
-
-    /// Stores the response of the request that claimed `(scope, key)` as `owner`, replayable
-    /// until `expires_at`. It MUST change nothing when the record is not `owner`'s claim (its
-    /// lease ran out and a retry claimed the key): returns whether it stored.
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn complete(
-        &self,
-        scope: &str,
-        key: &str,
-        owner: &str,
-        status: u16,
-        body: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
-
-    /// Deletes the in-progress claim `owner` holds on `(scope, key)` (its request failed), so the
-    /// retry runs. It MUST leave a completed record, and another owner's claim, untouched.
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn abandon(&self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError>;
-
-    /// Deletes every record that expired at `now`; returns how many.
-    ///
-    /// # Errors
-    /// Storage errors.
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
-}
-
-#[derive(Debug, Clone)]
-struct Record {
-    owner: String,
-    fingerprint: String,
-    response: Option<(u16, String)>,
-    expires_at: OffsetDateTime,
-}
-
-/// Idempotency records in memory, for tests and single-process embedding.
-#[derive(Debug, Default)]
-pub struct MemoryIdempotency {
-    records: Mutex<HashMap<(String, String), Record>>,
-}
-
-#[async_trait]
-impl IdempotencyStore for MemoryIdempotency {
-    async fn begin(
-        &self,
-        scope: &str,
-        key: &str,
-        owner: &str,
-        fingerprint: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<Begin, StoreError> {
-        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        let id = (scope.to_owned(), key.to_owned());
-        match records.get(&id) {
-            Some(record) if record.expires_at > now => Ok(classify(record, fingerprint)),
-            _ => {
-                let record = Record {
-                    owner: owner.to_owned(),
-                    fingerprint: fingerprint.to_owned(),
-                    response: None,
-                    expires_at: lease_until,
-                };
-                records.insert(id, record);
-                Ok(Begin::Started)
-            }
-        }
-    }
-
-    async fn complete(
-        &self,
-        scope: &str,
-        key: &str,
-        owner: &str,
-        status: u16,
-        body: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        match records.get_mut(&(scope.to_owned(), key.to_owned())) {
-            Some(record) if record.owner == owner && record.response.is_none() => {
-                record.response = Some((status, body.to_owned()));
-                record.expires_at = expires_at;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
-    async fn abandon(&self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError> {
-        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        let id = (scope.to_owned(), key.to_owned());
-        if records.get(&id).is_some_and(|r| r.owner == owner && r.response.is_none()) {
-            records.remove(&id);
-        }
-        Ok(())
-    }
-
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        let before = records.len();
-        records.retain(|_, r| r.expires_at > now);
-        Ok(u64::try_from(before - records.len()).unwrap_or(u64::MAX))
-    }
-}
-
-fn classify(record: &Record, fingerprint: &str) -> Begin {
-    if record.fingerprint != fingerprint {
-        return Begin::Mismatch;
-    }
-    match &record.response {
-        None => Begin::InProgress,
-        Some((status, body)) => Begin::Replay { status: *status, body: body.clone() },
-    }
-}
-
-/// Decides a stored record's fate for the SQL store (same rules as in memory).
-pub(crate) fn classify_row(
-    stored_fingerprint: &str,
-    fingerprint: &str,
-    response: Option<(u16, String)>,
-) -> Begin {
-    classify(
-        &Record {
-            owner: String::new(),
-            fingerprint: stored_fingerprint.to_owned(),
-            response,
-            expires_at: OffsetDateTime::UNIX_EPOCH,
-        },
-        fingerprint,
-    )
-}
 
 /// The fingerprint of a request: method, path and SHA-256 of the body.
 pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
@@ -414,64 +240,8 @@ impl Drop for UsageClaim<'_> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use time::macros::datetime;
-
+mod tests {
     use super::*;
-
-    const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
-
-    pub(crate) async fn store_contract(store: &dyn IdempotencyStore) {
-        let lease = NOW + IN_PROGRESS_LEASE;
-        assert_eq!(store.begin("s", "k", "a", "f1", NOW, lease).await.unwrap(), Begin::Started);
-        assert_eq!(store.begin("s", "k", "b", "f1", NOW, lease).await.unwrap(), Begin::InProgress);
-        assert_eq!(store.begin("s", "k", "b", "f2", NOW, lease).await.unwrap(), Begin::Mismatch);
-        assert_eq!(store.begin("other", "k", "c", "f2", NOW, lease).await.unwrap(), Begin::Started);
-        // Only the claim's owner completes or abandons it.
-        assert!(!store.complete("s", "k", "b", 200, "{}", NOW + RETENTION).await.unwrap());
-        store.abandon("s", "k", "b").await.unwrap();
-        assert_eq!(store.begin("s", "k", "b", "f1", NOW, lease).await.unwrap(), Begin::InProgress);
-        assert!(store.complete("s", "k", "a", 201, "{\"a\":1}", NOW + RETENTION).await.unwrap());
-        assert_eq!(
-            store.begin("s", "k", "d", "f1", NOW, lease).await.unwrap(),
-            Begin::Replay { status: 201, body: "{\"a\":1}".into() }
-        );
-        // A completed record is never completed again nor abandoned, even by its owner.
-        assert!(!store.complete("s", "k", "a", 500, "{}", NOW + RETENTION).await.unwrap());
-        store.abandon("s", "k", "a").await.unwrap();
-        assert!(matches!(
-            store.begin("s", "k", "d", "f1", NOW, lease).await.unwrap(),
-            Begin::Replay { status: 201, .. }
-        ));
-        // An abandoned claim frees the key.
-        store.abandon("other", "k", "c").await.unwrap();
-        assert_eq!(store.begin("other", "k", "e", "f3", NOW, lease).await.unwrap(), Begin::Started);
-        // A stale claim (the process died) frees the key when its lease ends; the request that
-        // outlived its lease can then neither complete nor abandon the retry's claim.
-        let later = lease + Duration::seconds(1);
-        assert_eq!(
-            store.begin("other", "k", "f", "f4", later, later + IN_PROGRESS_LEASE).await.unwrap(),
-            Begin::Started
-        );
-        store.abandon("other", "k", "e").await.unwrap();
-        assert!(!store.complete("other", "k", "e", 200, "{}", later + RETENTION).await.unwrap());
-        assert_eq!(
-            store.begin("other", "k", "g", "f4", later, later + IN_PROGRESS_LEASE).await.unwrap(),
-            Begin::InProgress
-        );
-        // Completed records expire after the retention.
-        let expired = NOW + RETENTION + Duration::seconds(1);
-        assert_eq!(
-            store.begin("s", "k", "h", "f9", expired, expired + IN_PROGRESS_LEASE).await.unwrap(),
-            Begin::Started
-        );
-        assert_eq!(store.purge_expired(expired + RETENTION).await.unwrap(), 2);
-    }
-
-    #[tokio::test]
-    async fn the_memory_store_keeps_the_contract() {
-        store_contract(&MemoryIdempotency::default()).await;
-    }
 
     #[test]
     fn fingerprints_cover_method_path_and_body() {

@@ -2,7 +2,7 @@
 //!
 //! Tollgate's HTTP API (v1) on actix-web: the routes of the contract, API-key authentication,
 //! RFC 9457 problem errors mapped from the use cases' errors in one place ([`ApiError`]),
-//! idempotent retries of mutations ([`IdempotencyStore`]), request ids and tracing spans,
+//! idempotent retries of mutations ([`tollgate_ports::IdempotencyStore`]), request ids and tracing spans,
 //! Prometheus metrics ([`Metrics`]) and the OpenAPI document ([`openapi::document`]).
 //!
 //! ```no_run
@@ -25,7 +25,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 mod routes;
-pub mod sql;
 
 use std::sync::Arc;
 
@@ -35,16 +34,14 @@ use actix_web::web::{self, Bytes};
 use actix_web::{App, Error};
 use async_trait::async_trait;
 use tollgate_app::Tollgate;
-use tollgate_ports::{Clock, IdGenerator};
+use tollgate_ports::{ApiKeyStore, Clock, IdGenerator, IdempotencyStore};
 
-pub use crate::auth::{ApiKey, ApiKeyStore, Authenticator, MemoryApiKeys, Principal, Role};
+pub use crate::auth::{Authenticator, Principal};
 pub use crate::body::MAX_BODY;
 pub use crate::extract::{AccountPath, Admin, Lang, PlanPath, RequiredIdempotencyKey};
-pub use crate::idempotency::{IdempotencyStore, MemoryIdempotency};
 pub use crate::metrics::Metrics;
 pub use crate::problem::{ApiError, Detail};
 pub use crate::routes::{REQUEST_ID, RequestId};
-pub use crate::sql::{SqlApiKeys, SqlIdempotency};
 
 /// What `/health/ready` asks: whether the service's dependencies (the database) answer.
 #[async_trait]

@@ -13,12 +13,14 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 use tollgate_app::{Ports, Settings, Tollgate};
 use tollgate_domain::{AccountKey, MetricName, PlanCode, PlanDraft, Policy};
-use tollgate_memory::{FakeGateway, ManualClock, MemoryStore, RecordingNotifier, SequentialIds};
+use tollgate_memory::{
+    FakeGateway, ManualClock, MemoryApiKeys, MemoryIdempotency, MemoryStore, RecordingNotifier, SequentialIds,
+};
 use tollgate_ports::{Clock, LedgerEntry, Secret, StoreError, UsageCommand, UsageOutcome, UsageRepository};
 
 use crate::auth::{OperatorKey, bootstrap_operator_key};
 use crate::openapi::ROUTES;
-use crate::{AlwaysReady, HttpState, MAX_BODY, MemoryApiKeys, MemoryIdempotency, Services, app};
+use crate::{AlwaysReady, HttpState, MAX_BODY, Services, app};
 
 const ADMIN: &str = "tg_test_admin_key";
 

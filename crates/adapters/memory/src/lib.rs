@@ -8,11 +8,13 @@
 //! clock, and [`OffsetClock`] the real clock shifted (to rehearse a later date on staging).
 #![warn(missing_docs)]
 
+mod access;
 mod clock;
 mod gateway;
 mod security;
 mod store;
 
+pub use access::{MemoryApiKeys, MemoryIdempotency};
 pub use clock::{ManualClock, OffsetClock, SequentialIds, SystemClock};
 pub use gateway::{Behaviour, FakeGateway, RecordingNotifier};
 pub use security::{FakePasswordHasher, MemoryTokenCodec};

@@ -28,6 +28,18 @@ async fn memory() -> Option<Box<dyn Fixture>> {
 
 tollgate_ports::conformance_suite!(memory());
 
+#[tokio::test]
+async fn api_keys_keep_their_contract() {
+    tollgate_ports::conformance::access::api_key_store_contract(&tollgate_memory::MemoryApiKeys::default())
+        .await;
+}
+
+#[tokio::test]
+async fn idempotency_records_keep_their_contract() {
+    let store = tollgate_memory::MemoryIdempotency::default();
+    tollgate_ports::conformance::access::idempotency_store_contract(&store).await;
+}
+
 mod memory_only {
     use std::sync::Arc;
 

@@ -10,6 +10,7 @@
 //! others down and a failed command leaves no trace.
 #![warn(missing_docs)]
 
+mod access;
 mod convert;
 mod entities;
 mod repositories;
@@ -24,6 +25,7 @@ use tollgate_domain::AccountKey;
 use tollgate_migration::{Migrator, MigratorTrait};
 use tollgate_ports::StoreError;
 
+pub use crate::access::{SqlApiKeys, SqlIdempotency};
 use crate::convert::db_error;
 pub use crate::usage::WriterConfig;
 
@@ -151,8 +153,17 @@ impl Store {
         let _ = self.inner.db.clone().close().await;
     }
 
-    /// The underlying connection, for adapters that add their own tables.
-    pub fn connection(&self) -> &DatabaseConnection {
+    /// The API keys, on this store's database.
+    pub fn api_keys(&self) -> SqlApiKeys {
+        SqlApiKeys::new(self.inner.db.clone())
+    }
+
+    /// The HTTP idempotency records, on this store's database.
+    pub fn idempotency(&self) -> SqlIdempotency {
+        SqlIdempotency::new(self.inner.db.clone())
+    }
+
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
         &self.inner.db
     }
 

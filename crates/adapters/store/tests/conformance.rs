@@ -56,9 +56,56 @@ mod store {
     use sea_orm::{ConnectionTrait, Database};
     use time::macros::datetime;
     use tollgate_domain::{AccountKey, IdempotencyKey, MetricName};
-    use tollgate_ports::{Account, AccountRepository, StoreError, UsageCommand, UsageRepository};
+    use tollgate_ports::{
+        Account, AccountRepository, ApiKeyStore, IdempotencyStore, StoreError, UsageCommand, UsageRepository,
+    };
 
     use super::*;
+
+    const MIGRATIONS: [&str; 3] =
+        ["m20261123_000001_core", "m20261123_000002_api_keys", "m20261202_000101_idempotency_owner"];
+
+    #[tokio::test]
+    async fn api_keys_and_idempotency_records_keep_their_contracts() {
+        for database in [Some(TestDatabase::sqlite()), TestDatabase::postgres().await].into_iter().flatten() {
+            let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
+            store.migrate().await.expect("migrate");
+            tollgate_ports::conformance::access::api_key_store_contract(&store.api_keys()).await;
+            tollgate_ports::conformance::access::idempotency_store_contract(&store.idempotency()).await;
+            store.close().await;
+            database.drop_database().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn api_keys_and_idempotency_records_are_unavailable_while_the_database_is_busy() {
+        let database = TestDatabase::sqlite();
+        let mut config = StoreConfig::new(database.url.clone());
+        config.timeout = Duration::from_millis(300);
+        let store = Store::connect(&config).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        // Another process holds SQLite's write lock past the busy timeout.
+        let blocker = Database::connect(database.url.as_str()).await.expect("connect");
+        blocker.execute_unprepared("BEGIN IMMEDIATE").await.expect("lock");
+        let at = datetime!(2026-01-01 0:00 UTC);
+        let key = tollgate_domain::ApiKey {
+            id: "key_busy".into(),
+            name: "busy".into(),
+            role: tollgate_domain::Role::Service,
+            prefix: "tg_busy".into(),
+            secret_hash: "busy".into(),
+            created_at: at,
+            revoked_at: None,
+        };
+        let inserted = store.api_keys().insert(&key).await;
+        assert!(matches!(inserted, Err(StoreError::Unavailable(_))), "{inserted:?}");
+        let begun = store.idempotency().begin("s", "k", "o", "f", at, at).await;
+        assert!(matches!(begun, Err(StoreError::Unavailable(_))), "{begun:?}");
+        blocker.execute_unprepared("ROLLBACK").await.expect("unlock");
+        let _ = blocker.close().await;
+        store.close().await;
+        database.drop_database().await;
+    }
 
     #[tokio::test]
     async fn migrations_apply_once_and_report_their_status() {
@@ -66,11 +113,11 @@ mod store {
             let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
             let before = store.migration_status().await.expect("status");
             assert!(before.applied.is_empty());
-            assert_eq!(before.pending, ["m20261123_000001_core", "m20261123_000002_api_keys"]);
+            assert_eq!(before.pending, MIGRATIONS);
             store.migrate().await.expect("migrate");
             store.migrate().await.expect("a second run is a no-op");
             let after = store.migration_status().await.expect("status");
-            assert_eq!(after.applied, ["m20261123_000001_core", "m20261123_000002_api_keys"]);
+            assert_eq!(after.applied, MIGRATIONS);
             assert!(after.pending.is_empty());
             store.close().await;
             database.drop_database().await;

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::HttpState;
-use crate::auth::{ApiKey, Role, display_prefix, generate_secret, hash_secret};
+use tollgate_domain::{ApiKey, Role};
+
+use crate::auth::{display_prefix, generate_secret, hash_secret};
 use crate::body::Json;
 use crate::extract::{Admin, Page};
 use crate::problem::{ApiError, Detail};

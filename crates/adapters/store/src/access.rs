@@ -1,56 +1,14 @@
-//! sea-orm implementations of [`ApiKeyStore`] and [`IdempotencyStore`] on the store's database
-//! (SQLite or PostgreSQL), in raw SQL written once for both: PostgreSQL's `$1` placeholders are
-//! renumbered `?1` for SQLite.
-//!
-//! Both tables, `idempotency_records` and `api_keys`, are created by the migrations.
+//! API keys and HTTP idempotency records (`api_keys`, `idempotency_records`), in raw SQL written
+//! once for both backends.
 
 use async_trait::async_trait;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, RuntimeErr, SqlErr, Statement, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Value};
 use time::OffsetDateTime;
-use tollgate_ports::StoreError;
+use tollgate_domain::{ApiKey, Role};
+use tollgate_ports::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
 
-use crate::auth::{ApiKey, ApiKeyStore, Role};
-use crate::idempotency::{Begin, IdempotencyStore, classify_row};
-
-fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DbBackend::Sqlite => sql.replace('$', "?"),
-        _ => sql.to_owned(),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// Unix microseconds, the storage form of every instant in Tollgate's schema.
-fn micros(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
-}
-
-fn instant(micros: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .map_err(|_| StoreError::Internal(format!("stored instant out of range: {micros}")))
-}
-
-/// Connection, pool and timeout failures are `Unavailable`; anything else is `Internal`.
-fn db_error(error: DbErr) -> StoreError {
-    let unavailable = match &error {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
-            e.as_ref(),
-            sea_orm::sqlx::Error::Io(_)
-                | sea_orm::sqlx::Error::PoolTimedOut
-                | sea_orm::sqlx::Error::PoolClosed
-                | sea_orm::sqlx::Error::WorkerCrashed
-        ),
-        _ => false,
-    };
-    if unavailable {
-        StoreError::Unavailable(error.to_string())
-    } else {
-        StoreError::Internal(error.to_string())
-    }
-}
+use crate::convert::{corrupt, db_error, instant, is_unique_violation, micros};
+use crate::statement;
 
 #[derive(Debug, Clone)]
 struct Db {
@@ -79,7 +37,7 @@ impl Db {
 }
 
 fn get<T: sea_orm::TryGetable>(row: &QueryResult, index: usize) -> Result<T, StoreError> {
-    row.try_get_by_index(index).map_err(|e| StoreError::Internal(format!("corrupt row: {e:?}")))
+    row.try_get_by_index(index).map_err(|e| corrupt(format!("{e:?}")))
 }
 
 /// API keys in the `api_keys` table.
@@ -92,7 +50,7 @@ const API_KEY_COLUMNS: &str = "id, name, role, prefix, secret_hash, created_at, 
 
 impl SqlApiKeys {
     /// API keys on `db` (migrated).
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub(crate) fn new(db: DatabaseConnection) -> Self {
         Self { db: Db::new(db) }
     }
 
@@ -113,8 +71,7 @@ impl SqlApiKeys {
         Ok(ApiKey {
             id: get(row, 0)?,
             name: get(row, 1)?,
-            role: Role::parse(&role)
-                .ok_or_else(|| StoreError::Internal(format!("corrupt row: role {role}")))?,
+            role: Role::parse(&role).ok_or_else(|| corrupt(format!("role {role}")))?,
             prefix: get(row, 3)?,
             secret_hash: get(row, 4)?,
             created_at: instant(get(row, 5)?)?,
@@ -130,9 +87,7 @@ impl ApiKeyStore for SqlApiKeys {
         let result = self.db.db.execute_raw(statement(self.db.backend, &sql, Self::values(key))).await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                Err(StoreError::Conflict("api key"))
-            }
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("api key")),
             Err(e) => Err(db_error(e)),
         }
     }
@@ -189,7 +144,7 @@ pub struct SqlIdempotency {
 
 impl SqlIdempotency {
     /// Records on `db` (the table comes with the migrations).
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub(crate) fn new(db: DatabaseConnection) -> Self {
         Self { db: Db::new(db) }
     }
 }
@@ -251,7 +206,7 @@ impl IdempotencyStore for SqlIdempotency {
             let status: Option<i32> = get(&row, 1)?;
             let body: Option<String> = get(&row, 2)?;
             let response = status.map(|s| (u16::try_from(s).unwrap_or(500), body.unwrap_or_default()));
-            return Ok(classify_row(&stored, fingerprint, response));
+            return Ok(Begin::for_record(&stored, fingerprint, response));
         }
         Err(StoreError::Unavailable("idempotency record contended".into()))
     }
@@ -297,71 +252,5 @@ impl IdempotencyStore for SqlIdempotency {
         self.db
             .execute("DELETE FROM idempotency_records WHERE expires_at <= $1", vec![micros(now).into()])
             .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use time::macros::datetime;
-    use tollgate_store::testing::TestDatabase;
-    use tollgate_store::{Store, StoreConfig};
-
-    use super::*;
-    use crate::auth::{
-        Authenticator, OperatorKey, bootstrap_operator_key, display_prefix, generate_secret, hash_secret,
-    };
-
-    const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
-
-    async fn contract(database: TestDatabase) {
-        let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        crate::idempotency::tests::store_contract(&SqlIdempotency::new(store.connection().clone())).await;
-
-        let keys = SqlApiKeys::new(store.connection().clone());
-        assert!(!keys.has_active_admin().await.unwrap());
-        let OperatorKey::Generated(secret) = bootstrap_operator_key(&keys, None, NOW).await.unwrap() else {
-            panic!("generated");
-        };
-        assert!(keys.has_active_admin().await.unwrap());
-        let service = generate_secret().unwrap();
-        let key = ApiKey {
-            id: "key_a".into(),
-            name: "ci".into(),
-            role: Role::Service,
-            prefix: display_prefix(service.expose()),
-            secret_hash: hash_secret(service.expose()),
-            created_at: NOW,
-            revoked_at: None,
-        };
-        keys.insert(&key).await.unwrap();
-        assert_eq!(keys.insert(&key).await, Err(StoreError::Conflict("api key")));
-        assert_eq!(keys.find_by_hash(&key.secret_hash).await.unwrap(), Some(key.clone()));
-        let listed: Vec<_> = keys.list(None, 10).await.unwrap().into_iter().map(|k| k.id).collect();
-        assert_eq!(listed, ["key_a", "key_operator"]);
-        assert_eq!(keys.list(Some("key_a"), 10).await.unwrap().len(), 1);
-        let revoked = keys.revoke("key_a", NOW).await.unwrap().unwrap();
-        assert_eq!(revoked.revoked_at, Some(NOW));
-        assert_eq!(keys.revoke("key_missing", NOW).await.unwrap(), None);
-        let auth = Authenticator::new(Arc::new(keys));
-        assert!(auth.authenticate(Some(&format!("Bearer {}", secret.expose()))).await.is_ok());
-        assert!(auth.authenticate(Some(&format!("Bearer {}", service.expose()))).await.is_err());
-
-        store.close().await;
-        database.drop_database().await;
-    }
-
-    #[tokio::test]
-    async fn sql_stores_keep_the_contract_on_sqlite() {
-        contract(TestDatabase::sqlite()).await;
-    }
-
-    #[tokio::test]
-    async fn sql_stores_keep_the_contract_on_postgres() {
-        if let Some(database) = TestDatabase::postgres().await {
-            contract(database).await;
-        }
     }
 }

@@ -1,0 +1,142 @@
+//! API keys and idempotency records in memory, for tests and embedding.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, RwLock};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tollgate_domain::{ApiKey, Role};
+use tollgate_ports::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
+
+/// API keys in memory, for tests and embedding.
+#[derive(Debug, Default)]
+pub struct MemoryApiKeys {
+    keys: RwLock<BTreeMap<String, ApiKey>>,
+}
+
+#[async_trait]
+impl ApiKeyStore for MemoryApiKeys {
+    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if keys.contains_key(&key.id) || keys.values().any(|k| k.secret_hash == key.secret_hash) {
+            return Err(StoreError::Conflict("api key"));
+        }
+        keys.insert(key.id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        keys.insert(key.id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        Ok(keys.values().find(|k| k.secret_hash == secret_hash).cloned())
+    }
+
+    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        Ok(keys
+            .values()
+            .filter(|k| after.is_none_or(|a| k.id.as_str() > a))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .cloned()
+            .collect())
+    }
+
+    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        Ok(keys.get_mut(id).map(|key| {
+            key.revoked_at.get_or_insert(at);
+            key.clone()
+        }))
+    }
+
+    async fn has_active_admin(&self) -> Result<bool, StoreError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        Ok(keys.values().any(|k| k.role == Role::Admin && k.revoked_at.is_none()))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Record {
+    owner: String,
+    fingerprint: String,
+    response: Option<(u16, String)>,
+    expires_at: OffsetDateTime,
+}
+
+/// Idempotency records in memory, for tests and single-process embedding.
+#[derive(Debug, Default)]
+pub struct MemoryIdempotency {
+    records: Mutex<HashMap<(String, String), Record>>,
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryIdempotency {
+    async fn begin(
+        &self,
+        scope: &str,
+        key: &str,
+        owner: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Begin, StoreError> {
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let id = (scope.to_owned(), key.to_owned());
+        match records.get(&id) {
+            Some(record) if record.expires_at > now => {
+                Ok(Begin::for_record(&record.fingerprint, fingerprint, record.response.clone()))
+            }
+            _ => {
+                let record = Record {
+                    owner: owner.to_owned(),
+                    fingerprint: fingerprint.to_owned(),
+                    response: None,
+                    expires_at: lease_until,
+                };
+                records.insert(id, record);
+                Ok(Begin::Started)
+            }
+        }
+    }
+
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        owner: &str,
+        status: u16,
+        body: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        match records.get_mut(&(scope.to_owned(), key.to_owned())) {
+            Some(record) if record.owner == owner && record.response.is_none() => {
+                record.response = Some((status, body.to_owned()));
+                record.expires_at = expires_at;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn abandon(&self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError> {
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let id = (scope.to_owned(), key.to_owned());
+        if records.get(&id).is_some_and(|r| r.owner == owner && r.response.is_none()) {
+            records.remove(&id);
+        }
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let before = records.len();
+        records.retain(|_, r| r.expires_at > now);
+        Ok(u64::try_from(before - records.len()).unwrap_or(u64::MAX))
+    }
+}

@@ -1,0 +1,130 @@
+//! The stores behind the HTTP API's access control and safe retries: API keys and idempotency
+//! records.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tollgate_domain::ApiKey;
+
+use crate::StoreError;
+
+/// Where API keys live.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Stores a new key.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the id or the hash exists; storage errors.
+    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    /// Creates or replaces the key with `key.id` (used for the operator's key).
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    /// The key whose secret hashes to `secret_hash`, revoked or not.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Keys in id order after `after`, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes the key `id` at `at` (a no-op when already revoked) and returns it, or `None`
+    /// when no key has this id.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Whether any unrevoked admin key exists.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn has_active_admin(&self) -> Result<bool, StoreError>;
+}
+
+/// What [`IdempotencyStore::begin`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// No live record: one was inserted in progress; run the request.
+    Started,
+    /// A completed record with the same fingerprint: replay it.
+    Replay {
+        /// The stored status.
+        status: u16,
+        /// The stored body.
+        body: String,
+    },
+    /// A live record with another fingerprint.
+    Mismatch,
+    /// A record with the same fingerprint whose request is still running.
+    InProgress,
+}
+
+/// Where idempotency records live.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Atomically claims `(scope, key)` for a request with `fingerprint` unless a live record
+    /// (one expiring after `now`) exists; the claim belongs to `owner` (a token unique to the
+    /// request) and expires at `lease_until` unless completed.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn begin(
+        &self,
+        scope: &str,
+        key: &str,
+        owner: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Begin, StoreError>;
+
+    /// Stores the response of the request that claimed `(scope, key)` as `owner`, replayable
+    /// until `expires_at`. It MUST change nothing when the record is not `owner`'s claim (its
+    /// lease ran out and a retry claimed the key): returns whether it stored.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        owner: &str,
+        status: u16,
+        body: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes the in-progress claim `owner` holds on `(scope, key)` (its request failed), so the
+    /// retry runs. It MUST leave a completed record, and another owner's claim, untouched.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn abandon(&self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError>;
+
+    /// Deletes every record that expired at `now`; returns how many.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+}
+
+impl Begin {
+    /// What a live record means for a request with `fingerprint`: another fingerprint is a
+    /// mismatch; the same one replays the stored response, or is in progress without one.
+    pub fn for_record(stored_fingerprint: &str, fingerprint: &str, response: Option<(u16, String)>) -> Begin {
+        if stored_fingerprint != fingerprint {
+            return Begin::Mismatch;
+        }
+        match response {
+            None => Begin::InProgress,
+            Some((status, body)) => Begin::Replay { status, body },
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The contracts of [`ApiKeyStore`] and [`IdempotencyStore`], run by every adapter on its own
+//! backend (memory, SQLite, PostgreSQL).
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use tollgate_domain::{ApiKey, Role};
+
+use crate::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
+
+const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
+const LEASE: Duration = Duration::seconds(60);
+const RETENTION: Duration = Duration::hours(24);
+
+fn key(id: &str, role: Role, hash: &str) -> ApiKey {
+    ApiKey {
+        id: id.into(),
+        name: format!("{id} name"),
+        role,
+        prefix: "tg_12345678".into(),
+        secret_hash: hash.into(),
+        created_at: NOW,
+        revoked_at: None,
+    }
+}
+
+/// Insert, look up, page, revoke, replace: what the authenticator and the key routes rely on.
+///
+/// # Panics
+/// When the store breaks the contract.
+pub async fn api_key_store_contract(store: &dyn ApiKeyStore) {
+    assert!(!store.has_active_admin().await.unwrap(), "a new store has no admin");
+    let service = key("key_a", Role::Service, "hash-a");
+    store.insert(&service).await.unwrap();
+    assert_eq!(store.insert(&service).await, Err(StoreError::Conflict("api key")), "same id");
+    let same_hash = key("key_b", Role::Service, "hash-a");
+    assert_eq!(store.insert(&same_hash).await, Err(StoreError::Conflict("api key")), "same hash");
+    assert_eq!(store.find_by_hash("hash-a").await.unwrap(), Some(service.clone()));
+    assert_eq!(store.find_by_hash("hash-none").await.unwrap(), None);
+    assert!(!store.has_active_admin().await.unwrap(), "a service key is no admin");
+
+    let operator = key("key_operator", Role::Admin, "hash-op");
+    store.upsert(&operator).await.unwrap();
+    assert!(store.has_active_admin().await.unwrap());
+    let replaced = ApiKey { secret_hash: "hash-op2".into(), ..operator.clone() };
+    store.upsert(&replaced).await.unwrap();
+    assert_eq!(store.find_by_hash("hash-op").await.unwrap(), None, "the replaced secret is gone");
+    assert_eq!(store.find_by_hash("hash-op2").await.unwrap(), Some(replaced));
+
+    let ids = |keys: Vec<ApiKey>| keys.into_iter().map(|k| k.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list(None, 10).await.unwrap()), ["key_a", "key_operator"]);
+    assert_eq!(ids(store.list(None, 1).await.unwrap()), ["key_a"]);
+    assert_eq!(ids(store.list(Some("key_a"), 10).await.unwrap()), ["key_operator"]);
+
+    let later = NOW + Duration::hours(1);
+    let revoked = store.revoke("key_operator", NOW).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(NOW));
+    let again = store.revoke("key_operator", later).await.unwrap().unwrap();
+    assert_eq!(again.revoked_at, Some(NOW), "a revocation keeps its first time");
+    assert_eq!(store.revoke("key_missing", NOW).await.unwrap(), None);
+    assert!(!store.has_active_admin().await.unwrap(), "the only admin is revoked");
+    let found = store.find_by_hash("hash-op2").await.unwrap().unwrap();
+    assert_eq!(found.revoked_at, Some(NOW), "revoked keys are still found, as revoked");
+}
+
+/// Claims, owners, replays, leases and retention.
+///
+/// # Panics
+/// When the store breaks the contract.
+pub async fn idempotency_store_contract(store: &dyn IdempotencyStore) {
+    let lease = NOW + LEASE;
+    assert_eq!(store.begin("s", "k", "a", "f1", NOW, lease).await.unwrap(), Begin::Started);
+    assert_eq!(store.begin("s", "k", "b", "f1", NOW, lease).await.unwrap(), Begin::InProgress);
+    assert_eq!(store.begin("s", "k", "b", "f2", NOW, lease).await.unwrap(), Begin::Mismatch);
+    assert_eq!(store.begin("other", "k", "c", "f2", NOW, lease).await.unwrap(), Begin::Started);
+    // Only the claim's owner completes or abandons it.
+    assert!(!store.complete("s", "k", "b", 200, "{}", NOW + RETENTION).await.unwrap());
+    store.abandon("s", "k", "b").await.unwrap();
+    assert_eq!(store.begin("s", "k", "b", "f1", NOW, lease).await.unwrap(), Begin::InProgress);
+    assert!(store.complete("s", "k", "a", 201, "{\"a\":1}", NOW + RETENTION).await.unwrap());
+    let replay = Begin::Replay { status: 201, body: "{\"a\":1}".into() };
+    assert_eq!(store.begin("s", "k", "d", "f1", NOW, lease).await.unwrap(), replay);
+    // A completed record is never completed again nor abandoned, even by its owner.
+    assert!(!store.complete("s", "k", "a", 500, "{}", NOW + RETENTION).await.unwrap());
+    store.abandon("s", "k", "a").await.unwrap();
+    assert_eq!(store.begin("s", "k", "d", "f1", NOW, lease).await.unwrap(), replay);
+    // An abandoned claim frees the key.
+    store.abandon("other", "k", "c").await.unwrap();
+    assert_eq!(store.begin("other", "k", "e", "f3", NOW, lease).await.unwrap(), Begin::Started);
+    // A stale claim (the process died) frees the key when its lease ends; the request that
+    // outlived its lease can then neither complete nor abandon the retry's claim.
+    let later = lease + Duration::seconds(1);
+    assert_eq!(store.begin("other", "k", "f", "f4", later, later + LEASE).await.unwrap(), Begin::Started);
+    store.abandon("other", "k", "e").await.unwrap();
+    assert!(!store.complete("other", "k", "e", 200, "{}", later + RETENTION).await.unwrap());
+    assert_eq!(store.begin("other", "k", "g", "f4", later, later + LEASE).await.unwrap(), Begin::InProgress);
+    // Completed records expire after the retention.
+    let expired = NOW + RETENTION + Duration::seconds(1);
+    assert_eq!(store.begin("s", "k", "h", "f9", expired, expired + LEASE).await.unwrap(), Begin::Started);
+    assert_eq!(store.purge_expired(expired + RETENTION).await.unwrap(), 2);
+}
