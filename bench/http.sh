@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${BENCH_SECONDS:-8}
 CONNECTIONS=64
 PG_URL=${TOLLGATE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
-export TG_KEY="tg_bench_$(date +%s)_$$"
+export TG_KEY="tg_bench_operator_key_$(date +%s)_$$"
 WORK=$(mktemp -d)
 SERVERS=()
 cleanup() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tollgate_app::{Ports, Settings as AppSettings, Tollgate};
 use tollgate_domain::Policy;
-use tollgate_http::auth::{OPERATOR_KEY_ID, OperatorKey, bootstrap_operator_key};
+use tollgate_http::auth::{MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey, bootstrap_operator_key};
 use tollgate_http::{HttpState, Services};
 use tollgate_memory::{OffsetClock, SystemClock};
 use tollgate_ports::{ApiKeyStore as _, IdempotencyStore as _};
@@ -139,8 +139,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let api_keys = Arc::new(store.api_keys());
     let configured = std::env::var(ADMIN_KEY_VAR).ok().filter(|v| !v.is_empty()).map(Secret::new);
+    if configured.as_ref().is_some_and(|key| key.expose().chars().count() < MIN_OPERATOR_KEY_LEN) {
+        anyhow::bail!("{ADMIN_KEY_VAR} must have at least {MIN_OPERATOR_KEY_LEN} characters");
+    }
     match bootstrap_operator_key(api_keys.as_ref(), configured.as_ref(), clock.now()).await? {
         OperatorKey::FromEnvironment => tracing::info!("operator key taken from {ADMIN_KEY_VAR}"),
+        OperatorKey::Revoked => {
+            tracing::error!("the operator key in {ADMIN_KEY_VAR} was revoked and stays so: set another");
+        }
         OperatorKey::Existing => tracing::info!("operator key already set up"),
         OperatorKey::Generated(secret) => {
             let path = settings.data_dir.join(ADMIN_KEY_FILE);

@@ -4,7 +4,7 @@
 //! Keys are high-entropy random strings, so an unsalted SHA-256 hash is enough to make a stolen
 //! table useless (a slow password hash would only cost time on every request).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -101,7 +101,16 @@ const CACHE_MAX: usize = 10_000;
 /// rarely touches the database.
 pub struct Authenticator {
     keys: Arc<dyn ApiKeyStore>,
-    cache: RwLock<HashMap<String, (Principal, Instant)>>,
+    verified: RwLock<Verified>,
+}
+
+/// What this instance knows of keys: verifications it may reuse, and the keys it revoked. A
+/// revocation marks the key's hash, so that a verification whose store read raced the
+/// revocation is neither cached nor answered.
+#[derive(Default)]
+struct Verified {
+    cache: HashMap<String, (Principal, Instant)>,
+    revoked: HashSet<String>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -113,7 +122,7 @@ impl fmt::Debug for Authenticator {
 impl Authenticator {
     /// Verifies keys against `keys`.
     pub fn new(keys: Arc<dyn ApiKeyStore>) -> Self {
-        Self { keys, cache: RwLock::default() }
+        Self { keys, verified: RwLock::default() }
     }
 
     /// The key store.
@@ -144,28 +153,45 @@ impl Authenticator {
                     && constant_time_eq(key.secret_hash.as_bytes(), hash.as_bytes()) =>
             {
                 let principal = Principal { key_id: key.id, role: key.role };
-                self.remember(hash, principal.clone());
-                Ok(principal)
+                if self.remember(hash, principal.clone()) {
+                    Ok(principal)
+                } else {
+                    Err(AuthError::Invalid(Refusal::Unknown))
+                }
             }
             _ => Err(AuthError::Invalid(Refusal::Unknown)),
         }
     }
 
-    /// Forgets cached verifications of the key `id` (after a revocation).
+    /// Forgets cached verifications of the key `id` (its secret was replaced).
     pub fn forget(&self, id: &str) {
-        self.cache.write().unwrap_or_else(|p| p.into_inner()).retain(|_, (p, _)| p.key_id != id);
+        let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
+        verified.cache.retain(|_, (p, _)| p.key_id != id);
+    }
+
+    /// Refuses `key` from now on in this instance, whatever the store or the cache says (other
+    /// instances stop accepting it within the cache's lifetime, 5 s).
+    pub fn revoked(&self, key: &ApiKey) {
+        let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
+        verified.revoked.insert(key.secret_hash.clone());
+        verified.cache.retain(|_, (p, _)| p.key_id != key.id);
     }
 
     fn cached(&self, hash: &str) -> Option<Principal> {
-        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let verified = self.verified.read().unwrap_or_else(|p| p.into_inner());
         // Constant-time comparison of the stored hash, as for the store's answer.
-        let (stored, (principal, at)) = cache.get_key_value(hash)?;
+        let (stored, (principal, at)) = verified.cache.get_key_value(hash)?;
         (at.elapsed() < CACHE_TTL && constant_time_eq(stored.as_bytes(), hash.as_bytes()))
             .then(|| principal.clone())
     }
 
-    fn remember(&self, hash: String, principal: Principal) {
-        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+    /// Caches a verification; `false` (nothing cached) when this instance revoked the key.
+    fn remember(&self, hash: String, principal: Principal) -> bool {
+        let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
+        if verified.revoked.contains(&hash) {
+            return false;
+        }
+        let cache = &mut verified.cache;
         if cache.len() >= CACHE_MAX {
             cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
             if cache.len() >= CACHE_MAX {
@@ -173,6 +199,7 @@ impl Authenticator {
             }
         }
         cache.insert(hash, (principal, Instant::now()));
+        true
     }
 }
 
@@ -185,11 +212,17 @@ pub enum OperatorKey {
     Existing,
     /// A new key was generated: show it to the operator once (write it to a private file).
     Generated(Secret),
+    /// The given key was revoked: it stays revoked (a restart must not bring it back), and the
+    /// operator must configure another.
+    Revoked,
 }
 
+/// The fewest characters an operator key from the environment may have.
+pub const MIN_OPERATOR_KEY_LEN: usize = 32;
+
 /// Makes sure an operator can get in: `configured` (the `TOLLGATE_ADMIN_API_KEY` value), when
-/// given, becomes the operator's key (replacing an earlier one); otherwise, when no unrevoked
-/// admin key exists, a new one is generated and returned.
+/// given, becomes the operator's key (replacing an earlier one) unless it was revoked;
+/// otherwise, when no unrevoked admin key exists, a new one is generated and returned.
 ///
 /// # Errors
 /// Storage errors; [`StoreError::Internal`] when no randomness is available.
@@ -199,7 +232,13 @@ pub async fn bootstrap_operator_key(
     now: OffsetDateTime,
 ) -> Result<OperatorKey, StoreError> {
     let (secret, outcome) = match configured {
-        Some(secret) => (secret.clone(), OperatorKey::FromEnvironment),
+        Some(secret) => {
+            let known = keys.find_by_hash(&hash_secret(secret.expose())).await?;
+            if known.is_some_and(|key| key.revoked_at.is_some()) {
+                return Ok(OperatorKey::Revoked);
+            }
+            (secret.clone(), OperatorKey::FromEnvironment)
+        }
         None if keys.has_active_admin().await? => return Ok(OperatorKey::Existing),
         None => {
             let secret = generate_secret().map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -287,9 +326,46 @@ mod tests {
         let auth = Authenticator::new(keys.clone());
         let bearer = format!("bearer {}", secret.expose());
         assert_eq!(auth.authenticate(Some(&bearer)).await.unwrap().key_id, "key_1");
-        keys.revoke("key_1", NOW).await.unwrap();
-        auth.forget("key_1");
+        let revoked = keys.revoke("key_1", NOW).await.unwrap().unwrap();
+        auth.revoked(&revoked);
         assert!(auth.authenticate(Some(&bearer)).await.is_err());
         assert!(!format!("{key:?}").contains(&key.secret_hash));
+    }
+
+    #[tokio::test]
+    async fn a_key_revoked_here_is_refused_even_by_a_store_read_that_raced_the_revocation() {
+        let keys = Arc::new(MemoryApiKeys::default());
+        let secret = generate_secret().unwrap();
+        let key = ApiKey {
+            id: "key_1".into(),
+            name: "ci".into(),
+            role: Role::Service,
+            prefix: display_prefix(secret.expose()),
+            secret_hash: hash_secret(secret.expose()),
+            created_at: NOW,
+            revoked_at: None,
+        };
+        keys.insert(&key).await.unwrap();
+        let auth = Authenticator::new(keys.clone());
+        // The revocation is marked here before the store says so (a replica's stale read, or a
+        // lookup that started before the revocation committed).
+        auth.revoked(&key);
+        let bearer = format!("Bearer {}", secret.expose());
+        assert!(auth.authenticate(Some(&bearer)).await.is_err(), "refused at once");
+        assert!(auth.authenticate(Some(&bearer)).await.is_err(), "and never cached");
+    }
+
+    #[tokio::test]
+    async fn a_revoked_operator_key_stays_revoked_when_configured_again() {
+        let keys = MemoryApiKeys::default();
+        let env = Secret::new("tg_operator_chosen_0123456789abcdef");
+        assert_eq!(
+            bootstrap_operator_key(&keys, Some(&env), NOW).await.unwrap(),
+            OperatorKey::FromEnvironment
+        );
+        keys.revoke(OPERATOR_KEY_ID, NOW).await.unwrap();
+        assert_eq!(bootstrap_operator_key(&keys, Some(&env), NOW).await.unwrap(), OperatorKey::Revoked);
+        let auth = Authenticator::new(Arc::new(keys));
+        assert!(auth.authenticate(Some(&format!("Bearer {}", env.expose()))).await.is_err());
     }
 }

@@ -88,7 +88,8 @@ async fn api_keys_are_created_shown_once_listed_and_revoked(app: &TestApp) {
 
 crate::on_every_backend!(
     missing_or_invalid_credentials_are_a_401,
-    api_keys_are_created_shown_once_listed_and_revoked
+    api_keys_are_created_shown_once_listed_and_revoked,
+    a_revoked_operator_key_stays_revoked_across_restarts
 );
 
 async fn generated_key(backend: Backend) {
@@ -119,4 +120,38 @@ async fn without_an_operator_key_one_is_generated_into_a_private_file_on_sqlite(
 #[tokio::test]
 async fn without_an_operator_key_one_is_generated_into_a_private_file_on_postgres() {
     generated_key(Backend::Postgres).await;
+}
+
+async fn a_revoked_operator_key_stays_revoked_across_restarts(app: &mut TestApp) {
+    let (status, other) =
+        app.post("/v1/api-keys", json!({"name": "second operator", "role": "admin"}), None).await;
+    assert_eq!(status, 201, "{other}");
+    let other = other["secret"].as_str().unwrap().to_owned();
+    let response = app.with_key(&other, Method::DELETE, "/v1/api-keys/key_operator").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_problem(app.admin(Method::GET, "/v1/api-keys").send().await.unwrap(), 401, "unauthorized").await;
+
+    app.restart();
+    let response = app.admin(Method::GET, "/v1/api-keys").send().await.unwrap();
+    assert_problem(response, 401, "unauthorized").await;
+    assert!(app.logs().contains("was revoked and stays so"), "the operator is told");
+    let response = app.with_key(&other, Method::GET, "/v1/api-keys").send().await.unwrap();
+    assert_eq!(response.status(), 200, "the other admin key still works");
+}
+
+#[tokio::test]
+async fn an_operator_key_shorter_than_32_characters_is_refused_at_start() {
+    let dir = crate::helpers::unique_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = tollgate_store::testing::TestDatabase::sqlite();
+    let output = crate::helpers::command(&database.url, &dir)
+        .arg("serve")
+        .env("TOLLGATE_ADMIN_API_KEY", "tg_short_key_0123456789")
+        .output()
+        .expect("run the tollgate binary");
+    assert!(!output.status.success(), "the server refuses to start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at least 32 characters"), "{stderr}");
+    assert!(!stderr.contains("tg_short_key_0123456789"), "the key itself is never printed");
+    database.drop_database().await;
 }

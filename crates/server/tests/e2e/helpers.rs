@@ -12,7 +12,7 @@ use serde_json::Value;
 use tollgate_store::testing::TestDatabase;
 
 /// The operator key the servers are started with (unless a test wants it generated).
-pub const ADMIN_KEY: &str = "tg_e2e_operator_key_0123456789";
+pub const ADMIN_KEY: &str = "tg_e2e_operator_key_0123456789abcdef";
 
 /// The database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

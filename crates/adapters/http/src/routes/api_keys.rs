@@ -106,9 +106,9 @@ pub(crate) async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let revoked = state.auth.keys().revoke(&id, state.clock.now()).await.map_err(ApiError::store)?;
-    state.auth.forget(&id);
     match revoked {
         Some(key) => {
+            state.auth.revoked(&key);
             tracing::info!(key_id = %key.id, "api key revoked");
             Ok(HttpResponse::Ok().json(KeyView::from(key)))
         }
