@@ -10,6 +10,7 @@
 
 mod error;
 mod repositories;
+mod retention;
 mod secret;
 mod services;
 
@@ -18,5 +19,6 @@ pub mod conformance;
 
 pub use error::StoreError;
 pub use repositories::*;
+pub use retention::{IDEMPOTENCY_RETENTION, LedgerRetention, RetentionBatch};
 pub use secret::Secret;
 pub use services::*;
