@@ -158,6 +158,8 @@ impl Plan {
         if terms.description.chars().count() > 2000 {
             return Err(InvalidValue::new("description", "a description is at most 2000 characters").into());
         }
+        crate::text::refuse_control_characters("name", &terms.name)?;
+        crate::text::refuse_control_characters_in_prose("description", &terms.description)?;
         if terms.price.is_negative() {
             return Err(InvalidValue::new("price", "a price cannot be negative").into());
         }

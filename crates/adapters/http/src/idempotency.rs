@@ -103,11 +103,12 @@ pub trait IdempotencyStore: Send + Sync {
     /// Storage errors.
     async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError>;
 
-    /// Deletes every record that expired at `now`; returns how many.
+    /// Deletes at most `limit` records that expired at `now` (one short batch: call again while
+    /// it returns `limit`); returns how many.
     ///
     /// # Errors
     /// Storage errors.
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+    async fn purge_expired(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError>;
 }
 
 #[derive(Debug, Clone)]
@@ -171,11 +172,18 @@ impl IdempotencyStore for MemoryIdempotency {
         Ok(())
     }
 
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError> {
         let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        let before = records.len();
-        records.retain(|_, r| r.expires_at > now);
-        Ok(u64::try_from(before - records.len()).unwrap_or(u64::MAX))
+        let expired: Vec<_> = records
+            .iter()
+            .filter(|(_, r)| r.expires_at <= now)
+            .map(|(id, _)| id.clone())
+            .take(limit as usize)
+            .collect();
+        for id in &expired {
+            records.remove(id);
+        }
+        Ok(expired.len() as u64)
     }
 }
 
@@ -438,7 +446,9 @@ pub(crate) mod tests {
             store.begin("s", "k", "f9", expired, expired + IN_PROGRESS_LEASE).await.unwrap(),
             Begin::Started
         );
-        assert_eq!(store.purge_expired(expired + RETENTION).await.unwrap(), 2);
+        assert_eq!(store.purge_expired(expired + RETENTION, 1).await.unwrap(), 1, "a bounded batch");
+        assert_eq!(store.purge_expired(expired + RETENTION, 10).await.unwrap(), 1);
+        assert_eq!(store.purge_expired(expired + RETENTION, 10).await.unwrap(), 0);
     }
 
     #[tokio::test]
