@@ -14,23 +14,10 @@ async fn control_characters_in_names_and_cursors_are_refused(app: &crate::helper
     let (status, _) = app.get("/v1/accounts/acme").await;
     assert_eq!(status, 404, "nothing was created");
 
-    let body = json!({"name": "ci\u{0}", "role": "enforce"});
+    let body = json!({"name": "ci\u{0}", "role": "service"});
     let response = app.admin(Method::POST, "/v1/api-keys").json(&body).send().await.unwrap();
     let problem = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(problem["param"], "name", "{problem}");
-
-    let mut plan: serde_json::Value = json!({
-        "code": "nul", "name": "N\u{0}", "price": {"amount": "1.00", "currency": "USD"}, "interval": "month",
-        "limits": {"tickets": {"max": 1, "reset": "month"}}
-    });
-    let response = app.admin(Method::PUT, "/v1/admin/plans/nul").json(&plan).send().await.unwrap();
-    let problem = assert_problem(response, 422, "validation_failed").await;
-    assert_eq!(problem["param"], "name", "{problem}");
-    plan["name"] = json!("Nul");
-    plan["description"] = json!("two\nlines\u{0}");
-    let response = app.admin(Method::PUT, "/v1/admin/plans/nul").json(&plan).send().await.unwrap();
-    let problem = assert_problem(response, 422, "validation_failed").await;
-    assert_eq!(problem["param"], "description", "{problem}");
 
     for path in ["/v1/plans?cursor=%00", "/v1/api-keys?cursor=%00", "/v1/api-keys?cursor=a%1Bb"] {
         let response = app.admin(Method::GET, path).send().await.unwrap();
