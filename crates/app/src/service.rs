@@ -4,7 +4,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{
     AccountKey, AddOn, Decision, Email, Entitlements, Evaluation, FeatureName, IdempotencyKey, InvalidValue,
-    Locale, MetricName, Overrides, Plan, PlanCode, PlanDraft, Policy, Quantity, Request, Subscription,
+    Locale, MetricName, Name, Overrides, Plan, PlanCode, PlanDraft, Policy, Quantity, Request, Subscription,
     UsageLine, Window,
 };
 use tollgate_ports::{
@@ -148,10 +148,7 @@ impl Tollgate {
     /// [`AppError::Invalid`] (name, seats), [`AppError::PlanNotFound`], [`AppError::PlanInactive`],
     /// [`AppError::AccountExists`]; storage errors.
     pub async fn provision(&self, request: NewAccount) -> Result<AccountView, AppError> {
-        let name = request.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(InvalidValue::new("name", "a name is 1 to 200 characters").into());
-        }
+        let name = Name::parse(&request.name)?.into_string();
         let code = request.plan.or_else(|| self.settings.default_plan.clone());
         let plan = match &code {
             Some(code) => Some(self.subscribable(code).await?),

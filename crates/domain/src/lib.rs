@@ -38,6 +38,7 @@ mod money;
 pub mod period;
 mod plan;
 mod subscription;
+pub mod text;
 mod usage;
 
 pub use api_key::{ApiKey, Role};
@@ -52,6 +53,7 @@ pub use money::{Currency, Money, MoneyError};
 pub use period::{Interval, Period};
 pub use plan::{Enforcement, Limit, MAX_TRIAL_DAYS, Plan, PlanDraft, PlanError, Reset};
 pub use subscription::{MAX_SEATS, Status, Subscription, SubscriptionError, SubscriptionParts, Transition};
+pub use text::Name;
 pub use usage::UsageLine;
 
 #[cfg(test)]

@@ -218,6 +218,8 @@ const REASONS: &[(&str, &str)] = &[
         "the amount has more decimal places than its currency allows",
         "le montant a plus de décimales que sa devise n'en permet",
     ),
+    ("a name is 1 to 200 characters", "un nom fait 1 à 200 caractères"),
+    ("text cannot contain control characters", "le texte ne peut pas contenir de caractères de contrôle"),
     ("a plan name is 1 to 200 characters", "le nom d'une offre fait 1 à 200 caractères"),
     ("a description is at most 2000 characters", "une description fait au plus 2000 caractères"),
     ("a price cannot be negative", "un prix ne peut pas être négatif"),

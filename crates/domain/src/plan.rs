@@ -158,6 +158,8 @@ impl Plan {
         if terms.description.chars().count() > 2000 {
             return Err(InvalidValue::new("description", "a description is at most 2000 characters").into());
         }
+        crate::text::refuse_control_characters("name", &terms.name)?;
+        crate::text::refuse_control_characters_in_prose("description", &terms.description)?;
         if terms.price.is_negative() {
             return Err(InvalidValue::new("price", "a price cannot be negative").into());
         }
@@ -318,7 +320,16 @@ pub(crate) mod tests {
             Plan::new(draft.clone(), 1),
             Err(PlanError::Invalid(InvalidValue::new("name", "a plan name is 1 to 200 characters")))
         );
+        draft.name = "P\u{0}ro".into();
+        assert_eq!(
+            Plan::new(draft.clone(), 1),
+            Err(PlanError::Invalid(InvalidValue::new("name", crate::text::CONTROL_CHARACTERS)))
+        );
         draft.name = "Pro".into();
+        draft.description = "a\u{0}".into();
+        assert!(Plan::new(draft.clone(), 1).is_err());
+        draft.description = String::new();
+
         draft.price = Money::parse("-1", "USD").unwrap();
         assert!(matches!(
             Plan::new(draft.clone(), 1),

@@ -108,11 +108,12 @@ pub trait IdempotencyStore: Send + Sync {
     /// Storage errors.
     async fn abandon(&self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError>;
 
-    /// Deletes every record that expired at `now`; returns how many.
+    /// Deletes at most `limit` records that expired at `now` (one short batch: call again while
+    /// it returns `limit`); returns how many.
     ///
     /// # Errors
     /// Storage errors.
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+    async fn purge_expired(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError>;
 }
 
 impl Begin {

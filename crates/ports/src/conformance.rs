@@ -23,9 +23,12 @@ use tollgate_domain::{
 };
 
 use crate::{
-    Account, AccountRepository, PlanRepository, StoreError, SubscriptionRepository, UsageCommand, UsageKind,
-    UsageRepository,
+    Account, AccountRepository, LedgerRetention, PlanRepository, StoreError, SubscriptionRepository,
+    UsageCommand, UsageKind, UsageRepository,
 };
+
+mod retention;
+pub use retention::*;
 
 /// The repositories of one backend.
 #[derive(Clone)]
@@ -39,6 +42,8 @@ pub struct Backend {
     pub plans: Arc<dyn PlanRepository>,
     /// Usage.
     pub usage: Arc<dyn UsageRepository>,
+    /// The retention of the ledger's idempotency keys.
+    pub retention: Arc<dyn LedgerRetention>,
 }
 
 /// A fresh, empty backend for one test, torn down after it (a PostgreSQL fixture drops its
@@ -96,7 +101,9 @@ macro_rules! conformance_suite {
             concurrent_replays_count_once,
             concurrent_mixed_quantities_refuse_only_what_cannot_fit,
             simultaneous_commands_near_the_cap_admit_what_fits,
-            the_ledger_sums_to_the_counter
+            the_ledger_sums_to_the_counter,
+            old_idempotency_keys_are_forgotten_and_their_lines_kept,
+            keys_younger_than_the_cutoff_are_never_forgotten
         );
     };
     (@tests $setup:expr; $($name:ident),*) => {

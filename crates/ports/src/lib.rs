@@ -11,6 +11,7 @@
 mod access;
 mod error;
 mod repositories;
+mod retention;
 mod secret;
 mod services;
 
@@ -20,5 +21,6 @@ pub mod conformance;
 pub use access::{ApiKeyStore, Begin, IdempotencyStore};
 pub use error::StoreError;
 pub use repositories::*;
+pub use retention::{IDEMPOTENCY_RETENTION, LedgerRetention, RetentionBatch};
 pub use secret::Secret;
 pub use services::*;

@@ -11,7 +11,7 @@ use tollgate_domain::Policy;
 use tollgate_http::auth::{MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey, bootstrap_operator_key};
 use tollgate_http::{HttpState, Services};
 use tollgate_memory::{OffsetClock, SystemClock};
-use tollgate_ports::{ApiKeyStore as _, IdempotencyStore as _};
+use tollgate_ports::ApiKeyStore as _;
 use tollgate_ports::{Clock, Secret};
 use tollgate_store::{Store, StoreConfig};
 
@@ -44,6 +44,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     let mut config = StoreConfig::new(url.clone());
+    config.timeout = Duration::from_millis(settings.database.timeout_ms.max(1));
     if let Some(max) = settings.database.max_connections {
         config.max_connections = max.max(1);
     }
@@ -188,17 +189,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let _ = std::io::stdout().flush();
 
-    let purge = actix_web::rt::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            match idempotency.purge_expired(clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(records = n, "expired idempotency records purged"),
-                Err(error) => tracing::warn!(%error, "idempotency records not purged"),
-            }
-        }
-    });
+    let purge = crate::retention::spawn(Arc::new(store.clone()), idempotency, clock, &settings.retention);
     let signals = actix_web::rt::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing the requests in flight");

@@ -7,11 +7,13 @@
 mod adapters;
 mod application;
 mod plans_file;
+mod retention;
 mod settings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -74,7 +76,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tollgate_store::Store::connect(&tollgate_store::StoreConfig::new(
                     settings.database.url.clone(),
                 ))
-                .await?
+                .await
+                .with_context(|| format!("connecting to {}", settings::redact_url(&settings.database.url)))?
             } else {
                 application::open_store(&settings).await?
             };

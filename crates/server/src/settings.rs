@@ -31,6 +31,18 @@ pub struct Settings {
     pub cache: CacheSettings,
     /// The server's clock.
     pub clock: ClockSettings,
+    /// How long replay records are kept, and how they are purged.
+    pub retention: RetentionSettings,
+}
+
+/// The purge of idempotency keys past their 24 hours.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Seconds between two purges (one also runs at start).
+    pub interval_seconds: u64,
+    /// Rows per batch (each batch is one short statement).
+    pub batch: u32,
 }
 
 /// The server's clock.
@@ -74,6 +86,9 @@ pub struct DatabaseSettings {
     /// Most pooled connections (a default per database kind when unset).
     #[serde(default)]
     pub max_connections: Option<u32>,
+    /// Milliseconds to wait for a pooled connection and, on PostgreSQL, for a statement, before
+    /// failing closed (503).
+    pub timeout_ms: u64,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -81,6 +96,7 @@ impl fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
+            .field("timeout_ms", &self.timeout_ms)
             .finish()
     }
 }
@@ -145,6 +161,9 @@ impl Settings {
     /// than misbehave later.
     fn validate(&self) -> anyhow::Result<()> {
         self.plans.default_plan()?;
+        anyhow::ensure!(self.database.timeout_ms >= 1, "database.timeout_ms: at least 1");
+        anyhow::ensure!(self.retention.interval_seconds >= 1, "retention.interval_seconds: at least 1");
+        anyhow::ensure!(self.retention.batch >= 1, "retention.batch: at least 1");
         anyhow::ensure!(
             self.clock.offset_seconds.unsigned_abs() <= MAX_CLOCK_OFFSET_SECONDS.unsigned_abs(),
             "clock.offset_seconds: at most {MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) either way"
@@ -158,8 +177,27 @@ impl Settings {
     }
 }
 
-/// `url` without its password, for logs.
+/// `url` without its passwords, for logs: the one of the `user:password@` userinfo and any
+/// `password=` query parameter (libpq's and sqlx's way of passing it) become `***`.
 pub fn redact_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let mut redacted = redact_userinfo(base);
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&pairs.join("&"));
+    }
+    redacted
+}
+
+/// `url` (without its query) with the password of its userinfo replaced.
+fn redact_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };
@@ -192,6 +230,8 @@ mod tests {
         assert_eq!(settings.billing.past_due_grace_days, 7);
         assert_eq!(settings.data_dir, PathBuf::from("data"));
         assert_eq!(settings.clock.offset_seconds, 0);
+        assert_eq!(settings.database.timeout_ms, 5000);
+        assert_eq!((settings.retention.interval_seconds, settings.retention.batch), (600, 1000));
         settings.validate().unwrap();
     }
 
@@ -228,7 +268,17 @@ mod tests {
         assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://data/t.db"), "sqlite://data/t.db");
-        let db = DatabaseSettings { url: "postgres://u:secret@h/db".into(), max_connections: None };
+        assert_eq!(
+            redact_url("postgres://u@h/db?sslmode=disable&password=secret"),
+            "postgres://u@h/db?sslmode=disable&password=***"
+        );
+        assert_eq!(redact_url("postgres://u:a@b@h/db?PASSWORD=x"), "postgres://u:***@h/db?PASSWORD=***");
+        assert_eq!(redact_url("postgres://h/db?password"), "postgres://h/db?password");
+        let db = DatabaseSettings {
+            url: "postgres://u:secret@h/db?password=secret".into(),
+            max_connections: None,
+            timeout_ms: 5000,
+        };
         assert!(!format!("{db:?}").contains("secret"));
     }
 }

@@ -152,11 +152,15 @@ impl FromRequest for Page {
             .and_then(|query| {
                 let query = query.into_inner();
                 let limit = query.limit.unwrap_or(20);
-                if (1..=100).contains(&limit) {
-                    Ok(Page { limit: limit as usize, cursor: query.cursor })
-                } else {
-                    Err(ApiError::new("invalid_parameter", Detail::LimitOutOfRange).param("limit"))
+                if !(1..=100).contains(&limit) {
+                    return Err(ApiError::new("invalid_parameter", Detail::LimitOutOfRange).param("limit"));
                 }
+                // Cursors are keys, codes and ids, which never hold a control character; one
+                // that does would only reach the database (PostgreSQL refuses NUL in text).
+                if query.cursor.as_deref().is_some_and(|c| c.chars().any(char::is_control)) {
+                    return Err(ApiError::new("invalid_parameter", Detail::InvalidCursor).param("cursor"));
+                }
+                Ok(Page { limit: limit as usize, cursor: query.cursor })
             });
         ready(page)
     }

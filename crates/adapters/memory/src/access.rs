@@ -133,10 +133,17 @@ impl IdempotencyStore for MemoryIdempotency {
         Ok(())
     }
 
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError> {
         let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        let before = records.len();
-        records.retain(|_, r| r.expires_at > now);
-        Ok(u64::try_from(before - records.len()).unwrap_or(u64::MAX))
+        let expired: Vec<_> = records
+            .iter()
+            .filter(|(_, r)| r.expires_at <= now)
+            .map(|(id, _)| id.clone())
+            .take(limit as usize)
+            .collect();
+        for id in &expired {
+            records.remove(id);
+        }
+        Ok(expired.len() as u64)
     }
 }

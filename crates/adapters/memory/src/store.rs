@@ -2,12 +2,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use time::OffsetDateTime;
 use tollgate_domain::{
     AccountKey, AddOn, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft, Subscription,
 };
 use tollgate_ports::{
-    Account, AccountRepository, AccountState, LedgerEntry, PlanRepository, StoreError,
-    SubscriptionRepository, UsageCommand, UsageKind, UsageOutcome, UsageRepository,
+    Account, AccountRepository, AccountState, LedgerEntry, LedgerRetention, PlanRepository, RetentionBatch,
+    StoreError, SubscriptionRepository, UsageCommand, UsageKind, UsageOutcome, UsageRepository,
 };
 
 /// Counters never pass `i64::MAX`, as in the database store (a signed 64-bit column).
@@ -228,5 +229,35 @@ impl UsageRepository for MemoryStore {
             .get(account)
             .map(|l| l.iter().take(limit as usize).cloned().collect())
             .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl LedgerRetention for MemoryStore {
+    async fn forget_idempotency_keys(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<RetentionBatch, StoreError> {
+        let mut state = self.lock();
+        let state = &mut *state;
+        let mut old: Vec<_> = state
+            .keys
+            .iter()
+            .filter_map(|((account, key), &index)| {
+                let at = state.ledger.get(account)?.get(index)?.at;
+                (at < before).then(|| (at, account.clone(), key.clone(), index))
+            })
+            .collect();
+        old.sort_by_key(|(at, ..)| *at);
+        let more = old.len() > limit as usize;
+        old.truncate(limit as usize);
+        for (_, account, key, index) in &old {
+            state.keys.remove(&(account.clone(), key.clone()));
+            if let Some(line) = state.ledger.get_mut(account).and_then(|l| l.get_mut(*index)) {
+                line.idempotency_key = None;
+            }
+        }
+        Ok(RetentionBatch { forgotten: old.len() as u64, more })
     }
 }

@@ -16,6 +16,7 @@ impl Fixture for Memory {
             subscriptions: self.0.clone(),
             plans: self.0.clone(),
             usage: self.0.clone(),
+            retention: self.0.clone(),
         }
     }
 

@@ -248,9 +248,14 @@ impl IdempotencyStore for SqlIdempotency {
             .map(|_| ())
     }
 
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: OffsetDateTime, limit: u32) -> Result<u64, StoreError> {
+        // The expiry index finds the batch; the primary key deletes it.
         self.db
-            .execute("DELETE FROM idempotency_records WHERE expires_at <= $1", vec![micros(now).into()])
+            .execute(
+                "DELETE FROM idempotency_records WHERE (scope, key) IN (SELECT scope, key \
+                 FROM idempotency_records WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)",
+                vec![micros(now).into(), i64::from(limit).into()],
+            )
             .await
     }
 }

@@ -13,10 +13,13 @@
 mod access;
 mod convert;
 mod entities;
+mod migrate;
 mod repositories;
+mod retention;
 mod usage;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -77,6 +80,8 @@ struct Inner {
     backend: DbBackend,
     account_ids: RwLock<HashMap<AccountKey, i64>>,
     writer: usage::Writer,
+    /// The last ledger id the retention walked past (see `retention.rs`).
+    retention_position: AtomicI64,
 }
 
 impl Store {
@@ -114,16 +119,27 @@ impl Store {
         let db = Database::connect(options).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let backend = db.get_database_backend();
         let writer = usage::Writer::start(db.clone(), backend, config.writer);
-        Ok(Self { inner: Arc::new(Inner { db, backend, account_ids: RwLock::default(), writer }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                backend,
+                account_ids: RwLock::default(),
+                writer,
+                retention_position: AtomicI64::new(0),
+            }),
+        })
     }
 
-    /// Applies pending migrations; a no-op when none are pending.
+    /// Applies pending migrations; a no-op when none are pending. Safe when several instances
+    /// start at once on one database: they take turns under a database-wide lock (PostgreSQL:
+    /// an advisory lock; SQLite: its write lock), and all come up.
     ///
     /// # Errors
-    /// [`StoreError::Internal`] when a migration fails (it is rolled back where the database
-    /// supports transactional DDL).
+    /// [`StoreError::Internal`] when a migration fails (it is rolled back: every migration runs
+    /// in one transaction); [`StoreError::Unavailable`] when the database cannot be reached or
+    /// another instance holds the lock for minutes.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.inner.db, None).await.map_err(db_error)
+        migrate::migrate(&self.inner.db).await
     }
 
     /// Applied and pending migrations.

@@ -15,7 +15,13 @@ struct Db {
 impl Fixture for Db {
     fn backend(&self) -> Backend {
         let store = std::sync::Arc::new(self.store.clone());
-        Backend { accounts: store.clone(), subscriptions: store.clone(), plans: store.clone(), usage: store }
+        Backend {
+            accounts: store.clone(),
+            subscriptions: store.clone(),
+            plans: store.clone(),
+            usage: store.clone(),
+            retention: store,
+        }
     }
 
     async fn teardown(self: Box<Self>) {

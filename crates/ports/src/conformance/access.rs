@@ -96,5 +96,7 @@ pub async fn idempotency_store_contract(store: &dyn IdempotencyStore) {
     // Completed records expire after the retention.
     let expired = NOW + RETENTION + Duration::seconds(1);
     assert_eq!(store.begin("s", "k", "h", "f9", expired, expired + LEASE).await.unwrap(), Begin::Started);
-    assert_eq!(store.purge_expired(expired + RETENTION).await.unwrap(), 2);
+    assert_eq!(store.purge_expired(expired + RETENTION, 1).await.unwrap(), 1, "a bounded batch");
+    assert_eq!(store.purge_expired(expired + RETENTION, 10).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(expired + RETENTION, 10).await.unwrap(), 0);
 }

@@ -98,7 +98,7 @@ pub fn command(database_url: &str, data_dir: &PathBuf) -> Command {
 
 /// Starts `tollgate serve` and waits for its `listening on` line: the process, its base URL and
 /// its logs, or the logs when it did not start.
-fn start(
+pub fn start(
     database_url: &str,
     data_dir: &PathBuf,
     admin_key: Option<&str>,

@@ -67,7 +67,8 @@ async fn unknown_routes_are_problems_and_requests_carry_ids(app: &TestApp) {
     assert_problem(app.anonymous(Method::GET, "/nowhere").send().await.unwrap(), 404, "not_found").await;
     assert_problem(app.admin(Method::GET, "/v1/nowhere").send().await.unwrap(), 404, "not_found").await;
     // Under /v1 nothing is public unless its route says so, matched or not: credentials first.
-    assert_problem(app.anonymous(Method::GET, "/v1/nowhere").send().await.unwrap(), 401, "unauthorized").await;
+    assert_problem(app.anonymous(Method::GET, "/v1/nowhere").send().await.unwrap(), 401, "unauthorized")
+        .await;
     let response = app.anonymous(Method::DELETE, "/v1/plans").send().await.unwrap();
     assert_problem(response, 405, "method_not_allowed").await;
 

@@ -60,8 +60,8 @@ pub enum Detail {
     InvalidQuery(String),
     /// A list's `limit` out of 1..=100.
     LimitOutOfRange,
-    /// An API key's name out of 1 to 200 characters.
-    ApiKeyName,
+    /// A list's `cursor` that no list ever answered (a control character in it).
+    InvalidCursor,
     /// `consume` and `release` need an `Idempotency-Key`.
     IdempotencyKeyRequired,
     /// The `Idempotency-Key` header is malformed.
@@ -154,7 +154,7 @@ impl Detail {
             }
             Detail::InvalidQuery(why) => format!("Invalid query: {why}."),
             Detail::LimitOutOfRange => "limit is from 1 to 100.".to_owned(),
-            Detail::ApiKeyName => "A name is 1 to 200 characters.".to_owned(),
+            Detail::InvalidCursor => "cursor is not a cursor this list answered.".to_owned(),
             Detail::IdempotencyKeyRequired => {
                 "This request needs an Idempotency-Key header (1 to 255 printable ASCII characters)."
                     .to_owned()
@@ -234,7 +234,7 @@ impl Detail {
                 format!("Paramètres de requête invalides : {}.", serde_message_fr(why))
             }
             Detail::LimitOutOfRange => "limit va de 1 à 100.".to_owned(),
-            Detail::ApiKeyName => "Un nom fait 1 à 200 caractères.".to_owned(),
+            Detail::InvalidCursor => "cursor n'est pas un curseur donné par cette liste.".to_owned(),
             Detail::IdempotencyKeyRequired => {
                 "Cette requête exige un en-tête Idempotency-Key (1 à 255 caractères ASCII imprimables)."
                     .to_owned()

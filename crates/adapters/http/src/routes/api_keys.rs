@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tollgate_domain::Name;
 
 use crate::HttpState;
 use tollgate_domain::{ApiKey, Role};
@@ -64,10 +65,9 @@ pub(crate) async fn create(
     _admin: Admin,
     Json(body): Json<CreateKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = body.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::new("validation_failed", Detail::ApiKeyName).param("name"));
-    }
+    let name = Name::parse(&body.name)
+        .map_err(|invalid| ApiError::new("validation_failed", Detail::Rule(invalid)).param("name"))?
+        .into_string();
     let secret = generate_secret().map_err(ApiError::internal)?;
     let key = ApiKey {
         id: state.ids.generate("key"),
