@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_core;
 mod m20261123_000002_api_keys;
+mod m20261124_000001_state_version;
 
 /// Applies Tollgate's migrations.
 #[derive(Debug)]
@@ -18,6 +19,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_core::Migration), Box::new(m20261123_000002_api_keys::Migration)]
+        vec![
+            Box::new(m20261123_000001_core::Migration),
+            Box::new(m20261123_000002_api_keys::Migration),
+            Box::new(m20261124_000001_state_version::Migration),
+        ]
     }
 }
