@@ -229,7 +229,9 @@ impl Tollgate {
             let state = self.state(key).await?;
             let stored = match state.subscription {
                 None => self.start_subscription(key, &change, state.version).await?,
-                Some(subscription) => self.change_subscription(key, &change, subscription, state.version).await?,
+                Some(subscription) => {
+                    self.change_subscription(key, &change, subscription, state.version).await?
+                }
             };
             if let Some(view) = stored {
                 return Ok(view);
@@ -506,7 +508,9 @@ impl Tollgate {
             let intent = match intent {
                 Ok(intent) => intent,
                 Err(denied) => {
-                    return self.replay_or(kind, key, metric, quantity, idempotency_key, &eval, *denied).await;
+                    return self
+                        .replay_or(kind, key, metric, quantity, idempotency_key, &eval, *denied)
+                        .await;
                 }
             };
             let command = UsageCommand {

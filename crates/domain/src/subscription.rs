@@ -553,11 +553,15 @@ mod tests {
         sub.cancel(true, start).unwrap();
         let end = datetime!(2026-02-28 0:00 UTC);
         // Stored status active, but the term ran out at `end`: expired, nothing to act on.
-        let expired = SubscriptionError::IllegalTransition { from: Status::Expired, transition: Transition::Activate };
+        let expired =
+            SubscriptionError::IllegalTransition { from: Status::Expired, transition: Transition::Activate };
         assert_eq!(sub.clone().activate(end), Err(expired));
         assert!(matches!(
             sub.clone().suspend(end),
-            Err(SubscriptionError::IllegalTransition { from: Status::Expired, transition: Transition::Suspend })
+            Err(SubscriptionError::IllegalTransition {
+                from: Status::Expired,
+                transition: Transition::Suspend
+            })
         ));
         assert!(matches!(
             sub.clone().mark_past_due(end + Duration::days(1)),

@@ -25,6 +25,9 @@ use crate::{
     UsageRepository,
 };
 
+mod versions;
+pub use versions::*;
+
 /// The repositories of one backend.
 #[derive(Clone)]
 #[allow(missing_debug_implementations)]
@@ -94,7 +97,10 @@ macro_rules! conformance_suite {
             concurrent_replays_count_once,
             concurrent_mixed_quantities_refuse_only_what_cannot_fit,
             simultaneous_commands_near_the_cap_admit_what_fits,
-            the_ledger_sums_to_the_counter
+            the_ledger_sums_to_the_counter,
+            a_consume_on_a_stale_state_version_writes_nothing,
+            stale_and_current_commands_in_one_batch_are_told_apart,
+            a_save_on_a_stale_state_version_is_refused
         );
     };
     (@tests $setup:expr; $($name:ident),*) => {
@@ -165,6 +171,7 @@ fn command(
         quantity,
         cap,
         idempotency_key: key,
+        state_version: None,
         at: T0,
     }
 }
@@ -210,7 +217,7 @@ pub async fn subscriptions_round_trip_with_add_ons_and_overrides(b: Backend) {
     let mut sub = Subscription::start(&plan, 4, T0).expect("start");
     sub.cancel(true, datetime!(2026-11-30 0:00 UTC)).expect("cancel");
     sub.mark_past_due(datetime!(2026-12-01 0:00:01.5 UTC)).expect("past due");
-    b.subscriptions.save(&k, &sub).await.expect("save");
+    b.subscriptions.save(&k, &sub, 0).await.expect("save");
     let add_ons = vec![AddOn {
         code: "extra_sites".into(),
         quantity: 2,
@@ -236,7 +243,7 @@ pub async fn writes_for_an_unknown_account_are_not_found(b: Backend) {
     let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
     let ghost = key("ghost");
     let sub = Subscription::start(&plan, 1, T0).expect("start");
-    assert_eq!(b.subscriptions.save(&ghost, &sub).await, Err(StoreError::NotFound("account")));
+    assert_eq!(b.subscriptions.save(&ghost, &sub, 0).await, Err(StoreError::NotFound("account")));
     assert_eq!(b.subscriptions.set_add_ons(&ghost, &[]).await, Err(StoreError::NotFound("account")));
     assert_eq!(
         b.subscriptions.set_overrides(&ghost, &Overrides::default()).await,

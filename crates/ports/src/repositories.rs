@@ -80,8 +80,12 @@ pub trait SubscriptionRepository: Send + Sync {
     /// # Errors
     /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist, and
     /// [`StoreError::Stale`] when its version is not `expected` (nothing written).
-    async fn save(&self, key: &AccountKey, subscription: &Subscription, expected: u64)
-    -> Result<(), StoreError>;
+    async fn save(
+        &self,
+        key: &AccountKey,
+        subscription: &Subscription,
+        expected: u64,
+    ) -> Result<(), StoreError>;
 
     /// Replaces the account's add-ons (a whole new set, relying on nothing read) and moves the
     /// state version on.

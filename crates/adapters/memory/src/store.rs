@@ -56,7 +56,8 @@ impl MemoryStore {
             return Ok(UsageOutcome { replayed: true, ..first.outcome });
         }
         // Checked under the same lock as the write: the terms the cap came from are current.
-        if cmd.state_version.is_some_and(|v| state.accounts.get(&cmd.account).is_none_or(|a| a.version != v)) {
+        if cmd.state_version.is_some_and(|v| state.accounts.get(&cmd.account).is_none_or(|a| a.version != v))
+        {
             return Err(StoreError::Stale);
         }
         let counter = (cmd.account.clone(), cmd.metric.clone(), cmd.window.clone());

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QueryResult, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect,
 };
 use time::OffsetDateTime;
 use tollgate_domain::{
@@ -15,9 +15,9 @@ use tollgate_ports::{
     Account, AccountRepository, AccountState, PlanRepository, StoreError, SubscriptionRepository,
 };
 
-use crate::{Store, begin_write};
 use crate::convert::{corrupt, db_error, instant, is_unique_violation, micros};
 use crate::entities::{account_terms, accounts, plans, subscriptions};
+use crate::{Store, begin_write};
 
 fn interval_name(interval: Interval) -> &'static str {
     match interval {
@@ -185,7 +185,9 @@ impl Store {
     where
         F: for<'t> FnOnce(
             &'t DatabaseTransaction,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 't>>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 't>,
+        >,
     {
         let txn = begin_write(self.connection()).await.map_err(db_error)?;
         let bump = match expected {
@@ -196,7 +198,8 @@ impl Store {
             None => self.statement(BUMP_SQL, vec![id.into()]),
         };
         if txn.execute_raw(bump).await.map_err(db_error)?.rows_affected() != 1 {
-            let exists = txn.query_one_raw(self.statement(EXISTS_SQL, vec![id.into()])).await.map_err(db_error)?;
+            let exists =
+                txn.query_one_raw(self.statement(EXISTS_SQL, vec![id.into()])).await.map_err(db_error)?;
             let _ = txn.rollback().await;
             return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound("account") });
         }
@@ -217,7 +220,9 @@ async fn upsert_terms(
         .on_conflict(OnConflict::column(account_terms::Column::AccountId).update_column(column).to_owned())
         .exec(txn)
         .await
-        .map_err(|e| if is_foreign_key_violation(&e) { StoreError::NotFound("account") } else { db_error(e) })?;
+        .map_err(
+            |e| if is_foreign_key_violation(&e) { StoreError::NotFound("account") } else { db_error(e) },
+        )?;
     Ok(())
 }
 
@@ -227,7 +232,12 @@ fn is_foreign_key_violation(error: &sea_orm::DbErr) -> bool {
 
 #[async_trait]
 impl SubscriptionRepository for Store {
-    async fn save(&self, key: &AccountKey, subscription: &Subscription, expected: u64) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        key: &AccountKey,
+        subscription: &Subscription,
+        expected: u64,
+    ) -> Result<(), StoreError> {
         let id = self.account_id(key).await?;
         let model = subscription_model(id, subscription);
         self.change_state(id, Some(expected), |txn| {
@@ -277,8 +287,10 @@ impl SubscriptionRepository for Store {
             add_ons: Set("[]".to_owned()),
             overrides: Set(serde_json::to_string(overrides).map_err(|e| StoreError::Internal(e.to_string()))?),
         };
-        self.change_state(id, None, |txn| Box::pin(upsert_terms(txn, model, account_terms::Column::Overrides)))
-            .await
+        self.change_state(id, None, |txn| {
+            Box::pin(upsert_terms(txn, model, account_terms::Column::Overrides))
+        })
+        .await
     }
 }
 

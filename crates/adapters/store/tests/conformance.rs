@@ -66,11 +66,17 @@ mod store {
             let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
             let before = store.migration_status().await.expect("status");
             assert!(before.applied.is_empty());
-            assert_eq!(before.pending, ["m20261123_000001_core", "m20261123_000002_api_keys"]);
+            assert_eq!(
+                before.pending,
+                ["m20261123_000001_core", "m20261123_000002_api_keys", "m20261124_000001_state_version"]
+            );
             store.migrate().await.expect("migrate");
             store.migrate().await.expect("a second run is a no-op");
             let after = store.migration_status().await.expect("status");
-            assert_eq!(after.applied, ["m20261123_000001_core", "m20261123_000002_api_keys"]);
+            assert_eq!(
+                after.applied,
+                ["m20261123_000001_core", "m20261123_000002_api_keys", "m20261124_000001_state_version"]
+            );
             assert!(after.pending.is_empty());
             store.close().await;
             database.drop_database().await;
@@ -106,6 +112,7 @@ mod store {
             quantity: 1,
             cap: Some(10),
             idempotency_key: Some(IdempotencyKey::parse("once").unwrap()),
+            state_version: None,
             at: datetime!(2026-01-01 0:00 UTC),
         };
 

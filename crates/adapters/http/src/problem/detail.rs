@@ -195,7 +195,8 @@ impl Detail {
                 "The subscription is not scheduled for cancellation.".to_owned()
             }
             Detail::ConcurrentChange => {
-                "The account was changed by concurrent requests meanwhile; nothing was applied. Retry.".to_owned()
+                "The account was changed by concurrent requests meanwhile; nothing was applied. Retry."
+                    .to_owned()
             }
             Detail::ApiKeyNotFound => "No API key has this id.".to_owned(),
             Detail::PaymentDeclined(why) => format!("The payment was declined: {why}."),
