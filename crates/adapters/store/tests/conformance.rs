@@ -135,3 +135,5 @@ mod store {
         database.drop_database().await;
     }
 }
+
+mod races;
