@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod decisions;
+mod exactness;
 mod idempotency;
 mod languages;
 mod operations;
