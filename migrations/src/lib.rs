@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_core;
 mod m20261123_000002_api_keys;
+mod m20261124_000001_state_version;
 mod m20261202_000101_idempotency_owner;
 
 /// Applies Tollgate's migrations.
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_core::Migration),
             Box::new(m20261123_000002_api_keys::Migration),
+            Box::new(m20261124_000001_state_version::Migration),
             Box::new(m20261202_000101_idempotency_owner::Migration),
         ]
     }

@@ -34,6 +34,10 @@ pub enum AppError {
     /// The idempotency key was used for a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyMismatch,
+    /// The account kept changing while the request was decided (each attempt found its state
+    /// moved by a concurrent change); nothing was applied, and the request may be retried.
+    #[error("the account changed concurrently; nothing was applied")]
+    Conflict,
     /// The payment gateway refused or failed.
     #[error(transparent)]
     Gateway(#[from] GatewayError),
@@ -51,6 +55,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound(_) => AppError::AccountNotFound,
             StoreError::Conflict(_) => AppError::AccountExists,
             StoreError::IdempotencyMismatch => AppError::IdempotencyMismatch,
+            StoreError::Stale => AppError::Conflict,
             StoreError::Unavailable(why) => AppError::Unavailable(why),
             StoreError::Internal(why) => AppError::Internal(why),
         }

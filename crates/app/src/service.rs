@@ -9,13 +9,19 @@ use tollgate_domain::{
 };
 use tollgate_ports::{
     Account, AccountRepository, AccountState, CheckoutRequest, CheckoutSession, Clock, IdGenerator,
-    Notification, Notifier, PaymentGateway, PlanRepository, SubscriptionRepository, UsageCommand, UsageKind,
-    UsageRepository,
+    Notification, Notifier, PaymentGateway, PlanRepository, StoreError, SubscriptionRepository, UsageCommand,
+    UsageKind, UsageRepository,
 };
 
 use crate::cache::{Cache, CounterKey, Lookup};
 use crate::catalog::Catalog;
 use crate::{AccountView, AppError, SubscriptionView, UsageReport};
+
+/// How many times a subscription change or a consume decided on an account state that a
+/// concurrent change moved meanwhile is decided again on the fresh state, before answering
+/// [`AppError::Conflict`]. Each attempt after the first follows a committed change, so running
+/// out takes a burst of changes to one account.
+const STATE_ATTEMPTS: usize = 5;
 
 /// The adapters Tollgate runs on.
 #[derive(Clone)]
@@ -49,7 +55,8 @@ pub struct Settings {
     pub policy: Policy,
     /// How long an instance may reuse an account's state (plan, status, overrides) and, for
     /// `check` only, a usage counter, before reading them again; changes made through the same
-    /// instance apply at once. Zero disables the cache. `consume` and `release` are always exact.
+    /// instance apply at once. Zero disables the cache. `consume` and `release` are always exact:
+    /// the store checks that the state a consume relied on is still current. `check` may lag.
     pub cache_ttl: time::Duration,
 }
 
@@ -202,21 +209,43 @@ impl Tollgate {
 
     /// Moves the account to another plan (its latest version) and/or seat count. Limits change at
     /// once; usage already counted stays. An account without a subscription starts one on the
-    /// plan named (trialing when the plan has a trial).
+    /// plan named (trialing when the plan has a trial). Stored only if the account did not change
+    /// meanwhile; otherwise decided again on its fresh state.
     ///
     /// # Errors
     /// [`AppError::PlanNotFound`], [`AppError::PlanInactive`], [`AppError::Subscription`] when
     /// the subscription cannot change (suspended, ended), [`AppError::Invalid`] for seats, or for
-    /// `plan` when there is no subscription and no plan is named; [`AppError::AccountNotFound`].
+    /// `plan` when there is no subscription and no plan is named; [`AppError::AccountNotFound`];
+    /// [`AppError::Conflict`] when concurrent changes kept moving the account.
     pub async fn change_plan(
         &self,
         key: &AccountKey,
         change: ChangePlan,
     ) -> Result<SubscriptionView, AppError> {
-        let state = self.state(key).await?;
-        let Some(mut subscription) = state.subscription else {
-            return self.start_subscription(key, change).await;
-        };
+        for _ in 0..STATE_ATTEMPTS {
+            let state = self.state(key).await?;
+            let stored = match state.subscription {
+                None => self.start_subscription(key, &change, state.version).await?,
+                Some(subscription) => {
+                    self.change_subscription(key, &change, subscription, state.version).await?
+                }
+            };
+            if let Some(view) = stored {
+                return Ok(view);
+            }
+        }
+        Err(AppError::Conflict)
+    }
+
+    /// A change of an existing subscription read at state version `version`; `None` when the
+    /// account changed meanwhile (nothing stored).
+    async fn change_subscription(
+        &self,
+        key: &AccountKey,
+        change: &ChangePlan,
+        mut subscription: Subscription,
+        version: u64,
+    ) -> Result<Option<SubscriptionView>, AppError> {
         let from = subscription.plan().clone();
         let plan = match &change.plan {
             Some(code) => self.subscribable(code).await?,
@@ -224,35 +253,57 @@ impl Tollgate {
         };
         let now = self.now();
         subscription.change_plan(&plan, change.seats.unwrap_or(subscription.seats()), now)?;
-        self.ports.subscriptions.save(key, &subscription).await?;
-        self.cache.forget(key, self.now());
+        if !self.store_subscription(key, &subscription, version).await? {
+            return Ok(None);
+        }
         if &from != plan.code() {
             self.notify(Notification::PlanChanged { account: key.clone(), from, to: plan.code().clone() })
                 .await;
         }
-        Ok(SubscriptionView::at(&subscription, now))
+        Ok(Some(SubscriptionView::at(&subscription, now)))
     }
 
-    /// The first subscription of an account created without one.
+    /// The first subscription of an account created without one, read at state version
+    /// `version`; `None` when the account changed meanwhile (nothing stored).
     async fn start_subscription(
         &self,
         key: &AccountKey,
-        change: ChangePlan,
-    ) -> Result<SubscriptionView, AppError> {
-        let Some(code) = change.plan else {
+        change: &ChangePlan,
+        version: u64,
+    ) -> Result<Option<SubscriptionView>, AppError> {
+        let Some(code) = &change.plan else {
             return Err(InvalidValue::new(
                 "plan",
                 "the account has no subscription: name a plan to start one",
             )
             .into());
         };
-        let plan = self.subscribable(&code).await?;
+        let plan = self.subscribable(code).await?;
         let now = self.now();
         let subscription = Subscription::start(&plan, change.seats.unwrap_or(1), now)?;
-        self.ports.subscriptions.save(key, &subscription).await?;
-        self.cache.forget(key, self.now());
-        self.notify(Notification::SubscriptionStarted { account: key.clone(), plan: code }).await;
-        Ok(SubscriptionView::at(&subscription, now))
+        if !self.store_subscription(key, &subscription, version).await? {
+            return Ok(None);
+        }
+        self.notify(Notification::SubscriptionStarted { account: key.clone(), plan: code.clone() }).await;
+        Ok(Some(SubscriptionView::at(&subscription, now)))
+    }
+
+    /// Stores `subscription` if the account is still at state version `expected`: false when a
+    /// concurrent change moved it (nothing stored; the caller decides again on the fresh state).
+    async fn store_subscription(
+        &self,
+        key: &AccountKey,
+        subscription: &Subscription,
+        expected: u64,
+    ) -> Result<bool, AppError> {
+        match self.ports.subscriptions.save(key, subscription, expected).await {
+            Ok(()) => {
+                self.cache.forget(key, self.now());
+                Ok(true)
+            }
+            Err(StoreError::Stale) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Cancels now, or at the end of the current period.
@@ -280,7 +331,7 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::Subscription`] when already suspended or ended.
     pub async fn suspend(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
-        self.transition(key, |s, _| s.suspend()).await
+        self.transition(key, |s, now| s.suspend(now)).await
     }
 
     /// Activates the subscription: converts a trial, clears past due, lifts a suspension.
@@ -320,17 +371,24 @@ impl Tollgate {
         Ok(())
     }
 
+    /// Applies a state-machine transition to the subscription as stored now, and stores the
+    /// result only if nothing changed the account meanwhile; otherwise applies it again to the
+    /// fresh state (which may refuse it), so a concurrent change is never silently undone.
     async fn transition(
         &self,
         key: &AccountKey,
-        apply: impl FnOnce(&mut Subscription, OffsetDateTime) -> Result<(), tollgate_domain::SubscriptionError>,
+        apply: impl Fn(&mut Subscription, OffsetDateTime) -> Result<(), tollgate_domain::SubscriptionError>,
     ) -> Result<SubscriptionView, AppError> {
-        let (_, mut subscription) = self.subscribed(key).await?;
-        let now = self.now();
-        apply(&mut subscription, now)?;
-        self.ports.subscriptions.save(key, &subscription).await?;
-        self.cache.forget(key, self.now());
-        Ok(SubscriptionView::at(&subscription, now))
+        for _ in 0..STATE_ATTEMPTS {
+            let state = self.state(key).await?;
+            let mut subscription = state.subscription.ok_or(AppError::NoSubscription)?;
+            let now = self.now();
+            apply(&mut subscription, now)?;
+            if self.store_subscription(key, &subscription, state.version).await? {
+                return Ok(SubscriptionView::at(&subscription, now));
+            }
+        }
+        Err(AppError::Conflict)
     }
 
     // ---- enforcement -------------------------------------------------------------------
@@ -387,11 +445,14 @@ impl Tollgate {
     }
 
     /// Records `quantity` units of `metric` only if allowed, atomically; a replayed idempotency
-    /// key returns the first outcome and counts nothing.
+    /// key returns the first outcome and counts nothing. The limit applied is the one of the
+    /// account's current terms: a change committed through any instance is honoured by the very
+    /// next consume, whatever this instance cached.
     ///
     /// # Errors
     /// [`AppError::AccountNotFound`], [`AppError::UnknownMetric`], [`AppError::IdempotencyMismatch`];
-    /// storage errors (nothing was recorded).
+    /// [`AppError::Conflict`] when concurrent changes kept moving the account; storage errors
+    /// (nothing was recorded).
     pub async fn consume(
         &self,
         key: &AccountKey,
@@ -418,6 +479,12 @@ impl Tollgate {
         self.record(UsageKind::Release, key, metric, quantity, idempotency_key, locale).await
     }
 
+    /// Consumes or releases on the account's state as this instance knows it (possibly cached),
+    /// but a consume carries that state's version and the store applies it only if the version
+    /// is still current: when a plan, seat, status, add-on or override change committed
+    /// meanwhile (through any instance), the state is read again and the consume decided again
+    /// on the current terms. A consume refused by a status gate of the cached state does not
+    /// reach the store: such refusals may lag a reactivation by up to the cache's TTL.
     async fn record(
         &self,
         kind: UsageKind,
@@ -427,43 +494,57 @@ impl Tollgate {
         idempotency_key: Option<IdempotencyKey>,
         locale: Locale,
     ) -> Result<Decision, AppError> {
-        let ctx = self.context(key).await?;
-        self.ensure_metric_known(&ctx, metric).await?;
-        let eval = ctx.evaluation(locale);
-        let intent = match kind {
-            UsageKind::Consume => eval.intent(metric, quantity),
-            UsageKind::Release => eval.release_intent(metric, quantity),
-        };
-        let intent = match intent {
-            Ok(intent) => intent,
-            Err(denied) => {
-                return self.replay_or(kind, key, metric, quantity, idempotency_key, &eval, *denied).await;
+        for _ in 0..STATE_ATTEMPTS {
+            let ctx = self.context(key).await?;
+            self.ensure_metric_known(&ctx, metric).await?;
+            let eval = ctx.evaluation(locale);
+            let intent = match kind {
+                UsageKind::Consume => eval.intent(metric, quantity),
+                UsageKind::Release => eval.release_intent(metric, quantity),
+            };
+            let intent = match intent {
+                Ok(intent) => intent,
+                Err(denied) => {
+                    return self
+                        .replay_or(kind, key, metric, quantity, idempotency_key, &eval, *denied)
+                        .await;
+                }
+            };
+            let command = UsageCommand {
+                account: key.clone(),
+                metric: intent.metric.clone(),
+                window: intent.window.key.clone(),
+                quantity: quantity.get(),
+                cap: intent.cap(),
+                idempotency_key: idempotency_key.clone(),
+                // A release has no cap to rely on: it gives units back whatever the terms.
+                state_version: (kind == UsageKind::Consume).then_some(ctx.state.version),
+                at: ctx.now,
+            };
+            let (decision, outcome) = match kind {
+                UsageKind::Consume => match self.ports.usage.consume(&command).await {
+                    Err(StoreError::Stale) => {
+                        // Decided on terms that no longer hold: read them again, decide again.
+                        self.cache.forget(key, self.now());
+                        continue;
+                    }
+                    outcome => {
+                        let outcome = outcome?;
+                        (eval.consumed(&intent, outcome.applied, outcome.used), outcome)
+                    }
+                },
+                UsageKind::Release => {
+                    let outcome = self.ports.usage.release(&command).await?;
+                    (eval.released(&intent, outcome.used), outcome)
+                }
+            };
+            // A replay reports the counter as it was then: only a fresh outcome refreshes the cache.
+            if !outcome.replayed {
+                self.cache.put_counter((key.clone(), command.metric, command.window), outcome.used, ctx.now);
             }
-        };
-        let command = UsageCommand {
-            account: key.clone(),
-            metric: intent.metric.clone(),
-            window: intent.window.key.clone(),
-            quantity: quantity.get(),
-            cap: intent.cap(),
-            idempotency_key,
-            at: ctx.now,
-        };
-        let (decision, outcome) = match kind {
-            UsageKind::Consume => {
-                let outcome = self.ports.usage.consume(&command).await?;
-                (eval.consumed(&intent, outcome.applied, outcome.used), outcome)
-            }
-            UsageKind::Release => {
-                let outcome = self.ports.usage.release(&command).await?;
-                (eval.released(&intent, outcome.used), outcome)
-            }
-        };
-        // A replay reports the counter as it was then: only a fresh outcome refreshes the cache.
-        if !outcome.replayed {
-            self.cache.put_counter((key.clone(), command.metric, command.window), outcome.used, ctx.now);
+            return Ok(decision);
         }
-        Ok(decision)
+        Err(AppError::Conflict)
     }
 
     /// A command refused by a gate (suspended, cancelled, plan changed…) may be the retry of one

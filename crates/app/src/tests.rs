@@ -484,3 +484,5 @@ async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
     }
     assert_eq!(code, DecisionCode::SubscriptionSuspended, "the refresh landed before the TTL ran out");
 }
+
+mod exactness;

@@ -301,13 +301,20 @@ impl Subscription {
         SubscriptionError::IllegalTransition { from: self.status, transition }
     }
 
-    /// Trial converted (billing starts now if the trial had not ended), payment recovered, or
-    /// suspension lifted.
+    /// Refuses `transition` from the status at `now` (a term cancelled at period end that ran
+    /// out is expired, whatever its stored status says).
+    fn refuse_at(&self, transition: Transition, now: OffsetDateTime) -> SubscriptionError {
+        SubscriptionError::IllegalTransition { from: self.status_at(now), transition }
+    }
+
+    /// Trial converted (billing starts now if the trial had not ended; a trial that ran out is
+    /// converted too), payment recovered, or suspension lifted. Judged on the status at `now`.
     ///
     /// # Errors
-    /// [`SubscriptionError::IllegalTransition`] from active, cancelled or expired.
+    /// [`SubscriptionError::IllegalTransition`] from active, cancelled or expired, including a
+    /// term cancelled at period end whose end has passed.
     pub fn activate(&mut self, now: OffsetDateTime) -> Result<(), SubscriptionError> {
-        match self.status {
+        match self.status_at(now) {
             Status::Trialing => {
                 if self.trial_ends_at.is_some_and(|end| now < end) {
                     self.anchor = now;
@@ -315,39 +322,42 @@ impl Subscription {
                 }
             }
             Status::PastDue | Status::Suspended => {}
-            _ => return Err(self.refuse(Transition::Activate)),
+            _ => return Err(self.refuse_at(Transition::Activate, now)),
         }
         self.status = Status::Active;
         self.past_due_since = None;
         Ok(())
     }
 
-    /// A payment failed at `now`.
+    /// A payment failed at `now`. Judged on the status at `now`.
     ///
     /// # Errors
-    /// [`SubscriptionError::IllegalTransition`] unless trialing or active.
+    /// [`SubscriptionError::IllegalTransition`] unless trialing or active at `now` (a term
+    /// cancelled at period end whose end has passed is expired).
     pub fn mark_past_due(&mut self, now: OffsetDateTime) -> Result<(), SubscriptionError> {
-        match self.status {
+        match self.status_at(now) {
             Status::Trialing | Status::Active => {
                 self.status = Status::PastDue;
                 self.past_due_since = Some(now);
                 Ok(())
             }
-            _ => Err(self.refuse(Transition::MarkPastDue)),
+            _ => Err(self.refuse_at(Transition::MarkPastDue, now)),
         }
     }
 
-    /// Suspends the subscription: nothing is allowed until it is activated again.
+    /// Suspends the subscription at `now`: nothing is allowed until it is activated again.
+    /// Judged on the status at `now`.
     ///
     /// # Errors
-    /// [`SubscriptionError::IllegalTransition`] when already suspended or ended.
-    pub fn suspend(&mut self) -> Result<(), SubscriptionError> {
-        match self.status {
+    /// [`SubscriptionError::IllegalTransition`] when already suspended or ended at `now`
+    /// (including a term cancelled at period end whose end has passed).
+    pub fn suspend(&mut self, now: OffsetDateTime) -> Result<(), SubscriptionError> {
+        match self.status_at(now) {
             Status::Trialing | Status::Active | Status::PastDue => {
                 self.status = Status::Suspended;
                 Ok(())
             }
-            _ => Err(self.refuse(Transition::Suspend)),
+            _ => Err(self.refuse_at(Transition::Suspend, now)),
         }
     }
 
@@ -524,16 +534,44 @@ mod tests {
         ));
         sub.mark_past_due(now).unwrap();
         assert_eq!(sub.past_due_since(), Some(now));
-        sub.suspend().unwrap();
+        sub.suspend(now).unwrap();
         assert!(sub.change_plan(&trial_plan(0), 1, now).is_err());
         sub.activate(now).unwrap();
         sub.cancel(false, now).unwrap();
         assert_eq!(sub.status(), Status::Cancelled);
         assert!(sub.cancel(false, now).is_err());
-        assert!(sub.suspend().is_err());
+        assert!(sub.suspend(now).is_err());
         sub.expire(now).unwrap();
         assert_eq!(sub.status(), Status::Expired);
         assert!(sub.activate(now).is_err());
+    }
+
+    #[test]
+    fn operator_transitions_judge_the_status_at_now_not_the_stored_one() {
+        let start = datetime!(2026-01-31 0:00 UTC);
+        let mut sub = Subscription::start(&trial_plan(0), 1, start).unwrap();
+        sub.cancel(true, start).unwrap();
+        let end = datetime!(2026-02-28 0:00 UTC);
+        // Stored status active, but the term ran out at `end`: expired, nothing to act on.
+        let expired =
+            SubscriptionError::IllegalTransition { from: Status::Expired, transition: Transition::Activate };
+        assert_eq!(sub.clone().activate(end), Err(expired));
+        assert!(matches!(
+            sub.clone().suspend(end),
+            Err(SubscriptionError::IllegalTransition {
+                from: Status::Expired,
+                transition: Transition::Suspend
+            })
+        ));
+        assert!(matches!(
+            sub.clone().mark_past_due(end + Duration::days(1)),
+            Err(SubscriptionError::IllegalTransition { from: Status::Expired, .. })
+        ));
+        // Before the end, the same subscription is still active and can be suspended.
+        let mut before = sub.clone();
+        before.suspend(end - Duration::seconds(1)).unwrap();
+        assert_eq!(before.status(), Status::Suspended);
+        assert!(sub.clone().mark_past_due(end - Duration::seconds(1)).is_ok());
     }
 
     #[test]

@@ -151,7 +151,7 @@ fn status_gates_come_before_limits() {
     f.subscription.mark_past_due(NOW).unwrap();
     assert_eq!(code(&f, NOW + Duration::days(6)), DecisionCode::Ok, "within grace");
     assert_eq!(code(&f, NOW + Duration::days(7)), DecisionCode::PaymentRequired);
-    f.subscription.suspend().unwrap();
+    f.subscription.suspend(NOW).unwrap();
     assert_eq!(code(&f, NOW), DecisionCode::SubscriptionSuspended);
     f.subscription.activate(NOW).unwrap();
     f.subscription.cancel(true, NOW).unwrap();

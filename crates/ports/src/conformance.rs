@@ -29,6 +29,8 @@ use crate::{
 
 mod retention;
 pub use retention::*;
+mod versions;
+pub use versions::*;
 
 /// The repositories of one backend.
 #[derive(Clone)]
@@ -103,7 +105,10 @@ macro_rules! conformance_suite {
             simultaneous_commands_near_the_cap_admit_what_fits,
             the_ledger_sums_to_the_counter,
             old_idempotency_keys_are_forgotten_and_their_lines_kept,
-            keys_younger_than_the_cutoff_are_never_forgotten
+            keys_younger_than_the_cutoff_are_never_forgotten,
+            a_consume_on_a_stale_state_version_writes_nothing,
+            stale_and_current_commands_in_one_batch_are_told_apart,
+            a_save_on_a_stale_state_version_is_refused
         );
     };
     (@tests $setup:expr; $($name:ident),*) => {
@@ -174,6 +179,7 @@ fn command(
         quantity,
         cap,
         idempotency_key: key,
+        state_version: None,
         at: T0,
     }
 }
@@ -219,7 +225,7 @@ pub async fn subscriptions_round_trip_with_add_ons_and_overrides(b: Backend) {
     let mut sub = Subscription::start(&plan, 4, T0).expect("start");
     sub.cancel(true, datetime!(2026-11-30 0:00 UTC)).expect("cancel");
     sub.mark_past_due(datetime!(2026-12-01 0:00:01.5 UTC)).expect("past due");
-    b.subscriptions.save(&k, &sub).await.expect("save");
+    b.subscriptions.save(&k, &sub, 0).await.expect("save");
     let add_ons = vec![AddOn {
         code: "extra_sites".into(),
         quantity: 2,
@@ -245,7 +251,7 @@ pub async fn writes_for_an_unknown_account_are_not_found(b: Backend) {
     let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
     let ghost = key("ghost");
     let sub = Subscription::start(&plan, 1, T0).expect("start");
-    assert_eq!(b.subscriptions.save(&ghost, &sub).await, Err(StoreError::NotFound("account")));
+    assert_eq!(b.subscriptions.save(&ghost, &sub, 0).await, Err(StoreError::NotFound("account")));
     assert_eq!(b.subscriptions.set_add_ons(&ghost, &[]).await, Err(StoreError::NotFound("account")));
     assert_eq!(
         b.subscriptions.set_overrides(&ghost, &Overrides::default()).await,

@@ -8,6 +8,11 @@ pub enum StoreError {
     /// A record with the same identity already exists (`account` for a duplicate key).
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// The account's state (plan, seats, status, add-ons, overrides) changed since the caller
+    /// read it: its state version moved. Nothing was written; the caller reloads the state and
+    /// decides again.
+    #[error("the account changed since it was read")]
+    Stale,
     /// The idempotency key was already used for a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyMismatch,

@@ -26,6 +26,11 @@ pub struct Account {
 /// Everything needed to decide for one account, loaded together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountState {
+    /// The account's state version: 0 at creation, moved by every change of its subscription
+    /// (plan, seats, status), add-ons or overrides, read together with them. Writes that relied
+    /// on this state carry it, and the store refuses them with [`StoreError::Stale`] once it
+    /// has moved (see [`SubscriptionRepository::save`] and [`UsageCommand::state_version`]).
+    pub version: u64,
     /// The account.
     pub account: Account,
     /// Its subscription, if any.
@@ -60,22 +65,36 @@ pub trait AccountRepository: Send + Sync {
 }
 
 /// Subscriptions and the add-ons and overrides attached to them.
+///
+/// Every write here moves the account's [`AccountState::version`] in the same atomic step, so
+/// that a consume or a subscription change decided on the state before it is refused
+/// ([`StoreError::Stale`]) instead of silently applied on out-of-date terms.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SubscriptionRepository: Send + Sync {
-    /// Stores `subscription` as the account's (replacing the previous one).
+    /// Stores `subscription` as the account's (replacing the previous one), only if the
+    /// account's state version is still `expected` (the version of the state the subscription
+    /// was derived from), and moves the version on: a compare-and-set, so of two changes made
+    /// from the same state only the first is stored (no lost update).
     ///
     /// # Errors
-    /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist.
-    async fn save(&self, key: &AccountKey, subscription: &Subscription) -> Result<(), StoreError>;
+    /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist, and
+    /// [`StoreError::Stale`] when its version is not `expected` (nothing written).
+    async fn save(
+        &self,
+        key: &AccountKey,
+        subscription: &Subscription,
+        expected: u64,
+    ) -> Result<(), StoreError>;
 
-    /// Replaces the account's add-ons.
+    /// Replaces the account's add-ons (a whole new set, relying on nothing read) and moves the
+    /// state version on.
     ///
     /// # Errors
     /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist.
     async fn set_add_ons(&self, key: &AccountKey, add_ons: &[AddOn]) -> Result<(), StoreError>;
 
-    /// Replaces the account's overrides.
+    /// Replaces the account's overrides (relying on nothing read) and moves the state version on.
     ///
     /// # Errors
     /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist.
@@ -156,6 +175,9 @@ pub struct UsageCommand {
     pub cap: Option<u64>,
     /// Makes the command safe to retry.
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The account state version the `cap` was derived from ([`AccountState::version`]); the
+    /// command is applied only if it is still current. `None`: no such check (releases, tools).
+    pub state_version: Option<u64>,
     /// When the command was issued.
     pub at: OffsetDateTime,
 }
@@ -212,6 +234,12 @@ pub struct LedgerEntry {
 ///   ledger line, no idempotency record, so its retry is applied exactly once.
 /// - **Ledger.** Every applied command writes a ledger line in the same transaction; for every
 ///   counter, the consumed minus released deltas of its lines equal its value.
+/// - **Current terms.** A command carrying a [`UsageCommand::state_version`] is checked against
+///   the account's version within the same atomic step as its write: when the version moved (a
+///   plan, seat, status, add-on or override change committed since the caller read the state),
+///   nothing is written and [`StoreError::Stale`] is returned, so the caller reloads and decides
+///   on the current terms. The check adds no round trip. A replayed key is answered first, whatever
+///   the version.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UsageRepository: Send + Sync {
@@ -219,8 +247,9 @@ pub trait UsageRepository: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError::NotFound`]`("account")` for an unknown account;
-    /// [`StoreError::IdempotencyMismatch`]; [`StoreError::Unavailable`] when the write could not
-    /// be committed (nothing was written).
+    /// [`StoreError::IdempotencyMismatch`]; [`StoreError::Stale`] when the command's state version
+    /// is not the account's (nothing was written); [`StoreError::Unavailable`] when the write
+    /// could not be committed (nothing was written).
     async fn consume(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError>;
 
     /// Gives units back, never below zero (see the trait docs).

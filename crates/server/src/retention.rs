@@ -111,6 +111,7 @@ mod tests {
                 quantity: 1,
                 cap: None,
                 idempotency_key: Some(IdempotencyKey::parse(format!("k{i}")).unwrap()),
+                state_version: None,
                 at: t0,
             };
             store.consume(&command).await.unwrap();

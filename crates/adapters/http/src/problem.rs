@@ -57,6 +57,7 @@ pub const PROBLEM_CODES: &[(&str, u16, &str, &str)] = &[
     ("account_exists", 409, "Account exists", "Le compte existe déjà"),
     ("invalid_transition", 409, "Invalid subscription transition", "Transition d'abonnement invalide"),
     ("idempotency_key_in_use", 409, "Idempotency key in use", "Clé d'idempotence en cours d'utilisation"),
+    ("conflict", 409, "Concurrent change", "Modification concurrente"),
     ("payload_too_large", 413, "Payload too large", "Corps trop volumineux"),
     ("unsupported_media_type", 415, "Unsupported media type", "Type de contenu non pris en charge"),
     ("invalid_body", 422, "Invalid request body", "Corps de requête invalide"),
@@ -267,6 +268,7 @@ impl ApiError {
             AppError::IdempotencyMismatch => {
                 ApiError::new("idempotency_key_reused", Detail::IdempotencyKeyReused)
             }
+            AppError::Conflict => ApiError::new("conflict", Detail::ConcurrentChange),
             AppError::Gateway(GatewayError::Declined(why)) => {
                 ApiError::new("payment_declined", Detail::PaymentDeclined(why))
             }

@@ -56,6 +56,11 @@ impl MemoryStore {
             }
             return Ok(UsageOutcome { replayed: true, ..first.outcome });
         }
+        // Checked under the same lock as the write: the terms the cap came from are current.
+        if cmd.state_version.is_some_and(|v| state.accounts.get(&cmd.account).is_none_or(|a| a.version != v))
+        {
+            return Err(StoreError::Stale);
+        }
         let counter = (cmd.account.clone(), cmd.metric.clone(), cmd.window.clone());
         let used = state.counters.get(&counter).copied().unwrap_or(0);
         let outcome = match kind {
@@ -91,13 +96,21 @@ impl MemoryStore {
         Ok(outcome)
     }
 
-    fn with_account<T>(
+    /// Changes an account's state and moves its version on, if it is still `expected` (when given).
+    fn change_state(
         &self,
         key: &AccountKey,
-        f: impl FnOnce(&mut AccountState) -> T,
-    ) -> Result<T, StoreError> {
+        expected: Option<u64>,
+        f: impl FnOnce(&mut AccountState),
+    ) -> Result<(), StoreError> {
         let mut state = self.lock();
-        state.accounts.get_mut(key).map(f).ok_or(StoreError::NotFound("account"))
+        let account = state.accounts.get_mut(key).ok_or(StoreError::NotFound("account"))?;
+        if expected.is_some_and(|v| v != account.version) {
+            return Err(StoreError::Stale);
+        }
+        f(account);
+        account.version += 1;
+        Ok(())
     }
 }
 
@@ -111,6 +124,7 @@ impl AccountRepository for MemoryStore {
         state.accounts.insert(
             account.key.clone(),
             AccountState {
+                version: 0,
                 account: account.clone(),
                 subscription,
                 add_ons: Vec::new(),
@@ -138,16 +152,21 @@ impl AccountRepository for MemoryStore {
 
 #[async_trait]
 impl SubscriptionRepository for MemoryStore {
-    async fn save(&self, key: &AccountKey, subscription: &Subscription) -> Result<(), StoreError> {
-        self.with_account(key, |s| s.subscription = Some(subscription.clone()))
+    async fn save(
+        &self,
+        key: &AccountKey,
+        subscription: &Subscription,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        self.change_state(key, Some(expected), |s| s.subscription = Some(subscription.clone()))
     }
 
     async fn set_add_ons(&self, key: &AccountKey, add_ons: &[AddOn]) -> Result<(), StoreError> {
-        self.with_account(key, |s| s.add_ons = add_ons.to_vec())
+        self.change_state(key, None, |s| s.add_ons = add_ons.to_vec())
     }
 
     async fn set_overrides(&self, key: &AccountKey, overrides: &Overrides) -> Result<(), StoreError> {
-        self.with_account(key, |s| s.overrides = overrides.clone())
+        self.change_state(key, None, |s| s.overrides = overrides.clone())
     }
 }
 

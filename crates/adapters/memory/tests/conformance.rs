@@ -75,6 +75,7 @@ mod memory_only {
             quantity,
             cap,
             idempotency_key: idem.map(|k| IdempotencyKey::parse(k).unwrap()),
+            state_version: None,
             at: datetime!(2026-01-01 0:00 UTC),
         }
     }

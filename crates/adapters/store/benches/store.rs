@@ -159,6 +159,8 @@ async fn bench_backend(name: &str, database: TestDatabase) {
                     quantity: 1,
                     cap: Some(i64::MAX as u64 / 2),
                     idempotency_key: Some(IdempotencyKey::parse(format!("r{round}-{i}")).unwrap()),
+                    // As the app sends it: checked against the account's state in the statement.
+                    state_version: Some(0),
                     at: now,
                 };
                 let outcome = s.consume(&command).await.expect("consume");

@@ -23,7 +23,10 @@ use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
 use tollgate_domain::AccountKey;
 use tollgate_migration::{Migrator, MigratorTrait};
 use tollgate_ports::StoreError;
@@ -214,6 +217,18 @@ impl Store {
     pub(crate) fn remember(&self, key: &AccountKey, id: i64) {
         self.inner.account_ids.write().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), id);
     }
+}
+
+/// Begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock
+/// at once (waiting up to the busy timeout), where a deferred transaction would read first and
+/// then fail at its first write with `SQLITE_BUSY_SNAPSHOT` if another connection (another
+/// process on the same file) committed meanwhile, which no busy timeout can wait out.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Builds a statement from PostgreSQL-style SQL (`$1`), numbering parameters `?1` for SQLite.

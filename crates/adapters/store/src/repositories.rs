@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect,
 };
 use time::OffsetDateTime;
 use tollgate_domain::{
@@ -15,9 +15,9 @@ use tollgate_ports::{
     Account, AccountRepository, AccountState, PlanRepository, StoreError, SubscriptionRepository,
 };
 
-use crate::Store;
 use crate::convert::{corrupt, db_error, instant, is_unique_violation, micros};
 use crate::entities::{account_terms, accounts, plans, subscriptions};
+use crate::{Store, begin_write};
 
 fn interval_name(interval: Interval) -> &'static str {
     match interval {
@@ -51,7 +51,7 @@ fn optional_instant(value: Option<i64>) -> Result<Option<time::OffsetDateTime>, 
 /// The account-state query: one round trip for everything a decision needs.
 const STATE_SQL: &str = "SELECT a.id, a.key, a.name, a.email, a.created_at, \
      s.plan_code, s.plan_version, s.interval, s.status, s.seats, s.started_at, s.anchor, \
-     s.trial_ends_at, s.cancel_at, s.past_due_since, s.ended_at, t.add_ons, t.overrides \
+     s.trial_ends_at, s.cancel_at, s.past_due_since, s.ended_at, t.add_ons, t.overrides, a.state_version \
      FROM accounts a \
      LEFT JOIN subscriptions s ON s.account_id = a.id \
      LEFT JOIN account_terms t ON t.account_id = a.id \
@@ -105,13 +105,14 @@ fn state_from_row(row: &QueryResult) -> Result<(i64, AccountState), StoreError> 
         Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
         None => Overrides::default(),
     };
-    Ok((id, AccountState { account, subscription, add_ons, overrides }))
+    let version = u64::try_from(get_i64(18)?).map_err(corrupt)?;
+    Ok((id, AccountState { version, account, subscription, add_ons, overrides }))
 }
 
 #[async_trait]
 impl AccountRepository for Store {
     async fn create(&self, account: &Account, subscription: Option<Subscription>) -> Result<(), StoreError> {
-        let txn = self.connection().begin().await.map_err(db_error)?;
+        let txn = begin_write(self.connection()).await.map_err(db_error)?;
         let inserted = accounts::Entity::insert(accounts::ActiveModel {
             key: Set(account.key.to_string()),
             name: Set(account.name.clone()),
@@ -168,23 +169,61 @@ impl AccountRepository for Store {
     }
 }
 
+/// Moves an account's state version on, if it is `$2` (compare-and-set).
+const BUMP_IF_SQL: &str =
+    "UPDATE accounts SET state_version = state_version + 1 WHERE id = $1 AND state_version = $2";
+/// Moves an account's state version on, whatever it is.
+const BUMP_SQL: &str = "UPDATE accounts SET state_version = state_version + 1 WHERE id = $1";
+const EXISTS_SQL: &str = "SELECT 1 FROM accounts WHERE id = $1";
+
 impl Store {
-    async fn upsert_terms(
-        &self,
-        model: account_terms::ActiveModel,
-        column: account_terms::Column,
-    ) -> Result<(), StoreError> {
-        account_terms::Entity::insert(model)
-            .on_conflict(
-                OnConflict::column(account_terms::Column::AccountId).update_column(column).to_owned(),
-            )
-            .exec(self.connection())
-            .await
-            .map_err(|e| {
-                if is_foreign_key_violation(&e) { StoreError::NotFound("account") } else { db_error(e) }
-            })?;
-        Ok(())
+    /// Runs `write` in one write transaction with the move of the account's state version, so a
+    /// change and its version move commit together. With `expected`, only if the version is still
+    /// that one: the row lock the update takes makes concurrent changes from the same version
+    /// queue, and all but the first find it moved ([`StoreError::Stale`]).
+    async fn change_state<F>(&self, id: i64, expected: Option<u64>, write: F) -> Result<(), StoreError>
+    where
+        F: for<'t> FnOnce(
+            &'t DatabaseTransaction,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 't>,
+        >,
+    {
+        let txn = begin_write(self.connection()).await.map_err(db_error)?;
+        let bump = match expected {
+            Some(version) => {
+                let Ok(version) = i64::try_from(version) else { return Err(StoreError::Stale) };
+                self.statement(BUMP_IF_SQL, vec![id.into(), version.into()])
+            }
+            None => self.statement(BUMP_SQL, vec![id.into()]),
+        };
+        if txn.execute_raw(bump).await.map_err(db_error)?.rows_affected() != 1 {
+            let exists =
+                txn.query_one_raw(self.statement(EXISTS_SQL, vec![id.into()])).await.map_err(db_error)?;
+            let _ = txn.rollback().await;
+            return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound("account") });
+        }
+        if let Err(error) = write(&txn).await {
+            let _ = txn.rollback().await;
+            return Err(error);
+        }
+        txn.commit().await.map_err(db_error)
     }
+}
+
+async fn upsert_terms(
+    txn: &DatabaseTransaction,
+    model: account_terms::ActiveModel,
+    column: account_terms::Column,
+) -> Result<(), StoreError> {
+    account_terms::Entity::insert(model)
+        .on_conflict(OnConflict::column(account_terms::Column::AccountId).update_column(column).to_owned())
+        .exec(txn)
+        .await
+        .map_err(
+            |e| if is_foreign_key_violation(&e) { StoreError::NotFound("account") } else { db_error(e) },
+        )?;
+    Ok(())
 }
 
 fn is_foreign_key_violation(error: &sea_orm::DbErr) -> bool {
@@ -193,30 +232,41 @@ fn is_foreign_key_violation(error: &sea_orm::DbErr) -> bool {
 
 #[async_trait]
 impl SubscriptionRepository for Store {
-    async fn save(&self, key: &AccountKey, subscription: &Subscription) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        key: &AccountKey,
+        subscription: &Subscription,
+        expected: u64,
+    ) -> Result<(), StoreError> {
         let id = self.account_id(key).await?;
-        subscriptions::Entity::insert(subscription_model(id, subscription))
-            .on_conflict(
-                OnConflict::column(subscriptions::Column::AccountId)
-                    .update_columns([
-                        subscriptions::Column::PlanCode,
-                        subscriptions::Column::PlanVersion,
-                        subscriptions::Column::Interval,
-                        subscriptions::Column::Status,
-                        subscriptions::Column::Seats,
-                        subscriptions::Column::StartedAt,
-                        subscriptions::Column::Anchor,
-                        subscriptions::Column::TrialEndsAt,
-                        subscriptions::Column::CancelAt,
-                        subscriptions::Column::PastDueSince,
-                        subscriptions::Column::EndedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec(self.connection())
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        let model = subscription_model(id, subscription);
+        self.change_state(id, Some(expected), |txn| {
+            Box::pin(async move {
+                subscriptions::Entity::insert(model)
+                    .on_conflict(
+                        OnConflict::column(subscriptions::Column::AccountId)
+                            .update_columns([
+                                subscriptions::Column::PlanCode,
+                                subscriptions::Column::PlanVersion,
+                                subscriptions::Column::Interval,
+                                subscriptions::Column::Status,
+                                subscriptions::Column::Seats,
+                                subscriptions::Column::StartedAt,
+                                subscriptions::Column::Anchor,
+                                subscriptions::Column::TrialEndsAt,
+                                subscriptions::Column::CancelAt,
+                                subscriptions::Column::PastDueSince,
+                                subscriptions::Column::EndedAt,
+                            ])
+                            .to_owned(),
+                    )
+                    .exec(txn)
+                    .await
+                    .map_err(db_error)?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn set_add_ons(&self, key: &AccountKey, add_ons: &[AddOn]) -> Result<(), StoreError> {
@@ -226,7 +276,8 @@ impl SubscriptionRepository for Store {
             add_ons: Set(serde_json::to_string(add_ons).map_err(|e| StoreError::Internal(e.to_string()))?),
             overrides: Set("{}".to_owned()),
         };
-        self.upsert_terms(model, account_terms::Column::AddOns).await
+        self.change_state(id, None, |txn| Box::pin(upsert_terms(txn, model, account_terms::Column::AddOns)))
+            .await
     }
 
     async fn set_overrides(&self, key: &AccountKey, overrides: &Overrides) -> Result<(), StoreError> {
@@ -236,7 +287,10 @@ impl SubscriptionRepository for Store {
             add_ons: Set("[]".to_owned()),
             overrides: Set(serde_json::to_string(overrides).map_err(|e| StoreError::Internal(e.to_string()))?),
         };
-        self.upsert_terms(model, account_terms::Column::Overrides).await
+        self.change_state(id, None, |txn| {
+            Box::pin(upsert_terms(txn, model, account_terms::Column::Overrides))
+        })
+        .await
     }
 }
 

@@ -10,26 +10,26 @@
 //!
 //! Either way, each command is one conditional upsert (`ON CONFLICT DO UPDATE … WHERE used <=
 //! cap - q`: check and write in one atomic step, never read-then-write) plus its ledger line, and
-//! a key already in the ledger stops both and answers the stored outcome. If anything fails, the
-//! batch is rolled back and each command is retried alone, so every command is all or nothing.
-//! Releases (gauges giving units back) are rarer and run statement by statement.
+//! a key already in the ledger stops both and answers the stored outcome. A consume carrying the
+//! account's state version is written only if the account is still at that version, checked in
+//! the same statement (no extra round trip); otherwise it writes nothing and answers
+//! [`StoreError::Stale`]. If anything fails, the batch is rolled back and each command is retried
+//! alone, so every command is all or nothing. Releases (gauges giving units back) are rarer and
+//! run statement by statement. Every transaction writes, so on SQLite each begins `IMMEDIATE`.
 
 use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 
 use async_trait::async_trait;
 use sea_orm::sqlx;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait,
-    Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, Value};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tollgate_domain::{AccountKey, IdempotencyKey, MetricName};
 use tollgate_ports::{LedgerEntry, StoreError, UsageCommand, UsageKind, UsageOutcome, UsageRepository};
 
 use crate::convert::{corrupt, db_error, instant, micros};
-use crate::{Store, statement};
+use crate::{Store, begin_write, statement};
 
 /// Group-commit settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,14 +157,13 @@ async fn run_batch(
             }
         }
         Err(error) => {
-            tracing::warn!(%error, batch = jobs.len(), "usage batch failed; retrying its commands one by one");
+            if is_race(&error) {
+                tracing::debug!(%error, batch = jobs.len(), "idempotency key raced; retrying the batch one by one");
+            } else {
+                tracing::warn!(%error, batch = jobs.len(), "usage batch failed; retrying its commands one by one");
+            }
             for job in jobs {
-                let outcome = match apply_all(db, backend, std::slice::from_ref(&job)).await {
-                    Ok(mut outcomes) => {
-                        outcomes.pop().unwrap_or(Err(StoreError::Internal("no outcome".into())))
-                    }
-                    Err(error) => Err(db_error(error)),
-                };
+                let outcome = apply_alone(db, backend, &job).await;
                 let _ = job.reply.send(outcome);
             }
         }
@@ -214,12 +213,41 @@ async fn sqlite_batch(
     Ok(outcomes)
 }
 
+/// One command in a transaction of its own. When its key was committed by another instance while
+/// it ran ([`is_race`]: rolled back, nothing written), it runs once more: the key is committed
+/// by then, so it is answered as a replay.
+async fn apply_alone(
+    db: &DatabaseConnection,
+    backend: DbBackend,
+    job: &Job,
+) -> Result<UsageOutcome, StoreError> {
+    let mut raced = false;
+    loop {
+        match apply_all(db, backend, std::slice::from_ref(job)).await {
+            Ok(mut outcomes) => {
+                return outcomes.pop().unwrap_or(Err(StoreError::Internal("no outcome".into())));
+            }
+            Err(error) if is_race(&error) && !raced => raced = true,
+            Err(error) => return Err(db_error(error)),
+        }
+    }
+}
+
+/// What a statement or a batch reports when a command's idempotency key was committed by another
+/// transaction while it ran (PostgreSQL): the statement fails, so it wrote nothing.
+const RACED: &str = "idempotency key raced";
+
+/// Whether `error` is [`RACED`]: the statement's guard or a raced row read in a transaction.
+fn is_race(error: &DbErr) -> bool {
+    error.to_string().contains(RACED)
+}
+
 async fn apply_all(
     db: &DatabaseConnection,
     backend: DbBackend,
     jobs: &[Job],
 ) -> Result<Vec<Result<UsageOutcome, StoreError>>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let result = apply_in(&txn, backend, jobs).await;
     match result {
         Ok(outcomes) => {
@@ -289,19 +317,34 @@ fn uint(value: i64) -> u64 {
 /// A refusal reports the counter as the statement's snapshot saw it, but at least `cap - q + 1`:
 /// the upsert refused on the latest committed value, which another writer may have raised since
 /// the snapshot.
+///
+/// A command whose state version `sv` (`-1`: none) is not the account's in the statement's
+/// snapshot is `stale`: left out of `live`, nothing written. The snapshot is taken when the
+/// statement starts, so a change committed before then (one whose answer a client has seen
+/// before sending the consume) is always seen.
+///
+/// A keyed command that wrote no ledger line although its key was not `prior` lost a race: the
+/// key was committed by another transaction while this statement ran, and its counter change
+/// would count the key twice. The last column then fails the whole statement (a cast of a text
+/// that is not a number, naming [`RACED`]; it depends on the row, so the planner cannot fold it
+/// away), rolling back everything it wrote, and the caller runs the commands again alone.
 const PG_CONSUME_SQL: &str = "WITH input AS ( \
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], \
-         $7::bigint[], $8::bigint[]) AS t(account_id, metric, period, q, cap, key, at, job)), \
+         $7::bigint[], $8::bigint[], $9::bigint[]) AS t(account_id, metric, period, q, cap, key, at, job, sv)), \
      prior AS ( \
        SELECT i.job, l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after FROM input i \
        CROSS JOIN LATERAL (SELECT * FROM usage_ledger x WHERE x.account_id = i.account_id \
          AND x.idempotency_key = NULLIF(i.key, '') LIMIT 1) l), \
+     stale AS ( \
+       SELECT i.job FROM input i WHERE i.sv >= 0 AND NOT EXISTS (SELECT 1 FROM prior p WHERE p.job = i.job) \
+       AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = i.account_id AND a.state_version = i.sv)), \
      live AS ( \
        SELECT i.*, \
          (SUM(i.q) OVER (PARTITION BY i.account_id, i.metric, i.period ORDER BY i.job DESC \
            ROWS UNBOUNDED PRECEDING))::bigint - i.q AS later, \
          COUNT(*) OVER g AS members, (SUM(i.q) OVER g)::bigint AS total, MIN(i.cap) OVER g AS group_cap \
        FROM input i WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.job = i.job) \
+         AND NOT EXISTS (SELECT 1 FROM stale s WHERE s.job = i.job) \
        WINDOW g AS (PARTITION BY i.account_id, i.metric, i.period)), \
      need AS ( \
        SELECT DISTINCT account_id, metric, period, total, group_cap FROM live WHERE total <= group_cap), \
@@ -330,8 +373,12 @@ const PG_CONSUME_SQL: &str = "WITH input AS ( \
        ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING account_id, idempotency_key) \
      SELECT i.job, l.account_id IS NOT NULL, COALESCE(o.applied, false), \
        CASE WHEN o.applied THEN i.q ELSE 0 END, COALESCE(o.used, 0), \
-       p.kind, p.metric, p.quantity, p.applied, p.delta, p.used_after, COALESCE(o.retry, false) \
+       p.kind, p.metric, p.quantity, p.applied, p.delta, p.used_after, COALESCE(o.retry, false), \
+       s.job IS NOT NULL, \
+       CASE WHEN i.key <> '' AND p.job IS NULL AND s.job IS NULL AND NOT COALESCE(o.retry, false) \
+         AND l.account_id IS NULL THEN ('idempotency key raced: ' || i.key)::bigint ELSE 0 END \
      FROM input i LEFT JOIN o ON o.job = i.job LEFT JOIN prior p ON p.job = i.job \
+     LEFT JOIN stale s ON s.job = i.job \
      LEFT JOIN l ON l.account_id = i.account_id AND l.idempotency_key = NULLIF(i.key, '')";
 
 /// Commands of one PostgreSQL statement, with the counters and keys they touch.
@@ -385,6 +432,7 @@ async fn pg_round(
         text(&|j| j.command.idempotency_key.as_ref().map(ToString::to_string).unwrap_or_default()),
         column(&|j| micros(j.command.at)),
         members.iter().map(|&i| i64::try_from(i).unwrap_or(-1)).collect::<Vec<i64>>().into(),
+        column(&|j| j.command.state_version.map_or(-1, int)),
     ];
     conn.query_all_raw(statement(DbBackend::Postgres, PG_CONSUME_SQL, values)).await
 }
@@ -402,8 +450,10 @@ async fn postgres_consumes(
 }
 
 /// A batch of consumes that fits one round on PostgreSQL: one statement, committed on its own
-/// (every command in it is atomic by itself), so the batch costs one round trip. Members of a
-/// folded group that did not fit as a whole are then run alone, in job order.
+/// (every command in it is atomic by itself), so the batch costs one round trip. A key raced by
+/// another instance fails the statement (see [`PG_CONSUME_SQL`]): nothing was committed, and the
+/// caller retries each command alone. Members of a folded group that did not fit as a whole are
+/// then run alone, in job order.
 async fn postgres_autocommit(
     db: &DatabaseConnection,
     jobs: &[Job],
@@ -419,65 +469,22 @@ async fn postgres_autocommit(
             continue;
         };
         let Some(job) = jobs.get(index) else { continue };
-        match settle(db, job, &row).await {
-            Some(outcome) => outcomes[index] = outcome,
-            None => retry.push(index),
-        }
-    }
-    retry.sort_unstable();
-    for index in retry {
-        let job = &jobs[index];
-        outcomes[index] = match pg_round(db, jobs, &[index]).await {
-            Ok(rows) => match rows.first() {
-                Some(row) => settle(db, job, row).await.unwrap_or_else(|| {
-                    Err(StoreError::Internal("a lone command asked to be retried".into()))
-                }),
-                None => Err(StoreError::Internal("the command reported no outcome".into())),
-            },
+        outcomes[index] = match read_outcome(job, &row) {
+            Ok(Read::Outcome(outcome)) => outcome,
+            Ok(Read::Retry) => {
+                retry.push(index);
+                continue;
+            }
+            // The statement's guard fails it first; a row saying so means the guard is broken.
+            Ok(Read::Raced) => Err(StoreError::Internal(format!("{RACED} past the statement's guard"))),
             Err(error) => Err(db_error(error)),
         };
     }
+    retry.sort_unstable();
+    for index in retry {
+        outcomes[index] = apply_alone(db, DbBackend::Postgres, &jobs[index]).await;
+    }
     Ok(outcomes)
-}
-
-/// The outcome of a committed consume from its row, settling a raced key; `None` when the
-/// command wrote nothing and must run alone ([`Read::Retry`]).
-async fn settle(
-    db: &DatabaseConnection,
-    job: &Job,
-    row: &sea_orm::QueryResult,
-) -> Option<Result<UsageOutcome, StoreError>> {
-    match read_outcome(job, row) {
-        Ok(Read::Outcome(outcome)) => Some(outcome),
-        Ok(Read::Raced { delta }) => {
-            Some(settle_race(db, job, delta).await.unwrap_or_else(|e| Err(db_error(e))))
-        }
-        Ok(Read::Retry) => None,
-        Err(error) => Some(Err(db_error(error))),
-    }
-}
-
-/// Another transaction committed the same key while this command's statement ran, so both
-/// counted it: give this command's units back and answer the first outcome.
-async fn settle_race(
-    db: &DatabaseConnection,
-    job: &Job,
-    delta: u64,
-) -> Result<Result<UsageOutcome, StoreError>, DbErr> {
-    let txn = db.begin().await?;
-    if delta > 0 {
-        let c = &job.command;
-        let values = vec![
-            job.account_id.into(),
-            c.metric.as_str().into(),
-            c.window.as_str().into(),
-            (-int(delta)).into(),
-        ];
-        txn.execute_raw(statement(DbBackend::Postgres, ADJUST_SQL, values)).await?;
-    }
-    let outcome = first_outcome(&txn, DbBackend::Postgres, job).await?;
-    txn.commit().await?;
-    Ok(outcome)
 }
 
 /// Consumes on SQLite, any number in one script whose statement count does not grow with the
@@ -488,44 +495,52 @@ async fn settle_race(
 /// (`changes()` says whether the upsert wrote), its ledger line when applied or keyed. The
 /// connection holds SQLite's only write lock meanwhile, so nothing interleaves, and a later
 /// command sees what earlier ones wrote (a repeated key replays). The last statement reports
-/// `(job, fresh, applied, delta, used, prior…)` per command. The temporary objects belong to the
-/// connection and are created once.
+/// `(job, fresh, applied, delta, used, prior…, 0, stale)` per command. A command whose state
+/// version `sv` (NULL: none) is not the account's is `stale`: no upsert, no ledger line. The
+/// temporary objects belong to the connection and are created once.
 const SQLITE_CONSUME_SQL: &str = "\
 CREATE TEMP TABLE IF NOT EXISTS consume_batch \
-  (job INTEGER, account_id INTEGER, metric TEXT, period TEXT, q INTEGER, cap INTEGER, key TEXT, at INTEGER);
+  (job INTEGER, account_id INTEGER, metric TEXT, period TEXT, q INTEGER, cap INTEGER, key TEXT, at INTEGER, \
+   sv INTEGER);
 CREATE TEMP TABLE IF NOT EXISTS consume_outcome \
-  (job INTEGER PRIMARY KEY, account_id INTEGER, key TEXT, prior INTEGER, applied INTEGER, delta INTEGER, used INTEGER);
+  (job INTEGER PRIMARY KEY, account_id INTEGER, key TEXT, prior INTEGER, stale INTEGER, applied INTEGER, \
+   delta INTEGER, used INTEGER);
 CREATE TEMP TRIGGER IF NOT EXISTS consume_each AFTER INSERT ON consume_batch BEGIN
   INSERT INTO usage_counters (account_id, metric, period, used)
     SELECT NEW.account_id, NEW.metric, NEW.period, NEW.q
     WHERE NEW.q <= NEW.cap AND NOT EXISTS (SELECT 1 FROM usage_ledger \
-      WHERE account_id = NEW.account_id AND idempotency_key = NEW.key)
+      WHERE account_id = NEW.account_id AND idempotency_key = NEW.key) \
+      AND (NEW.sv IS NULL OR EXISTS (SELECT 1 FROM accounts WHERE id = NEW.account_id AND state_version = NEW.sv))
     ON CONFLICT (account_id, metric, period) DO UPDATE SET used = usage_counters.used + excluded.used
     WHERE usage_counters.used <= NEW.cap - excluded.used;
-  INSERT INTO consume_outcome (job, account_id, key, prior, applied, delta, used)
+  INSERT INTO consume_outcome (job, account_id, key, prior, stale, applied, delta, used)
     SELECT NEW.job, NEW.account_id, NEW.key,
       EXISTS (SELECT 1 FROM usage_ledger WHERE account_id = NEW.account_id AND idempotency_key = NEW.key),
+      NEW.sv IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts WHERE id = NEW.account_id AND state_version = NEW.sv),
       changes() > 0, CASE WHEN changes() > 0 THEN NEW.q ELSE 0 END,
       COALESCE((SELECT used FROM usage_counters \
         WHERE account_id = NEW.account_id AND metric = NEW.metric AND period = NEW.period), 0);
   INSERT INTO usage_ledger \
     (account_id, metric, period, kind, quantity, delta, applied, used_after, idempotency_key, created_at)
     SELECT NEW.account_id, NEW.metric, NEW.period, 'consume', NEW.q, o.delta, o.applied, o.used, NEW.key, NEW.at
-    FROM consume_outcome o WHERE o.job = NEW.job AND NOT o.prior AND (o.applied OR NEW.key IS NOT NULL);
+    FROM consume_outcome o WHERE o.job = NEW.job AND NOT o.prior AND NOT o.stale \
+      AND (o.applied OR NEW.key IS NOT NULL);
 END;
 DELETE FROM consume_batch;
 DELETE FROM consume_outcome;
 INSERT INTO consume_batch SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
   json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), \
-  json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]') \
+  json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'), \
+  json_extract(value, '$[8]') \
   FROM json_each(?) ORDER BY key;
 SELECT o.job, NOT o.prior, o.applied, o.delta, o.used, \
-  l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after \
+  l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after, 0, o.stale AND NOT o.prior \
   FROM consume_outcome o \
   LEFT JOIN usage_ledger l ON o.prior AND l.account_id = o.account_id AND l.idempotency_key = o.key \
   ORDER BY o.job;";
 
-/// The JSON array [`SQLITE_CONSUME_SQL`] reads: the `members` of `jobs`, in order.
+/// The JSON array [`SQLITE_CONSUME_SQL`] reads: the `members` of `jobs`, in order, each
+/// `[job, account, metric, period, q, cap, key, at, state version]`.
 fn sqlite_commands(jobs: &[Job], members: &[usize]) -> String {
     let commands: Vec<serde_json::Value> = members
         .iter()
@@ -540,6 +555,7 @@ fn sqlite_commands(jobs: &[Job], members: &[usize]) -> String {
                 c.cap.map_or(COUNTER_MAX, int),
                 c.idempotency_key.as_ref().map(|k| k.as_str()),
                 micros(c.at),
+                c.state_version.map(int),
             ])
         })
         .collect();
@@ -567,19 +583,23 @@ async fn sqlite_consumes(
 enum Read {
     /// The command's outcome (or its own refusal).
     Outcome(Result<UsageOutcome, StoreError>),
-    /// Its key was committed by another transaction meanwhile (PostgreSQL only); `delta` units
-    /// were counted by this command and must be given back.
-    Raced { delta: u64 },
+    /// Its key was committed by another transaction meanwhile (PostgreSQL only). The statement's
+    /// guard fails the statement before such a row is read; kept so that one never passes as a
+    /// fresh outcome.
+    Raced,
     /// Nothing was written: it belongs to a folded group that did not fit as a whole and must
     /// run alone (PostgreSQL only).
     Retry,
 }
 
-/// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior…[, retry])`.
+/// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior…, retry, stale)`.
 fn read_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Read, DbErr> {
-    // Only PostgreSQL rows carry the `retry` column; SQLite's statement never folds commands.
-    if row.try_get_by_index::<bool>(11).unwrap_or(false) {
+    // SQLite's statement never folds commands: its `retry` is always 0.
+    if row.try_get_by_index::<bool>(11)? {
         return Ok(Read::Retry);
+    }
+    if row.try_get_by_index::<bool>(12)? {
+        return Ok(Read::Outcome(Err(StoreError::Stale)));
     }
     let fresh: bool = row.try_get_by_index(1)?;
     let prior_kind: Option<String> = row.try_get_by_index(5)?;
@@ -607,7 +627,7 @@ fn read_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Read, DbErr> {
         replayed: false,
     };
     if !fresh && job.command.idempotency_key.is_some() {
-        return Ok(Read::Raced { delta: outcome.delta });
+        return Ok(Read::Raced);
     }
     Ok(Read::Outcome(Ok(outcome)))
 }
@@ -616,7 +636,7 @@ fn read_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Read, DbErr> {
 fn consume_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Result<UsageOutcome, StoreError>, DbErr> {
     match read_outcome(job, row)? {
         Read::Outcome(outcome) => Ok(outcome),
-        Read::Raced { .. } => Err(DbErr::Custom("idempotency key raced; retrying alone".into())),
+        Read::Raced => Err(DbErr::Custom(format!("{RACED}; retrying alone"))),
         Read::Retry => Err(DbErr::Custom("folded group did not fit; retrying alone".into())),
     }
 }

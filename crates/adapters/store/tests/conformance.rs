@@ -68,8 +68,12 @@ mod store {
 
     use super::*;
 
-    const MIGRATIONS: [&str; 3] =
-        ["m20261123_000001_core", "m20261123_000002_api_keys", "m20261202_000101_idempotency_owner"];
+    const MIGRATIONS: [&str; 4] = [
+        "m20261123_000001_core",
+        "m20261123_000002_api_keys",
+        "m20261124_000001_state_version",
+        "m20261202_000101_idempotency_owner",
+    ];
 
     #[tokio::test]
     async fn api_keys_and_idempotency_records_keep_their_contracts() {
@@ -159,6 +163,7 @@ mod store {
             quantity: 1,
             cap: Some(10),
             idempotency_key: Some(IdempotencyKey::parse("once").unwrap()),
+            state_version: None,
             at: datetime!(2026-01-01 0:00 UTC),
         };
 
@@ -181,3 +186,5 @@ mod store {
         database.drop_database().await;
     }
 }
+
+mod races;

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod decisions;
+mod exactness;
 mod faults;
 mod idempotency;
 mod languages;

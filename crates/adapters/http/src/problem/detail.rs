@@ -94,6 +94,8 @@ pub enum Detail {
     IllegalTransition(Status),
     /// `resume` without a scheduled cancellation.
     NotScheduledForCancellation,
+    /// Concurrent changes to the account kept moving it while the request was decided.
+    ConcurrentChange,
     /// No API key has the id.
     ApiKeyNotFound,
     /// The gateway declined the payment (its reason, as it gave it).
@@ -192,6 +194,10 @@ impl Detail {
             Detail::NotScheduledForCancellation => {
                 "The subscription is not scheduled for cancellation.".to_owned()
             }
+            Detail::ConcurrentChange => {
+                "The account was changed by concurrent requests meanwhile; nothing was applied. Retry."
+                    .to_owned()
+            }
             Detail::ApiKeyNotFound => "No API key has this id.".to_owned(),
             Detail::PaymentDeclined(why) => format!("The payment was declined: {why}."),
             Detail::GatewayUnavailable => "The payment gateway is unavailable; retry later.".to_owned(),
@@ -276,6 +282,10 @@ impl Detail {
             ),
             Detail::NotScheduledForCancellation => {
                 "Aucune résiliation n'est programmée pour cet abonnement.".to_owned()
+            }
+            Detail::ConcurrentChange => {
+                "Le compte a été modifié par des requêtes concurrentes entre-temps ; rien n'a été appliqué. Réessayez."
+                    .to_owned()
             }
             Detail::ApiKeyNotFound => "Aucune clé d'API n'a cet identifiant.".to_owned(),
             Detail::PaymentDeclined(why) => format!("Le paiement a été refusé : {why}."),
