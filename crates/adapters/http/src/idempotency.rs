@@ -223,7 +223,8 @@ impl UsageClaims {
     pub(crate) fn claim(&self, path: String, key: String) -> Option<UsageClaim<'_>> {
         let pair = (path, key);
         let fresh = self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(pair.clone());
-        fresh.then_some(UsageClaim { claims: self, pair })
+        // Built only when fresh: a guard built and dropped here would free the holder's claim.
+        fresh.then(|| UsageClaim { claims: self, pair })
     }
 }
 
@@ -242,6 +243,17 @@ impl Drop for UsageClaim<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_claim_leaves_the_holders_claim_in_place() {
+        let claims = UsageClaims::default();
+        let held = claims.claim("/p".into(), "k".into());
+        assert!(held.is_some());
+        assert!(claims.claim("/p".into(), "k".into()).is_none(), "refused while held");
+        assert!(claims.claim("/p".into(), "k".into()).is_none(), "still held after a refusal");
+        drop(held);
+        assert!(claims.claim("/p".into(), "k".into()).is_some(), "free once dropped");
+    }
 
     #[test]
     fn fingerprints_cover_method_path_and_body() {

@@ -150,7 +150,8 @@ async fn run_batch(
                 let _ = job.reply.send(outcome);
             }
         }
-        Err(error) if jobs.len() == 1 => {
+        // A lone command that lost its key to another instance is retried like a batch's.
+        Err(error) if jobs.len() == 1 && !is_race(&error) => {
             tracing::warn!(%error, "usage command failed");
             for job in jobs {
                 let _ = job.reply.send(Err(db_error(error.clone())));

@@ -79,8 +79,8 @@ async fn until(mut done: impl AsyncFnMut() -> bool) {
 /// another transaction (T1, as another instance would) while the statement waits on it, and a
 /// third (T2) then holds the counter row: the statement must not commit a count of the key it
 /// cannot record (the key counted twice), to be given back by a later transaction that T2 can
-/// hold off. Whatever the consume answers, the counter equals its ledger afterwards, and its
-/// retry replays the first outcome.
+/// hold off. The consume is answered with the first outcome (T1's), not an error, the counter
+/// equals its ledger afterwards, and its retry replays the first outcome too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_key_committed_by_another_instance_mid_statement_is_never_counted_twice() {
     let Some(database) = TestDatabase::postgres().await else { return };
@@ -127,6 +127,8 @@ async fn a_key_committed_by_another_instance_mid_statement_is_never_counted_twic
 
     let answered = consuming.await.expect("task");
     holding.await.expect("task").rollback().await.expect("rollback");
+    let first = answered.clone().expect("a raced consume is answered, not failed");
+    assert!(first.replayed && !first.applied, "T1's outcome: {first:?}");
     let account = AccountKey::parse("acme").unwrap();
     let counter = store
         .current(&account, &[(MetricName::parse("tickets").unwrap(), "m:2026-01".into())])
