@@ -152,6 +152,11 @@ impl Tollgate {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(InvalidValue::new("name", "a name is 1 to 200 characters").into());
         }
+        // Text fields refuse control characters: PostgreSQL cannot store NUL in text at all, and
+        // the others would reach logs, e-mails and consoles.
+        if name.chars().any(char::is_control) {
+            return Err(InvalidValue::new("name", "a name has no control characters").into());
+        }
         let code = request.plan.or_else(|| self.settings.default_plan.clone());
         let plan = match &code {
             Some(code) => Some(self.subscribable(code).await?),

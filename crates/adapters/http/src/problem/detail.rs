@@ -112,6 +112,7 @@ pub enum Detail {
 /// [`messages::reason`]).
 const USE_CASE_REASONS: &[(&str, &str)] = &[
     ("a name is 1 to 200 characters", "un nom fait 1 à 200 caractères"),
+    ("a name has no control characters", "un nom ne contient aucun caractère de contrôle"),
     ("limit is from 1 to 100", "limit va de 1 à 100"),
     (
         "the account has no subscription: name a plan to start one",

@@ -3,6 +3,8 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tollgate_app::AppError;
+use tollgate_domain::InvalidValue;
 
 use crate::HttpState;
 use crate::auth::{ApiKey, Role, display_prefix, generate_secret, hash_secret};
@@ -65,6 +67,11 @@ pub(crate) async fn create(
     let name = body.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::new("validation_failed", Detail::ApiKeyName).param("name"));
+    }
+    // As every text field: no control characters (PostgreSQL cannot even store NUL in text).
+    if name.chars().any(char::is_control) {
+        let rule = InvalidValue::new("name", "a name has no control characters");
+        return Err(ApiError::app(AppError::Invalid(rule)));
     }
     let secret = generate_secret().map_err(ApiError::internal)?;
     let key = ApiKey {
