@@ -34,7 +34,7 @@ use tollgate_ports::StoreError;
 
 use crate::auth::Principal;
 use crate::problem::{ApiError, Detail, PROBLEM_JSON, Rejected, localize};
-use crate::routes::matched_route;
+use crate::routes::{declares, matched_route};
 use crate::{HttpState, body};
 
 /// The request header.
@@ -226,7 +226,8 @@ pub(crate) async fn middleware(
     mut req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) || matched_route(&req).is_none() {
+    let declared = matched_route(&req).is_some_and(|route| declares(&route, req.method()));
+    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) || !declared {
         return next.call(req).await;
     }
     let key = match req.headers().get(IDEMPOTENCY_KEY) {

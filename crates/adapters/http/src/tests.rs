@@ -495,3 +495,5 @@ async fn a_consume_whose_key_is_still_running_is_409_then_replays() {
         "the retry replays, nothing counted twice"
     );
 }
+
+mod methods;

@@ -121,6 +121,23 @@ pub(crate) async fn authenticate(
     }
 }
 
+/// The methods [`crate::openapi::ROUTES`] declares for a route pattern, uppercase.
+pub(crate) fn declared_methods(pattern: Option<&str>) -> Vec<String> {
+    crate::openapi::ROUTES
+        .iter()
+        .filter(|route| Some(route.path) == pattern)
+        .map(|route| route.method.to_ascii_uppercase())
+        .collect()
+}
+
+/// Whether [`crate::openapi::ROUTES`] declares `method` on the route pattern: when it does not,
+/// the request is a 405 and nothing else about it (such as its `Idempotency-Key`) matters.
+pub(crate) fn declares(pattern: &str, method: &actix_web::http::Method) -> bool {
+    crate::openapi::ROUTES
+        .iter()
+        .any(|route| route.path == pattern && route.method.eq_ignore_ascii_case(method.as_str()))
+}
+
 /// A resource whose other methods answer 405 as a problem.
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(ops::method_not_allowed))

@@ -44,7 +44,14 @@ pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError
     Err(ApiError::new("not_found", Detail::NoRoute { method, path }))
 }
 
-pub(crate) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let (method, path) = (req.method().to_string(), req.path().to_owned());
-    Err(ApiError::new("method_not_allowed", Detail::MethodNotAllowed { method, path }))
+    let problem = ApiError::new("method_not_allowed", Detail::MethodNotAllowed { method, path });
+    let mut response = actix_web::ResponseError::error_response(&problem);
+    // RFC 9110 (15.5.6): a 405 lists the methods the resource supports.
+    let allowed = super::declared_methods(req.match_pattern().as_deref()).join(", ");
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
