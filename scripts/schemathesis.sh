@@ -111,7 +111,7 @@ fuzz() {
     --checks "$CHECKS" --exclude-checks "$EXCLUDED_CHECKS" \
     --max-examples "$MAX_EXAMPLES" \
     --seed "$SEED" \
-    --workers 2 \
+    --workers 1 \
     --generation-database none \
     --request-timeout 30 \
     --no-color \

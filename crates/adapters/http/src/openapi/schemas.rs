@@ -15,7 +15,7 @@ const PLAN_CODE: &str = "^[a-z0-9][a-z0-9_-]{0,63}$";
 const NAME_RULE: &str = "^[a-z][a-z0-9_]{0,63}$";
 /// An e-mail address (`Email`): printable ASCII, 1 to 64 characters before the one `@`, a domain
 /// with a dot that neither starts nor ends it.
-const EMAIL: &str = r"^[!-?A-~]{1,64}@[!-\-/-?A-~]([!-?A-~]*\.)+[!-\-/-?A-~]$";
+const EMAIL: &str = r"^[!-?A-~]{1,64}@[!-\-/-?A-~][!-?A-~]*\.[!-?A-~]*[!-\-/-?A-~]$";
 /// A display name: no control characters (C0, DEL, C1) and something besides white space.
 const DISPLAY_NAME: &str =
     r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
