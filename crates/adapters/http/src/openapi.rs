@@ -5,7 +5,7 @@ mod schemas;
 
 use serde_json::{Map, Value, json};
 
-use self::schemas::{idempotency_key_schema, path_parameter_schema, schemas};
+use self::schemas::{cursor_schema, idempotency_key_schema, path_parameter_schema, schemas};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,7 +269,7 @@ fn operation(route: &RouteDoc) -> Value {
     }));
     if route.operation_id.starts_with("list_") {
         parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }));
-        parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
+        parameters.push(json!({ "name": "cursor", "in": "query", "schema": cursor_schema() }));
     }
     let success = match route.response {
         Some(name) => {

@@ -158,7 +158,23 @@ async fn names_with_control_characters_are_a_422_not_a_500(app: &TestApp) {
     assert_problem(response, 404, "account_not_found").await;
 }
 
+/// Found by schemathesis: a NUL in a list's cursor was a 500 on PostgreSQL. A cursor that no
+/// page could have answered is a 400 naming it.
+async fn cursors_no_page_answered_are_a_400_not_a_500(app: &TestApp) {
+    for cursor in ["nul%00here", "%C3%A9t%C3%A9", "with%20space", &"x".repeat(256)] {
+        for path in ["/v1/api-keys", "/v1/plans"] {
+            let response = send_raw(app, Method::GET, &format!("{path}?cursor={cursor}"), "").await;
+            let problem = assert_problem(response, 400, "invalid_parameter").await;
+            assert_eq!(problem["param"], "cursor", "{path} {cursor}");
+        }
+    }
+    let (status, _) =
+        crate::helpers::read(send_raw(app, Method::GET, "/v1/api-keys?cursor=key_a", "").await).await;
+    assert_eq!(status, 200);
+}
+
 crate::on_every_backend!(
+    cursors_no_page_answered_are_a_400_not_a_500,
     names_with_control_characters_are_a_422_not_a_500,
     malformed_json_is_a_400,
     wrong_types_unknown_and_missing_fields_name_the_field,

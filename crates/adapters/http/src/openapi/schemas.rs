@@ -37,6 +37,11 @@ pub(super) fn idempotency_key_schema() -> Value {
     json!({ "type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY })
 }
 
+/// The schema of a list's `cursor`: the `next_cursor` of the previous page.
+pub(super) fn cursor_schema() -> Value {
+    json!({ "type": "string", "pattern": "^[!-~]{0,255}$", "description": "The next_cursor of the previous page." })
+}
+
 /// A display name: 1 to 200 characters once trimmed, no control characters.
 fn name() -> Value {
     json!({

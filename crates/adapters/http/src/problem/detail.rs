@@ -60,6 +60,8 @@ pub enum Detail {
     InvalidQuery(String),
     /// A list's `limit` out of 1..=100.
     LimitOutOfRange,
+    /// A list's `cursor` that no page could have answered (not printable ASCII, or too long).
+    InvalidCursor,
     /// An API key's name out of 1 to 200 characters.
     ApiKeyName,
     /// `consume` and `release` need an `Idempotency-Key`.
@@ -155,6 +157,7 @@ impl Detail {
             }
             Detail::InvalidQuery(why) => format!("Invalid query: {why}."),
             Detail::LimitOutOfRange => "limit is from 1 to 100.".to_owned(),
+            Detail::InvalidCursor => "cursor is the next_cursor of a previous page.".to_owned(),
             Detail::ApiKeyName => "A name is 1 to 200 characters.".to_owned(),
             Detail::IdempotencyKeyRequired => {
                 "This request needs an Idempotency-Key header (1 to 255 printable ASCII characters)."
@@ -235,6 +238,7 @@ impl Detail {
                 format!("Paramètres de requête invalides : {}.", serde_message_fr(why))
             }
             Detail::LimitOutOfRange => "limit va de 1 à 100.".to_owned(),
+            Detail::InvalidCursor => "cursor est le next_cursor d'une page précédente.".to_owned(),
             Detail::ApiKeyName => "Un nom fait 1 à 200 caractères.".to_owned(),
             Detail::IdempotencyKeyRequired => {
                 "Cette requête exige un en-tête Idempotency-Key (1 à 255 caractères ASCII imprimables)."
