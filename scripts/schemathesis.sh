@@ -11,8 +11,9 @@
 #   MIN_REQUESTS                 requests each backend must receive (default 1000)
 #   SCHEMATHESIS_MAX_EXAMPLES    test cases per operation and phase (default: MIN_REQUESTS / 20)
 #   SCHEMATHESIS_ARGS            more arguments for `schemathesis run` (`--report har`, `--phases fuzzing`)
-#   SCHEMATHESIS_SEED            the random seed (default: a fixed one, so `make test` repeats;
-#                                `make fuzz` passes a fresh one). Printed, to replay a failure.
+#   SCHEMATHESIS_SEED            the seed of the first round (default: a fixed one, so `make test`
+#                                repeats; `make fuzz` passes a fresh one). Printed, to replay a
+#                                failure; further rounds, when needed, take the following seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -101,35 +102,43 @@ fuzz() {
     curl -sf -o /dev/null -X POST "$BASE/v1/accounts" -H "Authorization: Bearer $ADMIN_KEY" \
       -H 'Content-Type: application/json' -d "{\"key\":\"acme-$plan\",\"name\":\"Acme\",\"plan\":\"$plan\"}"
   done
-  echo "== schemathesis $VERSION on $name ($BASE): max $MAX_EXAMPLES examples per operation, seed $SEED"
-  local status=0
-  # Run from target/schemathesis: schemathesis keeps its cache (.schemathesis/) in the directory
-  # it runs in.
-  (cd "$TARGET/schemathesis" && SCHEMATHESIS_HOOKS="$ROOT/scripts/schemathesis_hooks.py" \
-    TOLLGATE_FUZZ_OWN_KEY_ID=key_operator TOLLGATE_FUZZ_ADMIN_KEY="$ADMIN_KEY" \
-    "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis.toml" run "$BASE/openapi.json" \
-    --checks "$CHECKS" --exclude-checks "$EXCLUDED_CHECKS" \
-    --max-examples "$MAX_EXAMPLES" \
-    --seed "$SEED" \
-    --workers 1 \
-    --generation-database none \
-    --request-timeout 30 \
-    --no-color \
-    --report junit --report-junit-path "$name.xml" "${EXTRA_ARGS[@]}") 2>&1 | tee "$WORK/$name.out" \
-    || status=$?
-  # `N generated, N passed` (or `…, K found …`): the passed test cases, for the closing line.
-  PASSED=$((PASSED + $(grep -oE '[0-9]+ generated, [0-9]+ passed' "$WORK/$name.out" | awk '{ print $3 }' || echo 0)))
-  local answered
-  answered=$(requests_answered)
-  if grep -q 'panicked' "$WORK/$name.log"; then
-    echo "the $name server panicked:" >&2
-    grep -A5 'panicked' "$WORK/$name.log" >&2
-    status=1
-  fi
+  local status=0 round=0 answered=0
+  # How many cases schemathesis draws varies with the seed (it stops early on operations whose
+  # inputs run out), so rounds with the following seeds run until the server has answered
+  # MIN_REQUESTS requests (at most 5 rounds).
+  while [ "$status" -eq 0 ] && [ "$answered" -lt "$MIN_REQUESTS" ] && [ "$round" -lt 5 ]; do
+    local seed=$((SEED + round))
+    round=$((round + 1))
+    echo "== schemathesis $VERSION on $name ($BASE), round $round: max $MAX_EXAMPLES examples per operation, seed $seed"
+    # Run from target/schemathesis: schemathesis keeps its cache (.schemathesis/) in the directory
+    # it runs in.
+    (cd "$TARGET/schemathesis" && SCHEMATHESIS_HOOKS="$ROOT/scripts/schemathesis_hooks.py" \
+      TOLLGATE_FUZZ_OWN_KEY_ID=key_operator TOLLGATE_FUZZ_ADMIN_KEY="$ADMIN_KEY" \
+      "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis.toml" run "$BASE/openapi.json" \
+      --checks "$CHECKS" --exclude-checks "$EXCLUDED_CHECKS" \
+      --max-examples "$MAX_EXAMPLES" \
+      --seed "$seed" \
+      --workers 1 \
+      --generation-database none \
+      --request-timeout 30 \
+      --no-color \
+      --report junit --report-junit-path "$name-$round.xml" "${EXTRA_ARGS[@]}") 2>&1 | tee "$WORK/$name.out" \
+      || status=$?
+    # `N generated, N passed` (or `…, K found …`): the passed test cases, for the closing line.
+    PASSED=$((PASSED + $(grep -oE '[0-9]+ generated, [0-9]+ passed' "$WORK/$name.out" | awk '{ print $3 }' || echo 0)))
+    answered=$(requests_answered)
+    if grep -q 'panicked' "$WORK/$name.log"; then
+      echo "the $name server panicked:" >&2
+      grep -A5 'panicked' "$WORK/$name.log" >&2
+      status=1
+    fi
+    if [ "$status" -ne 0 ]; then
+      echo "schemathesis failed on $name (exit $status); replay with SCHEMATHESIS_SEED=$seed" >&2
+    fi
+  done
   stop_server
-  echo "== $name: the server answered $answered requests (at least $MIN_REQUESTS wanted)"
+  echo "== $name: the server answered $answered requests in $round rounds (at least $MIN_REQUESTS wanted)"
   if [ "$status" -ne 0 ]; then
-    echo "schemathesis failed on $name (exit $status); replay with SCHEMATHESIS_SEED=$SEED" >&2
     exit 1
   fi
   if [ "$answered" -lt "$MIN_REQUESTS" ]; then
