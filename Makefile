@@ -2,12 +2,14 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test lint fmt doc run bench
+.PHONY: test lint fmt doc run bench fuzz
 
-## test: every test of the workspace (PostgreSQL tests run when TOLLGATE_TEST_POSTGRES_URL is set)
+## test: every test of the workspace, then >= 1,000 generated requests (schemathesis) against the
+## served OpenAPI document (PostgreSQL tests and runs when TOLLGATE_TEST_POSTGRES_URL is set)
 test:
 	$(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) test --workspace --doc
+	bash scripts/schemathesis.sh 1000
 
 ## lint: formatting, clippy with warnings as errors, docs without warnings
 lint:
@@ -30,3 +32,10 @@ bench:
 	TOLLGATE_TEST_POSTGRES_URL=$${TOLLGATE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432} \
 		$(CARGO) bench -p tollgate-store --bench store
 	bash bench/http.sh
+
+## fuzz: >= 10,000 generated requests (schemathesis, installed into target/venv) against the served
+## OpenAPI document on SQLite and PostgreSQL, with a fresh seed (SCHEMATHESIS_SEED=N replays one)
+fuzz:
+	TOLLGATE_TEST_POSTGRES_URL=$${TOLLGATE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432} \
+		SCHEMATHESIS_SEED=$${SCHEMATHESIS_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')} \
+		bash scripts/schemathesis.sh 10000

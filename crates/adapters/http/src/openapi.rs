@@ -1,12 +1,14 @@
 //! The OpenAPI 3.1 document, written by hand from one table of routes ([`ROUTES`]) so that every
 //! served route is described (a test requests each one and checks it is routed).
 
+mod schemas;
+
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::problem::PROBLEM_CODES;
+use self::schemas::{cursor_schema, idempotency_key_schema, path_parameter_schema, schemas};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,7 +265,7 @@ fn operation(route: &RouteDoc) -> Value {
             };
             parameters.push(json!({
                 "name": name, "in": "path", "required": true, "description": description,
-                "schema": { "type": "string" }
+                "schema": path_parameter_schema(name)
             }));
         }
     }
@@ -274,7 +276,7 @@ fn operation(route: &RouteDoc) -> Value {
             "description": "1 to 255 printable ASCII characters. The same key and body within 24 h replays \
                             the first response; another body is 422 idempotency_key_reused; a key still \
                             in flight is 409 idempotency_key_in_use.",
-            "schema": { "type": "string", "minLength": 1, "maxLength": 255 }
+            "schema": idempotency_key_schema()
         }));
     }
     let language = if matches!(route.operation_id, "check" | "consume" | "release") {
@@ -288,7 +290,7 @@ fn operation(route: &RouteDoc) -> Value {
     }));
     if route.operation_id.starts_with("list_") {
         parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }));
-        parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
+        parameters.push(json!({ "name": "cursor", "in": "query", "schema": cursor_schema() }));
     }
     let success = match route.response {
         Some(name) => {
@@ -320,177 +322,6 @@ fn operation(route: &RouteDoc) -> Value {
             json!({ "required": true, "content": { "application/json": { "schema": schema(name) } } });
     }
     op
-}
-
-fn schemas() -> Value {
-    let timestamp = json!({ "type": "string", "format": "date-time" });
-    let nullable_timestamp = json!({ "type": ["string", "null"], "format": "date-time" });
-    let decision_codes: Vec<_> = tollgate_domain::DecisionCode::ALL.iter().map(|c| c.as_str()).collect();
-    let problem_codes: Vec<_> = PROBLEM_CODES.iter().map(|(code, ..)| *code).collect();
-    let problem_table: Vec<_> = PROBLEM_CODES
-        .iter()
-        .map(|(code, status, title, _)| json!({ "code": code, "status": status, "title": title }))
-        .collect();
-    json!({
-        "Money": {
-            "type": "object", "required": ["amount", "currency"],
-            "properties": {
-                "amount": { "type": "string", "description": "A decimal string, never a float.", "example": "45.00" },
-                "currency": { "type": "string", "description": "ISO 4217 code.", "example": "USD" }
-            }
-        },
-        "Limit": {
-            "type": "object", "required": ["reset"],
-            "properties": {
-                "max": { "type": ["integer", "null"], "minimum": 0, "description": "null: unlimited" },
-                "reset": { "enum": ["never", "day", "month", "billing_period"] },
-                "enforcement": { "enum": ["hard", "soft"], "default": "hard" }
-            }
-        },
-        "Plan": {
-            "type": "object",
-            "required": ["code", "name", "price", "interval", "trial_days", "per_seat", "active", "features", "limits", "version"],
-            "properties": {
-                "code": { "type": "string" }, "name": { "type": "string" }, "description": { "type": "string" },
-                "price": schema("Money"), "interval": { "enum": ["month", "year"] },
-                "trial_days": { "type": "integer", "minimum": 0 }, "per_seat": { "type": "boolean" },
-                "active": { "type": "boolean" },
-                "features": { "type": "object", "additionalProperties": { "type": "boolean" } },
-                "limits": { "type": "object", "additionalProperties": schema("Limit") },
-                "version": { "type": "integer", "minimum": 1 }
-            }
-        },
-        "PlanList": {
-            "type": "object", "required": ["data", "next_cursor"],
-            "properties": { "data": { "type": "array", "items": schema("Plan") }, "next_cursor": { "type": ["string", "null"] } }
-        },
-        "CreateAccount": {
-            "type": "object", "required": ["key", "name"], "additionalProperties": false,
-            "properties": {
-                "key": { "type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$" },
-                "name": { "type": "string", "minLength": 1, "maxLength": 200 },
-                "email": { "type": "string", "format": "email" },
-                "plan": { "type": "string", "description": "Omitted: the configured default plan." },
-                "seats": { "type": "integer", "minimum": 1 }
-            }
-        },
-        "Subscription": {
-            "type": "object",
-            "properties": {
-                "plan": { "type": "string" }, "plan_version": { "type": "integer" },
-                "status": { "enum": ["trialing", "active", "past_due", "suspended", "cancelled", "expired"] },
-                "seats": { "type": "integer" }, "started_at": timestamp,
-                "current_period_start": nullable_timestamp, "current_period_end": nullable_timestamp,
-                "trial_ends_at": nullable_timestamp, "cancel_at_period_end": { "type": "boolean" },
-                "ended_at": nullable_timestamp
-            }
-        },
-        "Account": {
-            "type": "object", "required": ["key", "name", "created_at", "subscription"],
-            "properties": {
-                "key": { "type": "string" }, "name": { "type": "string" },
-                "email": { "type": ["string", "null"] }, "created_at": timestamp,
-                "subscription": { "oneOf": [schema("Subscription"), { "type": "null" }] }
-            }
-        },
-        "UpdateSubscription": {
-            "type": "object", "additionalProperties": false,
-            "properties": { "plan": { "type": "string" }, "seats": { "type": "integer", "minimum": 1 } }
-        },
-        "Cancel": {
-            "type": "object", "required": ["at_period_end"], "additionalProperties": false,
-            "properties": { "at_period_end": { "type": "boolean" } }
-        },
-        "Check": {
-            "type": "object", "additionalProperties": false,
-            "description": "Either metric and quantity, or feature.",
-            "properties": {
-                "metric": { "type": "string" },
-                "quantity": { "type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_u64 },
-                "feature": { "type": "string" }
-            }
-        },
-        "UsageRequest": {
-            "type": "object", "required": ["metric", "quantity"], "additionalProperties": false,
-            "properties": {
-                "metric": { "type": "string" },
-                "quantity": { "type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_u64 }
-            }
-        },
-        "Upgrade": {
-            "type": "object",
-            "properties": { "plan": { "type": "string" }, "name": { "type": "string" }, "limit": { "type": ["integer", "null"] } }
-        },
-        "Decision": {
-            "type": "object", "required": ["allowed", "code", "message"],
-            "properties": {
-                "allowed": { "type": "boolean" }, "code": { "enum": decision_codes },
-                "metric": { "type": "string" }, "feature": { "type": "string" },
-                "used": { "type": ["integer", "null"] }, "limit": { "type": ["integer", "null"] },
-                "remaining": { "type": ["integer", "null"] }, "resets_at": nullable_timestamp,
-                "message": { "type": "string" },
-                "upgrade": { "oneOf": [schema("Upgrade"), { "type": "null" }] }
-            }
-        },
-        "Period": {
-            "type": "object", "properties": { "start": timestamp, "end": timestamp }
-        },
-        "UsageLine": {
-            "type": "object",
-            "properties": {
-                "metric": { "type": "string" }, "current": { "type": "integer" },
-                "max": { "type": ["integer", "null"] }, "percentage": { "type": ["number", "null"] },
-                "available": { "type": ["integer", "null"] }, "resets_at": nullable_timestamp
-            }
-        },
-        "UsageReport": {
-            "type": "object",
-            "properties": {
-                "account": { "type": "string" },
-                "period": { "oneOf": [schema("Period"), { "type": "null" }] },
-                "metrics": { "type": "object", "additionalProperties": schema("UsageLine") }
-            }
-        },
-        "CreateApiKey": {
-            "type": "object", "required": ["name"], "additionalProperties": false,
-            "properties": { "name": { "type": "string" }, "role": { "enum": ["admin", "service"], "default": "service" } }
-        },
-        "ApiKey": {
-            "type": "object",
-            "properties": {
-                "id": { "type": "string" }, "name": { "type": "string" }, "role": { "enum": ["admin", "service"] },
-                "prefix": { "type": "string" }, "created_at": timestamp, "revoked_at": nullable_timestamp
-            }
-        },
-        "CreatedApiKey": {
-            "allOf": [schema("ApiKey"), {
-                "type": "object", "required": ["secret"],
-                "properties": { "secret": { "type": "string", "description": "tg_…, shown only once." } }
-            }]
-        },
-        "ApiKeyList": {
-            "type": "object", "required": ["data", "next_cursor"],
-            "properties": { "data": { "type": "array", "items": schema("ApiKey") }, "next_cursor": { "type": ["string", "null"] } }
-        },
-        "Health": {
-            "type": "object", "properties": { "status": { "type": "string" }, "checks": { "type": "object" } }
-        },
-        "OpenApi": { "type": "object" },
-        "Problem": {
-            "type": "object", "required": ["type", "title", "status", "detail", "code"],
-            "description": "RFC 9457 problem details. Extra members carry specifics, such as `param`. \
-                            `title` and `detail` follow Accept-Language (en by default, fr; the \
-                            Content-Language header says which); `type`, `status`, `code` and `param` \
-                            do not.",
-            "properties": {
-                "type": { "type": "string", "format": "uri" }, "title": { "type": "string" },
-                "status": { "type": "integer" }, "detail": { "type": "string" },
-                "code": { "enum": problem_codes },
-                "param": { "type": "string", "description": "The offending field or header." }
-            },
-            "x-problem-codes": problem_table
-        }
-    })
 }
 
 /// The OpenAPI document of every route in [`ROUTES`].

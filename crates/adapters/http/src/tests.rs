@@ -544,3 +544,5 @@ async fn encoded_spellings_of_protected_paths_are_authenticated_like_the_plain_o
         assert_eq!((status.as_u16(), body["code"].as_str()), (401, Some("unauthorized")), "{method} {uri}");
     }
 }
+
+mod methods;

@@ -142,7 +142,40 @@ async fn unknown_accounts_metrics_features_and_plans_are_named(app: &TestApp) {
     assert_eq!(assert_problem(response, 422, "validation_failed").await["param"], "name");
 }
 
+/// Found by schemathesis: a NUL in an account's name was a 500 on PostgreSQL (text cannot hold
+/// NUL). Text fields refuse every control character with a 422 naming the field.
+async fn names_with_control_characters_are_a_422_not_a_500(app: &TestApp) {
+    // JSON escapes, so the body carries the characters themselves.
+    for name in [r"nul\u0000here", r"bell\u0007", r"tab\there", r"del\u007f", r"c1\u0085in"] {
+        let body = format!(r#"{{"key": "ctl", "name": "{name}"}}"#);
+        let response = send_raw(app, Method::POST, "/v1/accounts", &body).await;
+        assert_eq!(assert_problem(response, 422, "validation_failed").await["param"], "name", "{name}");
+        let body = format!(r#"{{"name": "{name}"}}"#);
+        let response = send_raw(app, Method::POST, "/v1/api-keys", &body).await;
+        assert_eq!(assert_problem(response, 422, "validation_failed").await["param"], "name", "{name}");
+    }
+    let response = send_raw(app, Method::GET, "/v1/accounts/ctl", "").await;
+    assert_problem(response, 404, "account_not_found").await;
+}
+
+/// Found by schemathesis: a NUL in a list's cursor was a 500 on PostgreSQL. A cursor that no
+/// page could have answered is a 400 naming it.
+async fn cursors_no_page_answered_are_a_400_not_a_500(app: &TestApp) {
+    for cursor in ["nul%00here", "%C3%A9t%C3%A9", "with%20space", &"x".repeat(256)] {
+        for path in ["/v1/api-keys", "/v1/plans"] {
+            let response = send_raw(app, Method::GET, &format!("{path}?cursor={cursor}"), "").await;
+            let problem = assert_problem(response, 400, "invalid_parameter").await;
+            assert_eq!(problem["param"], "cursor", "{path} {cursor}");
+        }
+    }
+    let (status, _) =
+        crate::helpers::read(send_raw(app, Method::GET, "/v1/api-keys?cursor=key_a", "").await).await;
+    assert_eq!(status, 200);
+}
+
 crate::on_every_backend!(
+    cursors_no_page_answered_are_a_400_not_a_500,
+    names_with_control_characters_are_a_422_not_a_500,
     malformed_json_is_a_400,
     wrong_types_unknown_and_missing_fields_name_the_field,
     quantities_are_positive_integers_up_to_a_trillion,

@@ -60,7 +60,7 @@ pub enum Detail {
     InvalidQuery(String),
     /// A list's `limit` out of 1..=100.
     LimitOutOfRange,
-    /// A list's `cursor` that no list ever answered (a control character in it).
+    /// A list's `cursor` that no page could have answered (not printable ASCII, or too long).
     InvalidCursor,
     /// `consume` and `release` need an `Idempotency-Key`.
     IdempotencyKeyRequired,
@@ -114,6 +114,7 @@ pub enum Detail {
 /// [`messages::reason`]).
 const USE_CASE_REASONS: &[(&str, &str)] = &[
     ("a name is 1 to 200 characters", "un nom fait 1 à 200 caractères"),
+    ("a name has no control characters", "un nom ne contient aucun caractère de contrôle"),
     ("limit is from 1 to 100", "limit va de 1 à 100"),
     (
         "the account has no subscription: name a plan to start one",
@@ -156,7 +157,7 @@ impl Detail {
             }
             Detail::InvalidQuery(why) => format!("Invalid query: {why}."),
             Detail::LimitOutOfRange => "limit is from 1 to 100.".to_owned(),
-            Detail::InvalidCursor => "cursor is not a cursor this list answered.".to_owned(),
+            Detail::InvalidCursor => "cursor is the next_cursor of a previous page.".to_owned(),
             Detail::IdempotencyKeyRequired => {
                 "This request needs an Idempotency-Key header (1 to 255 printable ASCII characters)."
                     .to_owned()
@@ -240,7 +241,7 @@ impl Detail {
                 format!("Paramètres de requête invalides : {}.", serde_message_fr(why))
             }
             Detail::LimitOutOfRange => "limit va de 1 à 100.".to_owned(),
-            Detail::InvalidCursor => "cursor n'est pas un curseur donné par cette liste.".to_owned(),
+            Detail::InvalidCursor => "cursor est le next_cursor d'une page précédente.".to_owned(),
             Detail::IdempotencyKeyRequired => {
                 "Cette requête exige un en-tête Idempotency-Key (1 à 255 caractères ASCII imprimables)."
                     .to_owned()

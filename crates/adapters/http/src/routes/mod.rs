@@ -156,6 +156,15 @@ pub(crate) async fn authenticate(
     }
 }
 
+/// The methods [`crate::openapi::ROUTES`] declares for a route pattern, uppercase.
+pub(crate) fn declared_methods(pattern: Option<&str>) -> Vec<String> {
+    crate::openapi::ROUTES
+        .iter()
+        .filter(|route| Some(route.path) == pattern)
+        .map(|route| route.method.to_ascii_uppercase())
+        .collect()
+}
+
 /// A resource whose other methods answer 405 as a problem.
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(ops::method_not_allowed))

@@ -2,7 +2,7 @@
 //! routes and methods.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::HttpState;
@@ -44,7 +44,16 @@ pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError
     Err(ApiError::new("not_found", Detail::NoRoute { method, path }))
 }
 
-pub(crate) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let (method, path) = (req.method().to_string(), req.path().to_owned());
-    Err(ApiError::new("method_not_allowed", Detail::MethodNotAllowed { method, path }))
+    let problem = ApiError::new("method_not_allowed", Detail::MethodNotAllowed { method, path });
+    let mut response = actix_web::ResponseError::error_response(&problem);
+    // RFC 9110 (15.5.6): a 405 lists the methods the resource supports.
+    // The route as the router matched it (the decoded path), resolved once by the middleware.
+    let pattern = req.extensions().get::<super::Matched>().and_then(|m| m.pattern.clone());
+    let allowed = super::declared_methods(pattern.as_deref()).join(", ");
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
