@@ -85,6 +85,8 @@ struct Inner {
     writer: usage::Writer,
     /// The last ledger id the retention walked past (see `retention.rs`).
     retention_position: AtomicI64,
+    /// How long a call of the hot path may wait for the database (see [`Store::within`]).
+    deadline: Duration,
 }
 
 impl Store {
@@ -129,6 +131,9 @@ impl Store {
                 account_ids: RwLock::default(),
                 writer,
                 retention_position: AtomicI64::new(0),
+                // The busy and statement timeouts end a slow database's work; this ends the wait
+                // for one that stopped answering altogether (a partition that resets nothing).
+                deadline: config.timeout.saturating_mul(2),
             }),
         })
     }
@@ -189,6 +194,19 @@ impl Store {
     /// The database kind.
     pub fn backend(&self) -> DbBackend {
         self.inner.backend
+    }
+
+    /// Runs a call of the hot path (state, consume, release, counters) under the store's deadline:
+    /// past it the call is `Unavailable`, so requests fail closed instead of hanging. A consume
+    /// given up this way may still be applied by its writer; its retry with the same key then
+    /// answers that outcome.
+    pub(crate) async fn within<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(self.inner.deadline, call)
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the database did not answer in time".into())))
     }
 
     pub(crate) fn statement(&self, sql: &str, values: Vec<sea_orm::Value>) -> Statement {

@@ -139,11 +139,13 @@ impl AccountRepository for Store {
     }
 
     async fn state(&self, key: &AccountKey) -> Result<Option<AccountState>, StoreError> {
-        let row = self
-            .connection()
-            .query_one_raw(self.statement(STATE_SQL, vec![key.as_str().into()]))
-            .await
-            .map_err(db_error)?;
+        let read = async {
+            self.connection()
+                .query_one_raw(self.statement(STATE_SQL, vec![key.as_str().into()]))
+                .await
+                .map_err(db_error)
+        };
+        let row = self.within(read).await?;
         let Some(row) = row else { return Ok(None) };
         let (id, state) = state_from_row(&row)?;
         self.remember(key, id);

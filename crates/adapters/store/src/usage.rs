@@ -735,16 +735,57 @@ async fn first_outcome(
 #[async_trait]
 impl UsageRepository for Store {
     async fn consume(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError> {
-        let account_id = self.account_id(&command.account).await?;
-        self.inner.writer.submit(UsageKind::Consume, account_id, command).await
+        self.within(async {
+            let account_id = self.account_id(&command.account).await?;
+            self.inner.writer.submit(UsageKind::Consume, account_id, command).await
+        })
+        .await
     }
 
     async fn release(&self, command: &UsageCommand) -> Result<UsageOutcome, StoreError> {
-        let account_id = self.account_id(&command.account).await?;
-        self.inner.writer.submit(UsageKind::Release, account_id, command).await
+        self.within(async {
+            let account_id = self.account_id(&command.account).await?;
+            self.inner.writer.submit(UsageKind::Release, account_id, command).await
+        })
+        .await
     }
 
     async fn current(
+        &self,
+        account: &AccountKey,
+        counters: &[(MetricName, String)],
+    ) -> Result<Vec<u64>, StoreError> {
+        self.within(self.read_counters(account, counters)).await
+    }
+
+    async fn recorded(
+        &self,
+        account: &AccountKey,
+        key: &IdempotencyKey,
+    ) -> Result<Option<LedgerEntry>, StoreError> {
+        self.within(self.read_recorded(account, key)).await
+    }
+
+    async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
+        let account_id = match self.account_id(account).await {
+            Ok(id) => id,
+            Err(StoreError::NotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let rows = self
+            .connection()
+            .query_all_raw(self.statement(
+                &format!("{LEDGER_COLUMNS} WHERE account_id = $1 ORDER BY id LIMIT $2"),
+                vec![account_id.into(), i64::from(limit).into()],
+            ))
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(ledger_entry).collect()
+    }
+}
+
+impl Store {
+    async fn read_counters(
         &self,
         account: &AccountKey,
         counters: &[(MetricName, String)],
@@ -767,7 +808,7 @@ impl UsageRepository for Store {
         Ok(used)
     }
 
-    async fn recorded(
+    async fn read_recorded(
         &self,
         account: &AccountKey,
         key: &IdempotencyKey,
@@ -786,23 +827,6 @@ impl UsageRepository for Store {
             .await
             .map_err(db_error)?;
         Ok(rows.iter().map(ledger_entry).collect::<Result<Vec<_>, _>>()?.pop())
-    }
-
-    async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
-        let account_id = match self.account_id(account).await {
-            Ok(id) => id,
-            Err(StoreError::NotFound(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let rows = self
-            .connection()
-            .query_all_raw(self.statement(
-                &format!("{LEDGER_COLUMNS} WHERE account_id = $1 ORDER BY id LIMIT $2"),
-                vec![account_id.into(), i64::from(limit).into()],
-            ))
-            .await
-            .map_err(db_error)?;
-        rows.iter().map(ledger_entry).collect()
     }
 }
 

@@ -269,9 +269,14 @@ async fn the_server_fails_closed_and_recovers_when_postgres_goes_away() {
     proxy.refuse(false);
     until_served(&app).await;
 
-    // 4. A stall longer than the statement timeout.
-    proxy.stall(Duration::from_millis(2500));
-    load(&app, 8, &mut answers).await;
+    // 4. A stall longer than the store's deadline (twice its 1 s timeout): the database answers
+    // nothing, and no connection is reset. Consumes fail closed instead of hanging.
+    proxy.stall(Duration::from_millis(3500));
+    let mut stalled = Answers::default();
+    load(&app, 8, &mut stalled).await;
+    assert!(stalled.allowed.is_empty(), "nothing is allowed while the database does not answer");
+    assert_eq!(stalled.statuses.get(&503).copied(), Some(8), "each answered 503: {:?}", stalled.statuses);
+    answers.failed.append(&mut stalled.failed);
     until_served(&app).await;
 
     // Retries of everything that failed count once; replays of what was allowed count nothing.
