@@ -119,10 +119,10 @@ pub(crate) async fn observe(
     Ok(response)
 }
 
-/// Authenticates every request that is not explicitly public, failing closed: a request is
-/// let through without a credential only when its route's entry says `Public` (or, for a
-/// method its path does not serve, when every route of the path is public: the answer is a
-/// 405), or when it matches no route outside `/v1` (its answer is a 404). Everything else needs a valid key (401
+/// Authenticates every request that is not explicitly public, failing closed. A request goes
+/// through without a credential only when its route's entry says `Public` (or, for a method its
+/// path does not serve, when every route of the path is public: the answer is a 405), or when it
+/// matches no route outside `/v1` (the answer is a 404). Everything else needs a valid key (401
 /// otherwise), and an admin key where its entry says `Admin` (403 otherwise); the
 /// [`crate::Principal`] goes into the request's extensions, where handlers take it from.
 pub(crate) async fn authenticate(
