@@ -10,13 +10,13 @@ use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::problem::{ApiError, Detail, json_error};
+use crate::problem::{ApiError, Detail, ProblemCode, json_error};
 
 /// The largest request body accepted: 64 KiB.
 pub const MAX_BODY: usize = 64 * 1024;
 
 fn too_large() -> ApiError {
-    ApiError::new("payload_too_large", Detail::PayloadTooLarge(MAX_BODY / 1024))
+    ApiError::new(ProblemCode::PayloadTooLarge, Detail::PayloadTooLarge(MAX_BODY / 1024))
 }
 
 async fn read_payload(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, ApiError> {
@@ -30,7 +30,7 @@ async fn read_payload(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes,
     }
     Bytes::from_request(req, payload).await.map_err(|error| match error.as_error::<PayloadError>() {
         Some(PayloadError::Overflow) => too_large(),
-        _ => ApiError::new("malformed_body", Detail::MalformedBody),
+        _ => ApiError::new(ProblemCode::MalformedBody, Detail::MalformedBody),
     })
 }
 
@@ -59,7 +59,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 let json = essence.eq_ignore_ascii_case("application/json")
                     || essence.to_ascii_lowercase().ends_with("+json");
                 if !json {
-                    return Err(ApiError::new("unsupported_media_type", Detail::UnsupportedMediaType));
+                    return Err(ApiError::new(
+                        ProblemCode::UnsupportedMediaType,
+                        Detail::UnsupportedMediaType,
+                    ));
                 }
             }
             let bytes = read_payload(&req, &mut payload).await?;

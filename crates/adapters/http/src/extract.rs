@@ -9,8 +9,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use tollgate_domain::{AccountKey, IdempotencyKey, Locale, PlanCode};
 
 use crate::auth::{Principal, Refusal};
-use crate::idempotency::parse_key;
-use crate::problem::{ApiError, Detail};
+use crate::problem::{ApiError, Detail, ProblemCode};
+use crate::request::{IDEMPOTENCY_KEY, request_locale};
 
 impl FromRequest for Principal {
     type Error = ApiError;
@@ -37,7 +37,7 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         ready(match Principal::from_request(req, payload).into_inner() {
             Ok(principal) if principal.is_admin() => Ok(Admin(principal)),
-            Ok(_) => Err(ApiError::new("forbidden", Detail::AdminOnly)),
+            Ok(_) => Err(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)),
             Err(error) => Err(error),
         })
     }
@@ -54,7 +54,10 @@ impl FromRequest for AccountPath {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = req.match_info().get("key").and_then(|k| AccountKey::parse(k).ok());
-        ready(key.map(AccountPath).ok_or_else(|| ApiError::new("account_not_found", Detail::AccountNotFound)))
+        ready(
+            key.map(AccountPath)
+                .ok_or_else(|| ApiError::new(ProblemCode::AccountNotFound, Detail::AccountNotFound)),
+        )
     }
 }
 
@@ -68,7 +71,10 @@ impl FromRequest for PlanPath {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let code = req.match_info().get("code").and_then(|c| PlanCode::parse(c).ok());
-        ready(code.map(PlanPath).ok_or_else(|| ApiError::new("plan_not_found", Detail::PlanNotFound(None))))
+        ready(
+            code.map(PlanPath)
+                .ok_or_else(|| ApiError::new(ProblemCode::PlanNotFound, Detail::PlanNotFound(None))),
+        )
     }
 }
 
@@ -85,12 +91,6 @@ impl FromRequest for Lang {
     }
 }
 
-/// The language negotiated from the request's `Accept-Language` (English by default).
-pub(crate) fn request_locale(req: &HttpRequest) -> Locale {
-    let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    header.map_or(Locale::En, Locale::negotiate)
-}
-
 /// The request's `Idempotency-Key`, required: 400 `idempotency_key_required` without one,
 /// 400 `invalid_idempotency_key` when malformed. The routes whose exactness rests on the key
 /// (consume, release) take it here, so no routing or middleware mistake can run them without.
@@ -104,7 +104,7 @@ impl FromRequest for RequiredIdempotencyKey {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(parse_key(req.headers()).and_then(|key| {
             key.map(RequiredIdempotencyKey).ok_or_else(|| {
-                ApiError::new("idempotency_key_required", Detail::IdempotencyKeyRequired)
+                ApiError::new(ProblemCode::IdempotencyKeyRequired, Detail::IdempotencyKeyRequired)
                     .param("Idempotency-Key")
             })
         }))
@@ -155,18 +155,36 @@ impl FromRequest for Page {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let page = actix_web::web::Query::<PageQuery>::from_query(req.query_string())
-            .map_err(|e| ApiError::new("invalid_parameter", Detail::InvalidQuery(e.to_string())))
+            .map_err(|e| ApiError::new(ProblemCode::InvalidParameter, Detail::InvalidQuery(e.to_string())))
             .and_then(|query| {
                 let query = query.into_inner();
                 let limit = query.limit.unwrap_or(20);
                 if !(1..=100).contains(&limit) {
-                    return Err(ApiError::new("invalid_parameter", Detail::LimitOutOfRange).param("limit"));
+                    return Err(
+                        ApiError::new(ProblemCode::InvalidParameter, Detail::LimitOutOfRange).param("limit")
+                    );
                 }
                 if query.cursor.as_deref().is_some_and(|cursor| !valid_cursor(cursor)) {
-                    return Err(ApiError::new("invalid_parameter", Detail::InvalidCursor).param("cursor"));
+                    return Err(
+                        ApiError::new(ProblemCode::InvalidParameter, Detail::InvalidCursor).param("cursor")
+                    );
                 }
                 Ok(Page { limit: limit as usize, cursor: query.cursor })
             });
         ready(page)
+    }
+}
+
+/// The request's `Idempotency-Key`, when present: `Ok(None)` without one, a 400
+/// `invalid_idempotency_key` problem when malformed.
+pub(crate) fn parse_key(headers: &header::HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    match headers.get(IDEMPOTENCY_KEY) {
+        None => Ok(None),
+        Some(value) => {
+            value.to_str().ok().and_then(|v| IdempotencyKey::parse(v).ok()).map(Some).ok_or_else(|| {
+                ApiError::new(ProblemCode::InvalidIdempotencyKey, Detail::InvalidIdempotencyKey)
+                    .param("Idempotency-Key")
+            })
+        }
     }
 }

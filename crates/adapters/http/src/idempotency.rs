@@ -32,17 +32,14 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 use time::Duration;
-use tollgate_domain::IdempotencyKey;
 use tollgate_ports::{Begin, IdempotencyStore};
 
 use crate::auth::{Principal, random_hex};
+use crate::extract::parse_key;
 use crate::openapi::Idempotency;
-use crate::problem::{ApiError, Detail, PROBLEM_JSON, Rejected, localize};
+use crate::problem::{ApiError, Detail, PROBLEM_JSON, ProblemCode, Rejected, localize};
 use crate::routes::matched_route;
 use crate::{HttpState, body};
-
-/// The request header.
-pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
 /// Set on a replayed response.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -56,20 +53,6 @@ pub const IN_PROGRESS_LEASE: Duration = Duration::seconds(60);
 /// The fingerprint of a request: method, path and SHA-256 of the body.
 pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
     format!("{method} {path} {}", hex::encode(Sha256::digest(body)))
-}
-
-/// The request's `Idempotency-Key`, when present: `Ok(None)` without one, a 400
-/// `invalid_idempotency_key` problem when malformed.
-pub(crate) fn parse_key(headers: &header::HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
-    match headers.get(IDEMPOTENCY_KEY) {
-        None => Ok(None),
-        Some(value) => {
-            value.to_str().ok().and_then(|v| IdempotencyKey::parse(v).ok()).map(Some).ok_or_else(|| {
-                ApiError::new("invalid_idempotency_key", Detail::InvalidIdempotencyKey)
-                    .param("Idempotency-Key")
-            })
-        }
-    }
 }
 
 /// The idempotency middleware: what it does for a route comes from the route's
@@ -111,11 +94,11 @@ pub(crate) async fn middleware(
         claim.store.begin(&claim.scope, &claim.key, &claim.owner, &fingerprint, now, now + IN_PROGRESS_LEASE);
     match begun.await {
         Err(error) => Ok(req.error_response(ApiError::store(error))),
-        Ok(Begin::Mismatch) => {
-            Ok(req.error_response(ApiError::new("idempotency_key_reused", Detail::IdempotencyKeyReused)))
-        }
+        Ok(Begin::Mismatch) => Ok(req
+            .error_response(ApiError::new(ProblemCode::IdempotencyKeyReused, Detail::IdempotencyKeyReused))),
         Ok(Begin::InProgress) => {
-            Ok(req.error_response(ApiError::new("idempotency_key_in_use", Detail::IdempotencyKeyInUse)))
+            Ok(req
+                .error_response(ApiError::new(ProblemCode::IdempotencyKeyInUse, Detail::IdempotencyKeyInUse)))
         }
         Ok(Begin::Replay { status, body }) => Ok(req.into_response(replay(status, body))),
         Ok(Begin::Started) => {

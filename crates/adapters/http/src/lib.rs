@@ -24,6 +24,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+mod request;
 mod routes;
 
 use std::sync::Arc;
@@ -40,7 +41,7 @@ pub use crate::auth::{Authenticator, Principal};
 pub use crate::body::MAX_BODY;
 pub use crate::extract::{AccountPath, Admin, Lang, PlanPath, RequiredIdempotencyKey};
 pub use crate::metrics::Metrics;
-pub use crate::problem::{ApiError, Detail};
+pub use crate::problem::{ApiError, Detail, ProblemCode};
 pub use crate::routes::{REQUEST_ID, RequestId};
 
 /// What `/health/ready` asks: whether the service's dependencies (the database) answer.
@@ -140,7 +141,7 @@ pub fn app(
         .app_data(state)
         .app_data(web::PayloadConfig::new(MAX_BODY))
         .app_data(web::PathConfig::default().error_handler(|error, _| {
-            ApiError::new("not_found", Detail::InvalidPath(error.to_string())).into()
+            ApiError::new(ProblemCode::NotFound, Detail::InvalidPath(error.to_string())).into()
         }))
         // Outermost last: observe, localize, authenticate, idempotency, then the router.
         .wrap(actix_web::middleware::from_fn(idempotency::middleware))

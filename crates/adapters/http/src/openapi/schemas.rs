@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::schema;
-use crate::problem::PROBLEM_CODES;
+use crate::problem::ProblemCode;
 
 /// An account key (`AccountKey`).
 const ACCOUNT_KEY: &str = "^[A-Za-z0-9._:@-]{1,128}$";
@@ -70,10 +70,11 @@ pub(super) fn schemas() -> Value {
     let timestamp = json!({ "type": "string", "format": "date-time" });
     let nullable_timestamp = json!({ "type": ["string", "null"], "format": "date-time" });
     let decision_codes: Vec<_> = tollgate_domain::DecisionCode::ALL.iter().map(|c| c.as_str()).collect();
-    let problem_codes: Vec<_> = PROBLEM_CODES.iter().map(|(code, ..)| *code).collect();
-    let problem_table: Vec<_> = PROBLEM_CODES
+    let problem_codes: Vec<_> = ProblemCode::ALL.iter().map(|code| code.as_str()).collect();
+    let problem_table: Vec<_> = ProblemCode::ALL
         .iter()
-        .map(|(code, status, title, _)| json!({ "code": code, "status": status, "title": title }))
+        .map(|code| code.spec())
+        .map(|spec| json!({ "code": spec.code, "status": spec.status, "title": spec.en }))
         .collect();
     json!({
         "Money": {

@@ -11,7 +11,7 @@ use tollgate_domain::{ApiKey, Role};
 use crate::auth::{display_prefix, generate_secret, hash_secret};
 use crate::body::Json;
 use crate::extract::{Admin, Page};
-use crate::problem::{ApiError, Detail};
+use crate::problem::{ApiError, Detail, ProblemCode};
 
 /// `POST /v1/api-keys`.
 #[derive(Debug, Deserialize)]
@@ -66,7 +66,7 @@ pub(crate) async fn create(
     Json(body): Json<CreateKey>,
 ) -> Result<HttpResponse, ApiError> {
     let name = Name::parse(&body.name)
-        .map_err(|invalid| ApiError::new("validation_failed", Detail::Rule(invalid)).param("name"))?
+        .map_err(|invalid| ApiError::new(ProblemCode::ValidationFailed, Detail::Rule(invalid)).param("name"))?
         .into_string();
     let secret = generate_secret().map_err(ApiError::internal)?;
     let key = ApiKey {
@@ -112,6 +112,6 @@ pub(crate) async fn revoke(
             tracing::info!(key_id = %key.id, "api key revoked");
             Ok(HttpResponse::Ok().json(KeyView::from(key)))
         }
-        None => Err(ApiError::new("api_key_not_found", Detail::ApiKeyNotFound)),
+        None => Err(ApiError::new(ProblemCode::ApiKeyNotFound, Detail::ApiKeyNotFound)),
     }
 }

@@ -9,7 +9,7 @@ use crate::auth::Principal;
 use crate::body::Json;
 use crate::extract::{AccountPath, Lang, RequiredIdempotencyKey};
 use crate::metrics::Operation;
-use crate::problem::{ApiError, Detail};
+use crate::problem::{ApiError, Detail, ProblemCode};
 
 /// `POST /v1/accounts/{key}/check`: a metric and quantity, or a feature.
 #[derive(Debug, Deserialize)]
@@ -30,8 +30,12 @@ impl Check {
             (None, None, Some(feature)) => Ok(Request::Feature(feature)),
             (Some(_), None, None) => Err(missing("quantity")),
             (None, Some(_), None) => Err(missing("metric")),
-            (None, None, None) => Err(ApiError::new("invalid_body", Detail::MetricOrFeature).param("metric")),
-            (_, _, Some(_)) => Err(ApiError::new("invalid_body", Detail::MetricAndFeature).param("feature")),
+            (None, None, None) => {
+                Err(ApiError::new(ProblemCode::InvalidBody, Detail::MetricOrFeature).param("metric"))
+            }
+            (_, _, Some(_)) => {
+                Err(ApiError::new(ProblemCode::InvalidBody, Detail::MetricAndFeature).param("feature"))
+            }
         }
     }
 }
@@ -39,7 +43,7 @@ impl Check {
 /// 422 `invalid_body` for a field a check needs, worded as serde words it for the other bodies.
 fn missing(field: &'static str) -> ApiError {
     let message = format!("missing field `{field}`");
-    ApiError::new("invalid_body", Detail::InvalidField { param: Some(field.to_owned()), message })
+    ApiError::new(ProblemCode::InvalidBody, Detail::InvalidField { param: Some(field.to_owned()), message })
         .param(field)
 }
 
@@ -103,7 +107,7 @@ async fn record(
     // whose first request is still running, which this instance knows of its own requests
     // (across instances both get the one outcome). The path names the account and operation.
     let Some(_claim) = state.usage_claims.claim(req.path().to_owned(), idempotency_key.to_string()) else {
-        return Err(ApiError::new("idempotency_key_in_use", Detail::IdempotencyKeyInUse));
+        return Err(ApiError::new(ProblemCode::IdempotencyKeyInUse, Detail::IdempotencyKeyInUse));
     };
     let tollgate = &state.tollgate;
     let key_given = Some(idempotency_key);

@@ -21,7 +21,7 @@ use crate::HttpState;
 use crate::auth::{AuthError, random_hex};
 use crate::metrics::UNMATCHED;
 use crate::openapi::{self, Access, ROUTES, RouteDoc};
-use crate::problem::{ApiError, Detail};
+use crate::problem::{ApiError, Detail, ProblemCode};
 
 /// The request id header, echoed when valid, generated otherwise.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -145,7 +145,7 @@ pub(crate) async fn authenticate(
     let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     match state.auth.authenticate(authorization).await {
         Ok(principal) if doc.is_some_and(|d| d.access == Access::Admin) && !principal.is_admin() => {
-            Ok(req.error_response(ApiError::new("forbidden", Detail::AdminOnly)))
+            Ok(req.error_response(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)))
         }
         Ok(principal) => {
             req.extensions_mut().insert(principal);

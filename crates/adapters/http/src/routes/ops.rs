@@ -6,7 +6,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::HttpState;
-use crate::problem::{ApiError, Detail};
+use crate::problem::{ApiError, Detail, ProblemCode};
 
 pub(crate) async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -17,7 +17,7 @@ pub(crate) async fn ready(state: web::Data<HttpState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok", "checks": { "database": "ok" } })),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            let problem = ApiError::new("service_unavailable", Detail::DatabaseUnreachable)
+            let problem = ApiError::new(ProblemCode::ServiceUnavailable, Detail::DatabaseUnreachable)
                 .with("checks", json!({ "database": "unavailable" }));
             actix_web::ResponseError::error_response(&problem)
         }
@@ -41,12 +41,12 @@ pub(crate) async fn openapi(state: web::Data<HttpState>) -> HttpResponse {
 
 pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let (method, path) = (req.method().to_string(), req.path().to_owned());
-    Err(ApiError::new("not_found", Detail::NoRoute { method, path }))
+    Err(ApiError::new(ProblemCode::NotFound, Detail::NoRoute { method, path }))
 }
 
 pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let (method, path) = (req.method().to_string(), req.path().to_owned());
-    let problem = ApiError::new("method_not_allowed", Detail::MethodNotAllowed { method, path });
+    let problem = ApiError::new(ProblemCode::MethodNotAllowed, Detail::MethodNotAllowed { method, path });
     let mut response = actix_web::ResponseError::error_response(&problem);
     // RFC 9110 (15.5.6): a 405 lists the methods the resource supports.
     // The route as the router matched it (the decoded path), resolved once by the middleware.
