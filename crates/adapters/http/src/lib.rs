@@ -22,6 +22,7 @@ pub mod body;
 mod extract;
 pub mod idempotency;
 pub mod metrics;
+mod middleware;
 pub mod openapi;
 pub mod problem;
 mod request;
@@ -41,8 +42,8 @@ pub use crate::auth::{Authenticator, Principal};
 pub use crate::body::MAX_BODY;
 pub use crate::extract::{AccountPath, Admin, Lang, PlanPath, RequiredIdempotencyKey};
 pub use crate::metrics::Metrics;
+pub use crate::middleware::{REQUEST_ID, RequestId};
 pub use crate::problem::{ApiError, Detail, ProblemCode};
-pub use crate::routes::{REQUEST_ID, RequestId};
 
 /// What `/health/ready` asks: whether the service's dependencies (the database) answer.
 #[async_trait]
@@ -144,10 +145,10 @@ pub fn app(
             ApiError::new(ProblemCode::NotFound, Detail::InvalidPath(error.to_string())).into()
         }))
         // Outermost last: observe, localize, authenticate, idempotency, then the router.
-        .wrap(actix_web::middleware::from_fn(idempotency::middleware))
-        .wrap(actix_web::middleware::from_fn(routes::authenticate))
+        .wrap(actix_web::middleware::from_fn(middleware::idempotency))
+        .wrap(actix_web::middleware::from_fn(middleware::authenticate))
         .wrap(actix_web::middleware::from_fn(problem::localize_problems))
-        .wrap(actix_web::middleware::from_fn(routes::observe))
+        .wrap(actix_web::middleware::from_fn(middleware::observe))
         .configure(routes::configure)
 }
 

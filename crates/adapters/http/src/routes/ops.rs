@@ -50,7 +50,7 @@ pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let mut response = actix_web::ResponseError::error_response(&problem);
     // RFC 9110 (15.5.6): a 405 lists the methods the resource supports.
     // The route as the router matched it (the decoded path), resolved once by the middleware.
-    let pattern = req.extensions().get::<super::Matched>().and_then(|m| m.pattern.clone());
+    let pattern = req.extensions().get::<crate::middleware::Matched>().and_then(|m| m.pattern.clone());
     let allowed = super::declared_methods(pattern.as_deref()).join(", ");
     if let Ok(value) = HeaderValue::from_str(&allowed) {
         response.headers_mut().insert(header::ALLOW, value);

@@ -1,0 +1,56 @@
+//! Authentication, failing closed, from the route table's policy.
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+
+use super::route::{Matched, matched_route};
+use crate::HttpState;
+use crate::auth::AuthError;
+use crate::openapi::{self, Access};
+use crate::problem::{ApiError, Detail, ProblemCode};
+
+/// Whether `path` (percent-decoded) is under the versioned API, where nothing is public unless
+/// its route says so.
+fn under_api(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/")
+}
+
+/// Authenticates every request that is not explicitly public, failing closed. A request goes
+/// through without a credential only when its route's entry says `Public` (or, for a method its
+/// path does not serve, when every route of the path is public: the answer is a 405), or when it
+/// matches no route outside `/v1` (the answer is a 404). Everything else needs a valid key (401
+/// otherwise), and an admin key where its entry says `Admin` (403 otherwise); the
+/// [`crate::Principal`] goes into the request's extensions, where handlers take it from.
+pub(crate) async fn authenticate(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Matched { pattern, doc } = matched_route(&req);
+    let public = match (doc, pattern.as_deref()) {
+        (Some(doc), _) => doc.access == Access::Public,
+        // A method the path does not serve: its answer is a 405, public where the path is.
+        (None, Some(pattern)) => openapi::public_path(pattern),
+        (None, None) => !under_api(req.match_info().as_str()),
+    };
+    if public {
+        return next.call(req).await;
+    }
+    let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
+        return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
+    };
+    let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    match state.auth.authenticate(authorization).await {
+        Ok(principal) if doc.is_some_and(|d| d.access == Access::Admin) && !principal.is_admin() => {
+            Ok(req.error_response(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)))
+        }
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            next.call(req).await
+        }
+        Err(AuthError::Invalid(refusal)) => Ok(req.error_response(ApiError::unauthorized(refusal))),
+        Err(AuthError::Store(error)) => Ok(req.error_response(ApiError::store(error))),
+    }
+}
