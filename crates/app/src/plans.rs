@@ -35,6 +35,8 @@ impl Tollgate {
         self.ports.plans.latest(code).await?.ok_or_else(|| AppError::PlanNotFound(code.clone()))
     }
 
+    /// The latest version of a plan new subscriptions may start on: an archived plan keeps its
+    /// subscribers but takes no new ones.
     pub(crate) async fn subscribable(&self, code: &PlanCode) -> Result<Plan, AppError> {
         let plan = self.plan(code).await?;
         if !plan.active() {

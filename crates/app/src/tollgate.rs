@@ -16,7 +16,7 @@ use crate::catalog::Catalog;
 
 /// How many times a subscription change or a consume decided on an account state that a
 /// concurrent change moved meanwhile is decided again on the fresh state, before answering
-/// [`AppError::Conflict`]. Each attempt after the first follows a committed change, so running
+/// [`crate::AppError::Conflict`]. Each attempt after the first follows a committed change, so running
 /// out takes a burst of changes to one account.
 pub(crate) const STATE_ATTEMPTS: usize = 5;
 
