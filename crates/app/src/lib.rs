@@ -7,12 +7,17 @@
 
 mod cache;
 mod catalog;
+mod context;
+mod enforcement;
 mod error;
-mod service;
+mod plans;
+mod subscriptions;
+mod tollgate;
 mod views;
 
 pub use error::AppError;
-pub use service::{ChangePlan, NewAccount, Ports, Settings, Tollgate};
+pub use subscriptions::{ChangePlan, NewAccount};
+pub use tollgate::{Ports, Settings, Tollgate};
 pub use views::{AccountView, SubscriptionView, UsageReport};
 
 #[cfg(test)]

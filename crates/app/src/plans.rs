@@ -1,0 +1,47 @@
+//! Plan publication and the catalog as callers see it.
+
+use tollgate_domain::{Plan, PlanCode, PlanDraft};
+
+use crate::{AppError, Tollgate};
+
+impl Tollgate {
+    /// Publishes plan terms: identical terms keep their version, new terms become the next one,
+    /// so existing subscribers keep theirs.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for invalid terms; storage errors.
+    pub async fn publish_plan(&self, terms: PlanDraft) -> Result<Plan, AppError> {
+        // Validate before storing: the repository stores only valid plans.
+        Plan::new(terms.clone(), 1).map_err(|tollgate_domain::PlanError::Invalid(e)| AppError::Invalid(e))?;
+        let plan = self.ports.plans.publish(&terms, self.now()).await?;
+        self.catalog.reload(self.ports.plans.as_ref(), self.now()).await?;
+        Ok(plan)
+    }
+
+    /// The latest version of every plan, active ones only unless `include_archived`, by code.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn plans(&self, include_archived: bool) -> Result<Vec<Plan>, AppError> {
+        let latest = self.catalog.latest(self.ports.plans.as_ref(), self.now()).await?;
+        Ok(latest.iter().filter(|p| include_archived || p.active()).cloned().collect())
+    }
+
+    /// The latest version of one plan.
+    ///
+    /// # Errors
+    /// [`AppError::PlanNotFound`]; storage errors.
+    pub async fn plan(&self, code: &PlanCode) -> Result<Plan, AppError> {
+        self.ports.plans.latest(code).await?.ok_or_else(|| AppError::PlanNotFound(code.clone()))
+    }
+
+    /// The latest version of a plan new subscriptions may start on: an archived plan keeps its
+    /// subscribers but takes no new ones.
+    pub(crate) async fn subscribable(&self, code: &PlanCode) -> Result<Plan, AppError> {
+        let plan = self.plan(code).await?;
+        if !plan.active() {
+            return Err(AppError::PlanInactive(code.clone()));
+        }
+        Ok(plan)
+    }
+}
