@@ -101,9 +101,14 @@ impl RouteDoc {
     }
 }
 
+/// The routes of the table on `path`, one per method.
+pub fn routes_of(path: &str) -> impl Iterator<Item = &'static RouteDoc> + '_ {
+    ROUTES.iter().filter(move |r| r.path == path)
+}
+
 /// Whether every route of `path` is public (a path of the table).
 pub fn public_path(path: &str) -> bool {
-    let mut routes = ROUTES.iter().filter(|r| r.path == path).peekable();
+    let mut routes = routes_of(path).peekable();
     routes.peek().is_some() && routes.all(|r| r.access == Access::Public)
 }
 
@@ -112,8 +117,17 @@ pub fn public_path(path: &str) -> bool {
 pub fn policy(method: &str, pattern: &str) -> Option<&'static RouteDoc> {
     static INDEX: LazyLock<HashMap<(&'static str, &'static str), &'static RouteDoc>> =
         LazyLock::new(|| ROUTES.iter().map(|r| ((r.method, r.path), r)).collect());
-    let method = method.to_ascii_lowercase();
-    INDEX.get(&(method.as_str(), pattern)).copied()
+    // The table spells methods in lowercase; the methods it serves are these (no allocation on
+    // the hot path). Any other method names no route of the table.
+    let method = match method {
+        "GET" => "get",
+        "POST" => "post",
+        "PUT" => "put",
+        "PATCH" => "patch",
+        "DELETE" => "delete",
+        _ => return None,
+    };
+    INDEX.get(&(method, pattern)).copied()
 }
 
 use Access::{Admin, Key, Public};

@@ -13,11 +13,9 @@ use crate::openapi::{ROUTES, RouteDoc};
 
 /// The methods [`crate::openapi::ROUTES`] declares for a route pattern, uppercase.
 pub(crate) fn declared_methods(pattern: Option<&str>) -> Vec<String> {
-    crate::openapi::ROUTES
-        .iter()
-        .filter(|route| Some(route.path) == pattern)
-        .map(|route| route.method.to_ascii_uppercase())
-        .collect()
+    pattern.map_or_else(Vec::new, |pattern| {
+        crate::openapi::routes_of(pattern).map(|route| route.method.to_ascii_uppercase()).collect()
+    })
 }
 
 /// A resource whose other methods answer 405 as a problem.
