@@ -11,8 +11,10 @@ use time::OffsetDateTime;
 pub enum Role {
     /// Everything, including managing API keys.
     Admin,
-    /// Accounts, subscriptions and enforcement; not API keys.
+    /// Every account route; not platform API keys nor admin routes.
     Service,
+    /// Only check, consume, release and usage, on every account.
+    Enforce,
 }
 
 impl Role {
@@ -21,6 +23,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Service => "service",
+            Role::Enforce => "enforce",
         }
     }
 
@@ -29,6 +32,7 @@ impl Role {
         match value {
             "admin" => Some(Role::Admin),
             "service" => Some(Role::Service),
+            "enforce" => Some(Role::Enforce),
             _ => None,
         }
     }

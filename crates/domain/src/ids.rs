@@ -162,6 +162,29 @@ string_id!(
     }
 );
 
+/// Whether `value` is `prefix` followed by 1 to 64 characters of `a-z 0-9` (generated ids).
+fn prefixed_id(value: &str, prefix: &str) -> bool {
+    value.strip_prefix(prefix).is_some_and(|rest| {
+        (1..=64).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+string_id!(
+    /// A user's id: `usr_` and 1 to 64 characters of `a-z 0-9`.
+    UserId,
+    field = "user_id",
+    reason = "a user id looks like usr_1a2b3c",
+    valid = |v| prefixed_id(v, "usr_")
+);
+
+string_id!(
+    /// A session's id: `ses_` and 1 to 64 characters of `a-z 0-9`.
+    SessionId,
+    field = "session_id",
+    reason = "a session id looks like ses_1a2b3c",
+    valid = |v| prefixed_id(v, "ses_")
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,7 @@
 mod api_key;
 mod decision;
 mod entitlements;
+mod identity;
 mod ids;
 pub mod messages;
 mod money;
@@ -47,7 +48,14 @@ pub use decision::{
     Window, suggest_upgrade,
 };
 pub use entitlements::{AddOn, Entitlements, Overrides};
-pub use ids::{AccountKey, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode};
+pub use identity::{
+    Actor, AuditEvent, AuditTarget, Caller, Denial, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, MemberRole,
+    Membership, OneTimeToken, PasswordError, Right, Scope, Session, TokenPurpose, TotpState, User, authorize,
+    check_password, normalise_email,
+};
+pub use ids::{
+    AccountKey, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode, SessionId, UserId,
+};
 pub use messages::Locale;
 pub use money::{Currency, Money, MoneyError};
 pub use period::{Interval, Period};

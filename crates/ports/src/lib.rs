@@ -10,6 +10,7 @@
 
 mod access;
 mod error;
+mod identity;
 mod repositories;
 mod retention;
 mod secret;
@@ -20,6 +21,7 @@ pub mod conformance;
 
 pub use access::{ApiKeyStore, Begin, IdempotencyStore};
 pub use error::StoreError;
+pub use identity::{AuditFilter, Change, Failures, IdentityStore, LoginAttempts, Rotation};
 pub use repositories::*;
 pub use retention::{IDEMPOTENCY_RETENTION, LedgerRetention, RetentionBatch};
 pub use secret::Secret;

@@ -1,9 +1,9 @@
 //! Contracts for time, identifiers, security, notifications and payments.
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, Money, PlanCode};
+use tollgate_domain::{AccountKey, Email, Money, PlanCode, SessionId, TokenPurpose, UserId};
 
 use crate::Secret;
 
@@ -48,33 +48,31 @@ pub trait PasswordHasher: Send + Sync {
     /// # Errors
     /// [`SecurityError::Invalid`] when `hash` is not a hash this hasher understands.
     async fn verify(&self, password: &Secret, hash: &str) -> Result<bool, SecurityError>;
+
+    /// Whether `hash` was made with other parameters than this hasher's current ones (weaker
+    /// or another algorithm), so the password should be hashed again at the next login.
+    fn needs_rehash(&self, hash: &str) -> bool;
 }
 
-/// What a token says about its bearer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What an access token says about its bearer (the JWT claims `sub`, `sid`, `imp`, `iat`,
+/// `exp`, `jti`; `iss` and `aud` are the codec's).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
-    /// The user id.
-    pub subject: String,
-    /// The session the token belongs to (for revocation and refresh rotation).
-    pub session: String,
-    /// Access or refresh.
-    pub kind: TokenKind,
-    /// Expiry.
-    #[serde(with = "time::serde::timestamp")]
+    /// The user the token acts as (`sub`).
+    pub subject: UserId,
+    /// The session it belongs to (`sid`), checked for revocation.
+    pub session: SessionId,
+    /// The platform admin impersonating the subject (`imp`), if any.
+    pub impersonator: Option<UserId>,
+    /// When it was issued (`iat`).
+    pub issued_at: OffsetDateTime,
+    /// When it expires (`exp`).
     pub expires_at: OffsetDateTime,
+    /// Its unique id (`jti`).
+    pub id: String,
 }
 
-/// The two kinds of token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenKind {
-    /// Short-lived, authorizes requests.
-    Access,
-    /// Long-lived, single use, exchanges for a new pair.
-    Refresh,
-}
-
-/// Signs and verifies tokens (JWT in production).
+/// Signs and verifies access tokens (JWT HS256 in production).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenCodec: Send + Sync {
     /// Signs `claims`.
@@ -83,11 +81,80 @@ pub trait TokenCodec: Send + Sync {
     /// [`SecurityError::Backend`] when signing fails.
     fn encode(&self, claims: &Claims) -> Result<Secret, SecurityError>;
 
-    /// Verifies `token`'s signature and expiry at `now` and returns its claims.
+    /// Verifies `token` at `now` and returns its claims. MUST refuse any algorithm but the
+    /// codec's own (`alg: none` included), a bad signature, an expired token, and a wrong issuer
+    /// or audience.
     ///
     /// # Errors
-    /// [`SecurityError::Invalid`] for a malformed, forged or expired token.
+    /// [`SecurityError::Invalid`] for a malformed, forged, foreign or expired token.
     fn decode(&self, token: &str, now: OffsetDateTime) -> Result<Claims, SecurityError>;
+}
+
+/// Mints and fingerprints high-entropy secrets: API keys, refresh tokens, one-time e-mail tokens,
+/// recovery codes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait SecretMinter: Send + Sync {
+    /// A new secret: `prefix` followed by 256 random bits in hex.
+    ///
+    /// # Errors
+    /// [`SecurityError::Backend`] when no randomness is available.
+    fn mint(&self, prefix: &str) -> Result<Secret, SecurityError>;
+
+    /// The value secrets are stored and looked up by (lowercase hex SHA-256 in production):
+    /// deterministic, and useless to whoever reads it to recover the secret. High-entropy secrets
+    /// only: a password goes through [`PasswordHasher`].
+    fn fingerprint(&self, secret: &str) -> String;
+}
+
+/// Time-based one-time passwords (RFC 6238: SHA-1, 6 digits, 30 s steps).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait OneTimePasswords: Send + Sync {
+    /// A new random shared secret (160 bits), base32 without padding.
+    ///
+    /// # Errors
+    /// [`SecurityError::Backend`] when no randomness is available.
+    fn new_secret(&self) -> Result<Secret, SecurityError>;
+
+    /// The `otpauth://totp/…` URL an authenticator app scans, labelled with `account_name`.
+    ///
+    /// # Errors
+    /// [`SecurityError::Invalid`] when `secret` is not base32.
+    fn provisioning_url(&self, secret: &Secret, account_name: &str) -> Result<String, SecurityError>;
+
+    /// The time step (unix seconds / 30) whose code `code` is, within one step of `now`'s;
+    /// `None` when it is none of them. Comparisons are constant-time.
+    ///
+    /// # Errors
+    /// [`SecurityError::Invalid`] when `secret` is not base32.
+    fn verify(&self, secret: &Secret, code: &str, now: OffsetDateTime) -> Result<Option<u64>, SecurityError>;
+}
+
+/// An e-mail carrying a one-time token (verification, password reset, invitation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// The addressee.
+    pub to: Email,
+    /// Which message: also what the token proves.
+    pub template: TokenPurpose,
+    /// The token to send (only ever in the message, never logged).
+    pub token: Secret,
+    /// The addressee's name, when known.
+    pub name: Option<String>,
+    /// The account an invitation is to.
+    pub account: Option<AccountKey>,
+}
+
+/// Sends e-mail (SMTP, or an outbox directory in development). Delivery is best effort for the
+/// use cases: a failure is logged, never answered to the client (a forgot-password request must
+/// not reveal whether the address exists).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Renders and sends `mail`.
+    ///
+    /// # Errors
+    /// [`NotifyError`] when it could not be handed to the mail system.
+    async fn send(&self, mail: &Mail) -> Result<(), NotifyError>;
 }
 
 /// Something worth telling an account's contacts or the operator.

@@ -34,6 +34,10 @@ impl PasswordHasher for FakePasswordHasher {
             _ => Err(SecurityError::Invalid("not a fake hash".into())),
         }
     }
+
+    fn needs_rehash(&self, hash: &str) -> bool {
+        !hash.starts_with("fake$")
+    }
 }
 
 /// Tokens as opaque handles to claims kept in memory: only tokens this codec issued decode.
@@ -45,7 +49,7 @@ pub struct MemoryTokenCodec {
 
 impl TokenCodec for MemoryTokenCodec {
     fn encode(&self, claims: &Claims) -> Result<Secret, SecurityError> {
-        let token = format!("mem.{}.{}", self.next.fetch_add(1, Ordering::Relaxed), claims.session);
+        let token = format!("mem.{}.{}", self.next.fetch_add(1, Ordering::Relaxed), claims.session.as_str());
         self.issued.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), claims.clone());
         Ok(Secret::new(token))
     }
@@ -63,7 +67,7 @@ impl TokenCodec for MemoryTokenCodec {
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
-    use tollgate_ports::TokenKind;
+    use tollgate_domain::{SessionId, UserId};
 
     use super::*;
 
@@ -81,10 +85,12 @@ mod tests {
     fn tokens_decode_until_they_expire() {
         let codec = MemoryTokenCodec::default();
         let claims = Claims {
-            subject: "usr_1".into(),
-            session: "ses_1".into(),
-            kind: TokenKind::Access,
+            subject: UserId::parse("usr_1").unwrap(),
+            session: SessionId::parse("ses_1").unwrap(),
+            impersonator: None,
+            issued_at: datetime!(2026-01-01 0:00 UTC),
             expires_at: datetime!(2026-01-01 0:15 UTC),
+            id: "jti_1".into(),
         };
         let token = codec.encode(&claims).unwrap();
         assert_eq!(codec.decode(token.expose(), datetime!(2026-01-01 0:00 UTC)).unwrap(), claims);

@@ -1,0 +1,106 @@
+use crate::{
+    AccountKey, Caller, Denial, MemberRole, PasswordError, Right, Role, Scope, SessionId, UserId, authorize,
+    check_password, normalise_email,
+};
+
+fn acme() -> AccountKey {
+    AccountKey::parse("acme").unwrap()
+}
+
+fn user(platform_admin: bool) -> Caller {
+    Caller::User {
+        user: UserId::parse("usr_1").unwrap(),
+        session: SessionId::parse("ses_1").unwrap(),
+        platform_admin,
+        impersonator: None,
+    }
+}
+
+const RIGHTS: [Right; 5] = [Right::Enforce, Right::Usage, Right::Read, Right::Manage, Right::Own];
+
+#[test]
+fn passwords_are_10_to_128_characters_counted_as_characters() {
+    assert_eq!(check_password("short"), Err(PasswordError::TooShort));
+    assert_eq!(check_password("ten chars!"), Ok(()));
+    assert_eq!(check_password(&"é".repeat(10)), Ok(()), "characters, not bytes");
+    assert_eq!(check_password(&"x".repeat(128)), Ok(()));
+    assert_eq!(check_password(&"x".repeat(129)), Err(PasswordError::TooLong));
+    assert_eq!(check_password(&"x".repeat(1_000_000)), Err(PasswordError::TooLong));
+}
+
+#[test]
+fn emails_are_trimmed_and_lowercased_before_validation() {
+    assert_eq!(normalise_email("  Ann@Acme.TEST ").unwrap().as_str(), "ann@acme.test");
+    assert!(normalise_email("not an email").is_err());
+}
+
+#[test]
+fn generated_ids_carry_their_prefix() {
+    assert!(UserId::parse("usr_0a1b2c").is_ok());
+    for bad in ["", "usr_", "ses_1", "usr_ABC", "usr_1/2", &format!("usr_{}", "a".repeat(65))] {
+        assert!(UserId::parse(bad).is_err(), "{bad}");
+    }
+    assert!(SessionId::parse("ses_9").is_ok());
+}
+
+#[test]
+fn member_roles_grant_nested_rights() {
+    let granted = |role: MemberRole| RIGHTS.into_iter().filter(|r| role.grants(*r)).collect::<Vec<_>>();
+    assert_eq!(granted(MemberRole::Member), [Right::Usage, Right::Read]);
+    assert_eq!(granted(MemberRole::Admin), [Right::Usage, Right::Read, Right::Manage]);
+    assert_eq!(granted(MemberRole::Owner), RIGHTS);
+}
+
+#[test]
+fn a_user_without_membership_cannot_see_the_account() {
+    for right in RIGHTS {
+        assert_eq!(authorize(&user(false), &acme(), None, right), Err(Denial::Hidden));
+        assert_eq!(authorize(&user(true), &acme(), None, right), Ok(()), "platform admins see all");
+    }
+    assert_eq!(
+        authorize(&user(false), &acme(), Some(MemberRole::Member), Right::Manage),
+        Err(Denial::Forbidden)
+    );
+    assert_eq!(authorize(&user(false), &acme(), Some(MemberRole::Admin), Right::Manage), Ok(()));
+}
+
+#[test]
+fn an_account_key_touches_only_its_account_within_its_scopes() {
+    let key = Caller::AccountKey { id: "key_1".into(), account: acme(), scopes: vec![Scope::Read] };
+    let other = AccountKey::parse("globex").unwrap();
+    for right in RIGHTS {
+        assert_eq!(authorize(&key, &other, None, right), Err(Denial::Hidden));
+    }
+    assert_eq!(authorize(&key, &acme(), None, Right::Read), Ok(()));
+    assert_eq!(authorize(&key, &acme(), None, Right::Enforce), Err(Denial::Forbidden));
+    let enforce = Caller::AccountKey { id: "key_2".into(), account: acme(), scopes: vec![Scope::Enforce] };
+    assert_eq!(authorize(&enforce, &acme(), None, Right::Enforce), Ok(()));
+    assert_eq!(authorize(&enforce, &acme(), None, Right::Read), Err(Denial::Forbidden));
+}
+
+#[test]
+fn platform_keys_see_every_account_and_enforce_keys_only_enforce() {
+    for right in RIGHTS {
+        for role in [Role::Admin, Role::Service] {
+            let caller = Caller::PlatformKey { id: "key_p".into(), role };
+            assert_eq!(authorize(&caller, &acme(), None, right), Ok(()));
+        }
+    }
+    let enforce = Caller::PlatformKey { id: "key_e".into(), role: Role::Enforce };
+    assert_eq!(authorize(&enforce, &acme(), None, Right::Enforce), Ok(()));
+    assert_eq!(authorize(&enforce, &acme(), None, Right::Usage), Ok(()));
+    assert_eq!(authorize(&enforce, &acme(), None, Right::Read), Err(Denial::Forbidden));
+    assert!(!enforce.is_platform_service());
+    assert!(Caller::PlatformKey { id: "key_s".into(), role: Role::Service }.is_platform_service());
+}
+
+#[test]
+fn scopes_and_roles_parse_their_names() {
+    for scope in Scope::ALL {
+        assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+    }
+    for role in [MemberRole::Member, MemberRole::Admin, MemberRole::Owner] {
+        assert_eq!(MemberRole::parse(role.as_str()), Some(role));
+    }
+    assert_eq!(Role::parse("enforce"), Some(Role::Enforce));
+}
