@@ -1,4 +1,4 @@
-use tollgate_domain::{FeatureName, InvalidValue, MetricName, PlanCode, SubscriptionError};
+use tollgate_domain::{Decision, FeatureName, InvalidValue, MetricName, PasswordError, PlanCode, SubscriptionError};
 use tollgate_ports::{GatewayError, StoreError};
 
 /// Why a use case failed. Each variant maps to one stable problem code at the HTTP edge.
@@ -44,6 +44,57 @@ pub enum AppError {
     /// Storage is unreachable or timed out: nothing was decided (fail closed).
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// Registration is closed (`auth.open_registration = false`).
+    #[error("registration is closed")]
+    RegistrationClosed,
+    /// A user (not deleted) has this e-mail address.
+    #[error("a user with this email exists")]
+    EmailTaken,
+    /// The password breaks the length rule.
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    /// Unknown e-mail or wrong password (never says which).
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// The user has two-factor authentication and no code was given.
+    #[error("a two-factor code is required")]
+    TotpRequired,
+    /// The two-factor code (or recovery code) is wrong or was already used.
+    #[error("invalid two-factor code")]
+    InvalidTotp,
+    /// Too many failed logins for the e-mail or from the address; retry after this many seconds.
+    #[error("too many failed attempts; retry in {0} s")]
+    TooManyAttempts(u64),
+    /// A spent refresh token was presented again: its session is now revoked.
+    #[error("refresh token reused; the session is revoked")]
+    RefreshTokenReused,
+    /// The refresh token is unknown, or its session is revoked or expired.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// A one-time token (verification, reset, invitation) is unknown, used or expired.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// The credential is no longer valid (its session was revoked, its user deleted).
+    #[error("the credential is no longer valid")]
+    Unauthenticated,
+    /// The caller sees the resource but may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A resource other than an account was not found (`user`, `member`, `session`, `api key`).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The change would leave the account without an owner.
+    #[error("the account must keep an owner")]
+    LastOwner,
+    /// The user is already a member of the account, or already invited.
+    #[error("already a member")]
+    MemberExists,
+    /// The plan's seat limit is reached; the decision says which plan would allow one more.
+    #[error("seat limit reached")]
+    SeatLimitReached(Box<Decision>),
+    /// The two-factor state does not allow the operation (not started, already on, not on).
+    #[error("two-factor authentication is {0}")]
+    TotpState(&'static str),
     /// An internal fault; details are logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -10,12 +10,17 @@ mod catalog;
 mod context;
 mod enforcement;
 mod error;
+mod identity;
 mod plans;
 mod subscriptions;
 mod tollgate;
 mod views;
 
 pub use error::AppError;
+pub use identity::{
+    IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration, RegistrationAccount,
+    Tokens, TotpEnrolment,
+};
 pub use subscriptions::{ChangePlan, NewAccount};
 pub use tollgate::{Ports, Settings, Tollgate};
 pub use views::{AccountView, SubscriptionView, UsageReport};

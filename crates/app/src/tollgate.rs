@@ -7,12 +7,13 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{PlanCode, Policy};
 use tollgate_ports::{
-    AccountRepository, Clock, IdGenerator, Notification, Notifier, PaymentGateway, PlanRepository,
+    AccountRepository, Clock, IdGenerator, Notification, Notifier, PaymentGateway, PlanRepository, SecretMinter,
     SubscriptionRepository, UsageRepository,
 };
 
 use crate::cache::Cache;
 use crate::catalog::Catalog;
+use crate::identity::{IdentityCache, IdentityPorts, IdentitySettings};
 
 /// How many times a subscription change or a consume decided on an account state that a
 /// concurrent change moved meanwhile is decided again on the fresh state, before answering
@@ -40,6 +41,10 @@ pub struct Ports {
     pub gateway: Arc<dyn PaymentGateway>,
     /// Notifications.
     pub notifier: Arc<dyn Notifier>,
+    /// Secrets: API keys, refresh and one-time tokens.
+    pub secrets: Arc<dyn SecretMinter>,
+    /// Users, sessions, memberships and what they need.
+    pub identity: IdentityPorts,
 }
 
 /// Operator settings.
@@ -55,6 +60,8 @@ pub struct Settings {
     /// instance apply at once. Zero disables the cache. `consume` and `release` are always exact:
     /// the store checks that the state a consume relied on is still current. `check` may lag.
     pub cache_ttl: time::Duration,
+    /// Registration, sessions, login throttling.
+    pub identity: IdentitySettings,
 }
 
 /// Tollgate's use cases.
@@ -64,18 +71,23 @@ pub struct Tollgate {
     pub(crate) settings: Settings,
     pub(crate) catalog: Catalog,
     pub(crate) cache: Arc<Cache>,
+    pub(crate) identity_cache: IdentityCache,
 }
 
 impl Tollgate {
     /// Wires the use cases to `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
         let cache = Arc::new(Cache::new(settings.cache_ttl));
-        Self { ports, settings, catalog: Catalog::default(), cache }
+        Self { ports, settings, catalog: Catalog::default(), cache, identity_cache: IdentityCache::default() }
     }
 
     /// The clock Tollgate reads (for adapters that need the same "now").
     pub fn now(&self) -> OffsetDateTime {
         self.ports.clock.now()
+    }
+
+    pub(crate) fn identity_ports(&self) -> &IdentityPorts {
+        &self.ports.identity
     }
 
     pub(crate) async fn notify(&self, notification: Notification) {
