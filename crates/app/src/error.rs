@@ -28,6 +28,12 @@ pub enum AppError {
     /// A value is invalid.
     #[error(transparent)]
     Invalid(#[from] InvalidValue),
+    /// A list's `limit` is out of 1 to 100.
+    #[error("limit is from 1 to 100")]
+    LimitOutOfRange,
+    /// The account has no subscription and the change names no plan to start one with.
+    #[error("the account has no subscription: name a plan to start one")]
+    PlanRequired,
     /// The subscription's state machine refused the operation.
     #[error(transparent)]
     Subscription(#[from] SubscriptionError),

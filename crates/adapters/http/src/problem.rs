@@ -213,6 +213,12 @@ impl ApiError {
                 let field = invalid.field;
                 ApiError::new(ProblemCode::ValidationFailed, Detail::Rule(invalid)).param(field)
             }
+            AppError::LimitOutOfRange => {
+                ApiError::new(ProblemCode::ValidationFailed, Detail::LimitOutOfRange).param("limit")
+            }
+            AppError::PlanRequired => {
+                ApiError::new(ProblemCode::ValidationFailed, Detail::PlanRequired).param("plan")
+            }
             AppError::Subscription(SubscriptionError::IllegalTransition { from, .. }) => {
                 ApiError::new(ProblemCode::InvalidTransition, Detail::IllegalTransition(from))
             }

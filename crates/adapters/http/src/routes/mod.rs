@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api_keys;
+mod decision;
 mod enforcement;
 mod ops;
 mod plans;
