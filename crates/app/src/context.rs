@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, Entitlements, Evaluation, FeatureName, Locale, MetricName, Plan, Policy, Subscription,
+    AccountKey, Entitlements, Evaluation, FeatureName, MetricName, Plan, Policy, Subscription,
 };
 use tollgate_ports::AccountState;
 
@@ -137,13 +137,12 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(crate) fn evaluation(&self, locale: Locale) -> Evaluation<'_> {
+    pub(crate) fn evaluation(&self) -> Evaluation<'_> {
         Evaluation {
             entitlements: &self.entitlements,
             subscription: self.state.subscription.as_ref(),
             now: self.now,
             policy: &self.policy,
-            locale,
             catalog: &self.catalog,
             current_plan: self.plan.as_deref(),
         }

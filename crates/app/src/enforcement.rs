@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use tollgate_domain::{
-    AccountKey, Decision, Evaluation, IdempotencyKey, Locale, MetricName, Quantity, Request, UsageLine,
-    Window,
+    AccountKey, Decision, Evaluation, IdempotencyKey, MetricName, Quantity, Request, UsageLine, Window,
 };
 use tollgate_ports::{StoreError, UsageCommand, UsageKind};
 
@@ -18,14 +17,9 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::AccountNotFound`], [`AppError::UnknownMetric`], [`AppError::UnknownFeature`];
     /// storage errors (the service fails closed).
-    pub async fn check(
-        &self,
-        key: &AccountKey,
-        request: &Request,
-        locale: Locale,
-    ) -> Result<Decision, AppError> {
+    pub async fn check(&self, key: &AccountKey, request: &Request) -> Result<Decision, AppError> {
         let ctx = self.context(key).await?;
-        let eval = ctx.evaluation(locale);
+        let eval = ctx.evaluation();
         let used = match request {
             Request::Feature(feature) => {
                 self.ensure_feature_known(&ctx, feature).await?;
@@ -79,11 +73,10 @@ impl Tollgate {
         metric: &MetricName,
         quantity: Quantity,
         idempotency_key: Option<IdempotencyKey>,
-        locale: Locale,
     ) -> Result<Decision, AppError> {
         let request =
             UsageRequest { account: key, metric, quantity, idempotency_key: idempotency_key.as_ref() };
-        self.record(UsageKind::Consume, &request, locale).await
+        self.record(UsageKind::Consume, &request).await
     }
 
     /// Gives `quantity` units of `metric` back, never below zero.
@@ -96,11 +89,10 @@ impl Tollgate {
         metric: &MetricName,
         quantity: Quantity,
         idempotency_key: Option<IdempotencyKey>,
-        locale: Locale,
     ) -> Result<Decision, AppError> {
         let request =
             UsageRequest { account: key, metric, quantity, idempotency_key: idempotency_key.as_ref() };
-        self.record(UsageKind::Release, &request, locale).await
+        self.record(UsageKind::Release, &request).await
     }
 
     /// Consumes or releases on the account's state as this instance knows it (possibly cached),
@@ -109,17 +101,12 @@ impl Tollgate {
     /// meanwhile (through any instance), the state is read again and the consume decided again
     /// on the current terms. A consume refused by a status gate of the cached state does not
     /// reach the store: such refusals may lag a reactivation by up to the cache's TTL.
-    async fn record(
-        &self,
-        kind: UsageKind,
-        request: &UsageRequest<'_>,
-        locale: Locale,
-    ) -> Result<Decision, AppError> {
+    async fn record(&self, kind: UsageKind, request: &UsageRequest<'_>) -> Result<Decision, AppError> {
         let UsageRequest { account: key, metric, quantity, .. } = *request;
         for _ in 0..STATE_ATTEMPTS {
             let ctx = self.context(key).await?;
             self.ensure_metric_known(&ctx, metric).await?;
-            let eval = ctx.evaluation(locale);
+            let eval = ctx.evaluation();
             let intent = match kind {
                 UsageKind::Consume => eval.intent(metric, quantity),
                 UsageKind::Release => eval.release_intent(metric, quantity),

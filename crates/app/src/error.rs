@@ -1,4 +1,6 @@
-use tollgate_domain::{Decision, FeatureName, InvalidValue, MetricName, PasswordError, PlanCode, SubscriptionError};
+use tollgate_domain::{
+    Decision, FeatureName, InvalidValue, MetricName, PasswordError, PlanCode, SubscriptionError,
+};
 use tollgate_ports::{GatewayError, StoreError};
 
 /// Why a use case failed. Each variant maps to one stable problem code at the HTTP edge.
@@ -28,6 +30,12 @@ pub enum AppError {
     /// A value is invalid.
     #[error(transparent)]
     Invalid(#[from] InvalidValue),
+    /// A list's `limit` is out of 1 to 100.
+    #[error("limit is from 1 to 100")]
+    LimitOutOfRange,
+    /// The account has no subscription and the change names no plan to start one with.
+    #[error("the account has no subscription: name a plan to start one")]
+    PlanRequired,
     /// The subscription's state machine refused the operation.
     #[error(transparent)]
     Subscription(#[from] SubscriptionError),

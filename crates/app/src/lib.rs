@@ -18,8 +18,8 @@ mod views;
 
 pub use error::AppError;
 pub use identity::{
-    IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration, RegistrationAccount,
-    Tokens, TotpEnrolment,
+    IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration,
+    RegistrationAccount, Tokens, TotpEnrolment,
 };
 pub use subscriptions::{ChangePlan, NewAccount};
 pub use tollgate::{Ports, Settings, Tollgate};

@@ -2,7 +2,7 @@
 //! cancellation and resumption, the operator transitions, add-ons and overrides, checkout.
 
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, AddOn, Email, InvalidValue, Name, Overrides, PlanCode, Subscription};
+use tollgate_domain::{AccountKey, AddOn, Email, Name, Overrides, PlanCode, Subscription};
 use tollgate_ports::{Account, CheckoutRequest, CheckoutSession, Notification, StoreError};
 
 use crate::tollgate::STATE_ATTEMPTS;
@@ -70,14 +70,14 @@ impl Tollgate {
     /// Accounts in key order after `after`, at most `limit` (1–100).
     ///
     /// # Errors
-    /// [`AppError::Invalid`] for a limit out of range; storage errors.
+    /// [`AppError::LimitOutOfRange`]; storage errors.
     pub async fn accounts(
         &self,
         after: Option<AccountKey>,
         limit: u32,
     ) -> Result<Vec<AccountView>, AppError> {
         if !(1..=100).contains(&limit) {
-            return Err(InvalidValue::new("limit", "limit is from 1 to 100").into());
+            return Err(AppError::LimitOutOfRange);
         }
         let now = self.now();
         let accounts = self.ports.accounts.list(after, limit).await?;
@@ -100,8 +100,8 @@ impl Tollgate {
     ///
     /// # Errors
     /// [`AppError::PlanNotFound`], [`AppError::PlanInactive`], [`AppError::Subscription`] when
-    /// the subscription cannot change (suspended, ended), [`AppError::Invalid`] for seats, or for
-    /// `plan` when there is no subscription and no plan is named; [`AppError::AccountNotFound`];
+    /// the subscription cannot change (suspended, ended), [`AppError::Invalid`] for seats,
+    /// [`AppError::PlanRequired`] when there is no subscription and no plan is named; [`AppError::AccountNotFound`];
     /// [`AppError::Conflict`] when concurrent changes kept moving the account.
     pub async fn change_plan(
         &self,
@@ -158,11 +158,7 @@ impl Tollgate {
         version: u64,
     ) -> Result<Option<SubscriptionView>, AppError> {
         let Some(code) = &change.plan else {
-            return Err(InvalidValue::new(
-                "plan",
-                "the account has no subscription: name a plan to start one",
-            )
-            .into());
+            return Err(AppError::PlanRequired);
         };
         let plan = self.subscribable(code).await?;
         let now = self.now();

@@ -172,24 +172,21 @@ async fn without_a_default_plan_an_account_has_no_subscription_until_it_names_a_
     assert_eq!(app.subscription(&k("acme")).await, Err(AppError::NoSubscription));
     assert_eq!(app.usage(&k("acme")).await.map(|_| ()), Err(AppError::NoSubscription));
     let request = Request::metric("tickets", 1).unwrap();
-    let d = app.check(&k("acme"), &request, Locale::En).await.unwrap();
+    let d = app.check(&k("acme"), &request).await.unwrap();
     assert_eq!((d.allowed, d.code), (false, DecisionCode::NoSubscription));
-    let d = app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+    let d = app.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
     assert_eq!((d.allowed, d.code), (false, DecisionCode::NoSubscription));
     let named = app.provision(new_account("named", Some("free"))).await.unwrap();
     assert_eq!(named.subscription.map(|s| s.plan.as_str().to_owned()).as_deref(), Some("free"));
 
     let seats_only = ChangePlan { plan: None, seats: Some(2) };
-    assert!(matches!(
-        app.change_plan(&k("acme"), seats_only).await,
-        Err(AppError::Invalid(e)) if e.field == "plan"
-    ));
+    assert!(matches!(app.change_plan(&k("acme"), seats_only).await, Err(AppError::PlanRequired)));
     let ghost = ChangePlan { plan: Some(PlanCode::parse("ghost").unwrap()), seats: None };
     assert!(matches!(app.change_plan(&k("acme"), ghost).await, Err(AppError::PlanNotFound(_))));
     let pro = ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: Some(2) };
     let started = app.change_plan(&k("acme"), pro).await.unwrap();
     assert_eq!((started.plan.as_str(), started.status, started.seats), ("pro", Status::Trialing, 2));
-    assert!(app.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "at once on this instance");
+    assert!(app.check(&k("acme"), &request).await.unwrap().allowed, "at once on this instance");
     let change = ChangePlan { plan: None, seats: Some(3) };
     assert_eq!(app.change_plan(&k("acme"), change).await.unwrap().seats, 3, "then it is a change");
 }
@@ -202,12 +199,12 @@ async fn a_plan_with_a_trial_starts_trialing_and_expires_without_payment() {
     assert_eq!(sub.status, Status::Trialing);
     assert_eq!(sub.trial_ends_at, Some(datetime!(2026-12-07 10:00 UTC)));
     let request = Request::metric("tickets", 1).unwrap();
-    assert!(w.app.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
+    assert!(w.app.check(&k("acme"), &request).await.unwrap().allowed);
     w.clock.advance(Duration::days(14));
-    let d = w.app.check(&k("acme"), &request, Locale::En).await.unwrap();
+    let d = w.app.check(&k("acme"), &request).await.unwrap();
     assert_eq!((d.allowed, d.code), (false, DecisionCode::TrialExpired));
     w.app.activate(&k("acme")).await.unwrap();
-    assert!(w.app.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
+    assert!(w.app.check(&k("acme"), &request).await.unwrap().allowed);
 }
 
 #[tokio::test]
@@ -238,16 +235,19 @@ async fn consume_stops_at_the_limit_and_suggests_the_cheapest_upgrade() {
     let w = world().await;
     w.app.provision(new_account("acme", None)).await.unwrap();
     for i in 1..=3 {
-        let d = w.app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+        let d = w.app.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
         assert_eq!((d.allowed, d.used, d.remaining), (true, Some(i), Some(3 - i)));
     }
-    let d = w.app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+    let d = w.app.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
     assert_eq!((d.allowed, d.code, d.used), (false, DecisionCode::LimitReached, Some(3)));
+    assert_eq!(
+        d.message(Locale::En),
+        "Monthly tickets limit reached (3/3). Upgrade to Team or wait until 2026-12-01."
+    );
     let upgrade = d.upgrade.unwrap();
     assert_eq!((upgrade.plan.as_str(), upgrade.limit), ("team", Some(100)));
-    assert_eq!(d.message, "Monthly tickets limit reached (3/3). Upgrade to Team or wait until 2026-12-01.");
-    let fr = w.app.check(&k("acme"), &Request::metric("tickets", 1).unwrap(), Locale::Fr).await.unwrap();
-    assert!(fr.message.starts_with("Limite mensuelle de tickets atteinte (3/3)."));
+    let fr = w.app.check(&k("acme"), &Request::metric("tickets", 1).unwrap()).await.unwrap();
+    assert!(fr.message(Locale::Fr).starts_with("Limite mensuelle de tickets atteinte (3/3)."));
 }
 
 #[tokio::test]
@@ -255,11 +255,11 @@ async fn a_replayed_key_is_counted_once_and_a_reused_key_is_refused() {
     let w = world().await;
     w.app.provision(new_account("acme", None)).await.unwrap();
     let key = || Some(IdempotencyKey::parse("req-1").unwrap());
-    let first = w.app.consume(&k("acme"), &m("tickets"), q(2), key(), Locale::En).await.unwrap();
-    let again = w.app.consume(&k("acme"), &m("tickets"), q(2), key(), Locale::En).await.unwrap();
+    let first = w.app.consume(&k("acme"), &m("tickets"), q(2), key()).await.unwrap();
+    let again = w.app.consume(&k("acme"), &m("tickets"), q(2), key()).await.unwrap();
     assert_eq!(first, again);
     assert_eq!(w.app.usage(&k("acme")).await.unwrap().metrics[&m("tickets")].current, 2);
-    let reused = w.app.consume(&k("acme"), &m("tickets"), q(1), key(), Locale::En).await;
+    let reused = w.app.consume(&k("acme"), &m("tickets"), q(1), key()).await;
     assert_eq!(reused, Err(AppError::IdempotencyMismatch));
 }
 
@@ -267,13 +267,13 @@ async fn a_replayed_key_is_counted_once_and_a_reused_key_is_refused() {
 async fn a_plan_change_raises_the_limit_at_once() {
     let w = world().await;
     w.app.provision(new_account("acme", None)).await.unwrap();
-    w.app.consume(&k("acme"), &m("sites"), q(1), None, Locale::En).await.unwrap();
-    let denied = w.app.consume(&k("acme"), &m("sites"), q(1), None, Locale::En).await.unwrap();
+    w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
+    let denied = w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     assert_eq!(denied.code, DecisionCode::LimitReached);
     let change = ChangePlan { plan: Some(PlanCode::parse("enterprise").unwrap()), seats: None };
     let sub = w.app.change_plan(&k("acme"), change).await.unwrap();
     assert_eq!(sub.plan.as_str(), "enterprise");
-    let allowed = w.app.consume(&k("acme"), &m("sites"), q(1), None, Locale::En).await.unwrap();
+    let allowed = w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     assert_eq!((allowed.allowed, allowed.used, allowed.limit), (true, Some(2), None));
 }
 
@@ -281,8 +281,8 @@ async fn a_plan_change_raises_the_limit_at_once() {
 async fn gauges_are_released_but_never_below_zero() {
     let w = world().await;
     w.app.provision(new_account("acme", Some("enterprise"))).await.unwrap();
-    w.app.consume(&k("acme"), &m("sites"), q(2), None, Locale::En).await.unwrap();
-    let d = w.app.release(&k("acme"), &m("sites"), q(5), None, Locale::En).await.unwrap();
+    w.app.consume(&k("acme"), &m("sites"), q(2), None).await.unwrap();
+    let d = w.app.release(&k("acme"), &m("sites"), q(5), None).await.unwrap();
     assert_eq!((d.allowed, d.used), (true, Some(0)));
 }
 
@@ -290,21 +290,20 @@ async fn gauges_are_released_but_never_below_zero() {
 async fn unknown_metrics_and_features_are_errors_not_decisions() {
     let w = world().await;
     w.app.provision(new_account("acme", None)).await.unwrap();
-    let r = w.app.consume(&k("acme"), &m("rockets"), q(1), None, Locale::En).await;
+    let r = w.app.consume(&k("acme"), &m("rockets"), q(1), None).await;
     assert_eq!(r, Err(AppError::UnknownMetric(m("rockets"))));
-    let r = w.app.check(&k("acme"), &Request::feature("teleport").unwrap(), Locale::En).await;
+    let r = w.app.check(&k("acme"), &Request::feature("teleport").unwrap()).await;
     assert!(matches!(r, Err(AppError::UnknownFeature(_))));
-    let not_in_plan =
-        w.app.check(&k("acme"), &Request::feature("api_access").unwrap(), Locale::En).await.unwrap();
+    let not_in_plan = w.app.check(&k("acme"), &Request::feature("api_access").unwrap()).await.unwrap();
     assert_eq!(not_in_plan.code, DecisionCode::NotInPlan);
     assert_eq!(not_in_plan.upgrade.unwrap().plan.as_str(), "team");
     let overrides =
         Overrides { limits: [(m("rockets"), Limit::hard(1, Reset::Day))].into(), ..Default::default() };
     w.app.set_overrides(&k("acme"), overrides).await.unwrap();
-    let custom = w.app.consume(&k("acme"), &m("rockets"), q(1), None, Locale::En).await.unwrap();
+    let custom = w.app.consume(&k("acme"), &m("rockets"), q(1), None).await.unwrap();
     assert!(custom.allowed, "an override defines a metric for one account");
     assert!(matches!(
-        w.app.consume(&k("ghost"), &m("tickets"), q(1), None, Locale::En).await,
+        w.app.consume(&k("ghost"), &m("tickets"), q(1), None).await,
         Err(AppError::AccountNotFound)
     ));
 }
@@ -320,7 +319,7 @@ async fn cancellation_at_period_end_keeps_access_until_then_and_can_be_resumed_t
     assert!(!resumed.cancel_at_period_end);
     w.app.cancel(&k("acme"), true).await.unwrap();
     w.clock.set(datetime!(2026-12-23 10:00 UTC));
-    let d = w.app.check(&k("acme"), &Request::metric("tickets", 1).unwrap(), Locale::En).await.unwrap();
+    let d = w.app.check(&k("acme"), &Request::metric("tickets", 1).unwrap()).await.unwrap();
     assert_eq!(d.code, DecisionCode::SubscriptionExpired);
     let sub = w.app.subscription(&k("acme")).await.unwrap();
     assert_eq!((sub.status, sub.ended_at), (Status::Expired, Some(datetime!(2026-12-23 10:00 UTC))));
@@ -343,15 +342,12 @@ async fn past_due_accounts_keep_working_through_the_grace_period() {
     w.app.mark_past_due(&k("acme")).await.unwrap();
     let request = Request::metric("tickets", 1).unwrap();
     w.clock.advance(Duration::days(6));
-    assert!(w.app.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
+    assert!(w.app.check(&k("acme"), &request).await.unwrap().allowed);
     w.clock.advance(Duration::days(1));
-    let d = w.app.check(&k("acme"), &request, Locale::En).await.unwrap();
+    let d = w.app.check(&k("acme"), &request).await.unwrap();
     assert_eq!(d.code, DecisionCode::PaymentRequired);
     w.app.suspend(&k("acme")).await.unwrap();
-    assert_eq!(
-        w.app.check(&k("acme"), &request, Locale::En).await.unwrap().code,
-        DecisionCode::SubscriptionSuspended
-    );
+    assert_eq!(w.app.check(&k("acme"), &request).await.unwrap().code, DecisionCode::SubscriptionSuspended);
 }
 
 #[tokio::test]
@@ -399,7 +395,7 @@ async fn an_unreachable_store_fails_closed() {
     let app = tollgate(&store, Arc::new(usage), clock, MockPaymentGateway::new(), quiet_notifier());
     app.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
     app.provision(new_account("acme", None)).await.unwrap();
-    let r = app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await;
+    let r = app.consume(&k("acme"), &m("tickets"), q(1), None).await;
     assert_eq!(r, Err(AppError::Unavailable("timeout".into())));
 }
 
@@ -419,29 +415,26 @@ async fn two_instances() -> (Tollgate, Tollgate, Arc<ManualClock>) {
 async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once() {
     let (a, b, clock) = two_instances().await;
     let request = Request::metric("tickets", 1).unwrap();
-    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b caches the active state");
+    assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b caches the active state");
     a.suspend(&k("acme")).await.unwrap();
-    let on_a = a.check(&k("acme"), &request, Locale::En).await.unwrap();
+    let on_a = a.check(&k("acme"), &request).await.unwrap();
     assert_eq!(
         on_a.code,
         DecisionCode::SubscriptionSuspended,
         "the instance that changed it sees it at once"
     );
-    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b still within its TTL");
+    assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b still within its TTL");
     clock.advance(Duration::seconds(1));
-    let on_b = b.check(&k("acme"), &request, Locale::En).await.unwrap();
+    let on_b = b.check(&k("acme"), &request).await.unwrap();
     assert_eq!(on_b.code, DecisionCode::SubscriptionSuspended, "b sees it once the TTL is over");
     // Counters: consume on b is exact, and check on b reflects b's own consume at once.
     a.activate(&k("acme")).await.unwrap();
     clock.advance(Duration::seconds(1));
     for _ in 0..3 {
-        assert!(b.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap().allowed);
+        assert!(b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap().allowed);
     }
-    assert!(
-        !a.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap().allowed,
-        "consume is exact"
-    );
-    assert!(!b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed);
+    assert!(!a.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap().allowed, "consume is exact");
+    assert!(!b.check(&k("acme"), &request).await.unwrap().allowed);
 }
 
 #[tokio::test]
@@ -449,18 +442,18 @@ async fn a_retry_after_a_suspension_gets_its_first_outcome_not_a_refusal() {
     let w = world().await;
     w.app.provision(new_account("acme", None)).await.unwrap();
     let key = || Some(IdempotencyKey::parse("req-9").unwrap());
-    let first = w.app.consume(&k("acme"), &m("tickets"), q(1), key(), Locale::En).await.unwrap();
+    let first = w.app.consume(&k("acme"), &m("tickets"), q(1), key()).await.unwrap();
     assert!(first.allowed);
     w.app.suspend(&k("acme")).await.unwrap();
-    let retry = w.app.consume(&k("acme"), &m("tickets"), q(1), key(), Locale::En).await.unwrap();
+    let retry = w.app.consume(&k("acme"), &m("tickets"), q(1), key()).await.unwrap();
     assert_eq!(
         (retry.allowed, retry.code, retry.used),
         (true, DecisionCode::Ok, Some(1)),
         "the first outcome"
     );
-    let other = w.app.consume(&k("acme"), &m("tickets"), q(2), key(), Locale::En).await;
+    let other = w.app.consume(&k("acme"), &m("tickets"), q(2), key()).await;
     assert_eq!(other, Err(AppError::IdempotencyMismatch));
-    let fresh = w.app.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+    let fresh = w.app.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
     assert_eq!(fresh.code, DecisionCode::SubscriptionSuspended);
     assert_eq!(w.app.usage(&k("acme")).await.unwrap().metrics[&m("tickets")].current, 1);
 }
@@ -469,15 +462,15 @@ async fn a_retry_after_a_suspension_gets_its_first_outcome_not_a_refusal() {
 async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
     let (a, b, clock) = two_instances().await;
     let request = Request::metric("tickets", 1).unwrap();
-    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b caches the active state");
+    assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b caches the active state");
     a.suspend(&k("acme")).await.unwrap();
     // Past half its life, b still answers from its cache, and reloads it in the background.
     clock.advance(Duration::milliseconds(600));
-    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b within its TTL");
+    assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b within its TTL");
     let mut code = DecisionCode::Ok;
     for _ in 0..100 {
         tokio::task::yield_now().await;
-        code = b.check(&k("acme"), &request, Locale::En).await.unwrap().code;
+        code = b.check(&k("acme"), &request).await.unwrap().code;
         if code == DecisionCode::SubscriptionSuspended {
             break;
         }

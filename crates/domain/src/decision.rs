@@ -4,75 +4,13 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::entitlements::Entitlements;
-use crate::ids::{FeatureName, InvalidValue, MetricName, PlanCode};
-use crate::messages::{self, Locale};
-use crate::period::{day_of, month_of};
+use crate::ids::{FeatureName, MetricName};
 use crate::plan::{Enforcement, Limit, Plan, Reset};
+use crate::quantity::Quantity;
+use crate::request::Request;
 use crate::subscription::{Status, Subscription};
-
-/// Largest quantity one request may carry (10^12): keeps every sum far from overflow.
-pub const MAX_QUANTITY: u64 = 1_000_000_000_000;
-
-/// A positive number of units, at most [`MAX_QUANTITY`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Quantity(u64);
-
-impl Quantity {
-    /// Validates `value`.
-    ///
-    /// # Errors
-    /// [`InvalidValue`] for `quantity` when zero or above [`MAX_QUANTITY`].
-    pub fn new(value: u64) -> Result<Self, InvalidValue> {
-        if (1..=MAX_QUANTITY).contains(&value) {
-            Ok(Self(value))
-        } else {
-            Err(InvalidValue::new("quantity", "quantity is a whole number from 1 to 1000000000000"))
-        }
-    }
-
-    /// The number of units.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for Quantity {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Quantity::new(u64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-    }
-}
-
-/// What a caller asks about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// May the account use this feature?
-    Feature(FeatureName),
-    /// May the account use `quantity` more units of `metric`?
-    Metric {
-        /// The metric.
-        metric: MetricName,
-        /// How many units.
-        quantity: Quantity,
-    },
-}
-
-impl Request {
-    /// A metric request from raw values.
-    ///
-    /// # Errors
-    /// [`InvalidValue`] for `metric` or `quantity`.
-    pub fn metric(metric: &str, quantity: u64) -> Result<Self, InvalidValue> {
-        Ok(Request::Metric { metric: MetricName::parse(metric)?, quantity: Quantity::new(quantity)? })
-    }
-
-    /// A feature request from a raw name.
-    ///
-    /// # Errors
-    /// [`InvalidValue`] for `feature`.
-    pub fn feature(feature: &str) -> Result<Self, InvalidValue> {
-        Ok(Request::Feature(FeatureName::parse(feature)?))
-    }
-}
+use crate::upgrade::{Upgrade, suggest_upgrade};
+use crate::window::Window;
 
 /// The answer's code: stable, part of the HTTP contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -137,18 +75,8 @@ impl DecisionCode {
     }
 }
 
-/// The cheapest plan that would allow a denied request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Upgrade {
-    /// The plan's code.
-    pub plan: PlanCode,
-    /// The plan's display name.
-    pub name: String,
-    /// That plan's limit on the metric (`None`: unlimited or a feature request).
-    pub limit: Option<u64>,
-}
-
-/// The answer to a check, consume or release.
+/// The answer to a check, consume or release: data only. Its human sentence, in any language,
+/// is [`Decision::message`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
     /// Whether the request is (or was) allowed.
@@ -170,11 +98,9 @@ pub struct Decision {
     /// When the window resets (`None` for gauges).
     #[serde(with = "time::serde::rfc3339::option")]
     pub resets_at: Option<OffsetDateTime>,
-    /// The window kind, for rendering messages.
+    /// The window kind (`None` for features), which words the message of a limit.
     #[serde(skip)]
     pub reset: Option<Reset>,
-    /// A human sentence in the requested locale.
-    pub message: String,
     /// The cheapest plan that would allow the request, when denied by the plan.
     pub upgrade: Option<Upgrade>,
 }
@@ -192,36 +118,6 @@ impl Default for Policy {
     }
 }
 
-/// The counting window of a metric at an instant: counters are keyed by it, so a new window
-/// starts from zero without any job running.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Window {
-    /// A stable key: `never`, `d:2026-11-23`, `m:2026-11`, `p:<period start unix seconds>`.
-    pub key: String,
-    /// When the window ends (`None` for gauges).
-    pub resets_at: Option<OffsetDateTime>,
-}
-
-impl Window {
-    /// The window of a `reset` kind at `now` for `subscription` (billing periods need it).
-    pub fn of(reset: Reset, subscription: &Subscription, now: OffsetDateTime) -> Self {
-        let never = Window { key: "never".to_owned(), resets_at: None };
-        match reset {
-            Reset::Never => never,
-            Reset::Day => day_of(now)
-                .map_or(never, |p| Window { key: format!("d:{}", p.start.date()), resets_at: Some(p.end) }),
-            Reset::Month => month_of(now).map_or(never, |p| Window {
-                key: format!("m:{:04}-{:02}", p.start.year(), u8::from(p.start.month())),
-                resets_at: Some(p.end),
-            }),
-            Reset::BillingPeriod => subscription.period_at(now).map_or(never, |p| Window {
-                key: format!("p:{}", p.start.unix_timestamp()),
-                resets_at: Some(p.end),
-            }),
-        }
-    }
-}
-
 /// Everything an evaluation needs besides the request and the usage: one account at one instant.
 #[derive(Debug, Clone, Copy)]
 pub struct Evaluation<'a> {
@@ -233,8 +129,6 @@ pub struct Evaluation<'a> {
     pub now: OffsetDateTime,
     /// Operator rules.
     pub policy: &'a Policy,
-    /// Language of the message.
-    pub locale: Locale,
     /// Plans that may be suggested as upgrades (empty: none suggested).
     pub catalog: &'a [Plan],
     /// The account's current plan, excluded from suggestions and fixing their currency.
@@ -380,7 +274,6 @@ impl<'a> Evaluation<'a> {
                 remaining: None,
                 resets_at: None,
                 reset: None,
-                message: String::new(),
                 upgrade: None,
             },
             &request,
@@ -407,7 +300,6 @@ impl<'a> Evaluation<'a> {
                 remaining: limit.map(|max| max.saturating_sub(used)),
                 resets_at: intent.window.resets_at,
                 reset: Some(intent.limit.reset),
-                message: String::new(),
                 upgrade: None,
             },
             request,
@@ -432,7 +324,6 @@ impl<'a> Evaluation<'a> {
                 remaining: None,
                 resets_at: None,
                 reset: limit.map(|l| l.reset),
-                message: String::new(),
                 upgrade: None,
             },
             request,
@@ -444,45 +335,13 @@ impl<'a> Evaluation<'a> {
         if matches!(decision.code, DecisionCode::LimitReached | DecisionCode::NotInPlan) {
             decision.upgrade = suggest_upgrade(self.catalog, self.current_plan, request, used);
         }
-        decision.message = messages::render(&decision, self.locale);
         decision
     }
 }
 
-/// The cheapest active plan (by price per month, ties by code) other than `current` that would
-/// allow `request` with `used` units already used, preferring plans billed at `current`'s
-/// interval; plans in another currency than `current`'s are not compared. `None` when no plan
-/// fits.
-pub fn suggest_upgrade(
-    catalog: &[Plan],
-    current: Option<&Plan>,
-    request: &Request,
-    used: u64,
-) -> Option<Upgrade> {
-    catalog
-        .iter()
-        .filter(|p| p.active())
-        .filter(|p| {
-            current.is_none_or(|c| c.code() != p.code() && c.price().currency() == p.price().currency())
-        })
-        .filter_map(|p| match request {
-            Request::Feature(f) => p.grants(f).then_some((p, None)),
-            Request::Metric { metric, quantity } => {
-                p.limit(metric).filter(|l| l.admits(used, quantity.get())).map(|l| (p, l.max))
-            }
-        })
-        .min_by_key(|(p, _)| {
-            // A yearly plan is cheaper per month but not what a monthly customer asks for.
-            let other_interval = current.is_some_and(|c| c.interval() != p.interval());
-            (other_interval, p.monthly_price().amount(), p.code().clone())
-        })
-        .map(|(p, limit)| Upgrade { plan: p.code().clone(), name: p.name().to_owned(), limit })
-}
-
 impl Plan {
     /// Evaluates `request` against this plan alone (no add-ons, overrides or upgrade catalog),
-    /// with the default [`Policy`], in English: the few-lines way for another service to decide
-    /// in-process.
+    /// with the default [`Policy`]: the few-lines way for another service to decide in-process.
     pub fn evaluate(
         &self,
         subscription: &Subscription,
@@ -496,7 +355,6 @@ impl Plan {
             subscription: Some(subscription),
             now,
             policy: &Policy::default(),
-            locale: Locale::En,
             catalog: &[],
             current_plan: Some(self),
         }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{FeatureName, InvalidValue, MetricName};
 use crate::plan::{Limit, Plan};
+use crate::rule::Rule;
 
 /// A purchasable extra that raises limits or grants features, bought in some quantity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,10 +31,10 @@ impl AddOn {
     /// [`InvalidValue`] for an empty or over-long code or a zero quantity.
     pub fn validate(&self) -> Result<(), InvalidValue> {
         if self.code.is_empty() || self.code.len() > 64 {
-            return Err(InvalidValue::new("code", "an add-on code is 1 to 64 characters"));
+            return Err(InvalidValue::new("code", Rule::AddOnCode));
         }
         if self.quantity == 0 {
-            return Err(InvalidValue::new("quantity", "an add-on quantity is at least 1"));
+            return Err(InvalidValue::new("quantity", Rule::AddOnQuantity));
         }
         Ok(())
     }

@@ -4,25 +4,27 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rule::Rule;
+
 /// Why an identifier or value was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {field}: {reason}")]
+#[error("invalid {field}: {rule}")]
 pub struct InvalidValue {
     /// The name of the value, as a client would call the field (`key`, `plan`, `metric`…).
     pub field: &'static str,
-    /// A human sentence saying what is expected.
-    pub reason: &'static str,
+    /// The rule the value breaks (its sentence says what is expected).
+    pub rule: Rule,
 }
 
 impl InvalidValue {
     /// Builds the error for `field`.
-    pub const fn new(field: &'static str, reason: &'static str) -> Self {
-        Self { field, reason }
+    pub const fn new(field: &'static str, rule: Rule) -> Self {
+        Self { field, rule }
     }
 }
 
 macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident, field = $field:literal, reason = $reason:literal, valid = $valid:expr) => {
+    ($(#[$doc:meta])* $name:ident, field = $field:literal, rule = $rule:expr, valid = $valid:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -39,7 +41,7 @@ macro_rules! string_id {
                 if valid(&value) {
                     Ok(Self(value))
                 } else {
-                    Err(InvalidValue::new($field, $reason))
+                    Err(InvalidValue::new($field, $rule))
                 }
             }
 
@@ -100,7 +102,7 @@ string_id!(
     /// The key an integrating service already uses for its tenant: `[A-Za-z0-9._:@-]{1,128}`.
     AccountKey,
     field = "key",
-    reason = "an account key is 1 to 128 characters of A-Z a-z 0-9 . _ : @ -",
+    rule = Rule::AccountKey,
     valid = |v| (1..=128).contains(&v.len())
         && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:@-".contains(&b))
 );
@@ -109,7 +111,7 @@ string_id!(
     /// A plan code: a lowercase letter or digit, then up to 63 of `a-z 0-9 _ -`.
     PlanCode,
     field = "plan",
-    reason = "a plan code is 1 to 64 characters of a-z 0-9 _ - starting with a letter or digit",
+    rule = Rule::PlanCode,
     valid = |v| {
         let mut bytes = v.bytes();
         matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
@@ -122,7 +124,7 @@ string_id!(
     /// A metered or counted quantity (`tickets`, `api_calls`): `[a-z][a-z0-9_]{0,63}`.
     MetricName,
     field = "metric",
-    reason = "a metric name is 1 to 64 characters of a-z 0-9 _ starting with a letter",
+    rule = Rule::MetricName,
     valid = |v| is_name(v, 64)
 );
 
@@ -130,7 +132,7 @@ string_id!(
     /// A boolean capability of a plan (`api_access`, `sso`): `[a-z][a-z0-9_]{0,63}`.
     FeatureName,
     field = "feature",
-    reason = "a feature name is 1 to 64 characters of a-z 0-9 _ starting with a letter",
+    rule = Rule::FeatureName,
     valid = |v| is_name(v, 64)
 );
 
@@ -138,7 +140,7 @@ string_id!(
     /// A client-chosen key that makes a mutation safe to retry: 1 to 255 printable ASCII characters.
     IdempotencyKey,
     field = "Idempotency-Key",
-    reason = "an idempotency key is 1 to 255 printable ASCII characters",
+    rule = Rule::IdempotencyKey,
     valid = |v| (1..=255).contains(&v.len()) && v.bytes().all(|b| (0x20..=0x7e).contains(&b))
 );
 
@@ -146,7 +148,7 @@ string_id!(
     /// An e-mail address, checked for shape only (one `@`, a dotted domain, no spaces, ≤ 254 bytes).
     Email,
     field = "email",
-    reason = "an email address looks like name@example.com",
+    rule = Rule::Email,
     valid = |v| {
         let Some((local, domain)) = v.split_once('@') else {
             return false;
@@ -173,7 +175,7 @@ string_id!(
     /// A user's id: `usr_` and 1 to 64 characters of `a-z 0-9`.
     UserId,
     field = "user_id",
-    reason = "a user id looks like usr_1a2b3c",
+    rule = Rule::UserId,
     valid = |v| prefixed_id(v, "usr_")
 );
 
@@ -181,7 +183,7 @@ string_id!(
     /// A session's id: `ses_` and 1 to 64 characters of `a-z 0-9`.
     SessionId,
     field = "session_id",
-    reason = "a session id looks like ses_1a2b3c",
+    rule = Rule::SessionId,
     valid = |v| prefixed_id(v, "ses_")
 );
 

@@ -5,7 +5,7 @@
 //! any service can link this crate to decide in-process exactly as the Tollgate server does.
 //!
 //! ```
-//! use tollgate_domain::{DecisionCode, Plan, PlanDraft, Request, Subscription};
+//! use tollgate_domain::{DecisionCode, Locale, Plan, PlanDraft, Request, Subscription};
 //! use time::macros::datetime;
 //!
 //! let draft: PlanDraft = serde_json::from_str(r#"{
@@ -20,7 +20,11 @@
 //! let decision = plan.evaluate(&subscription, &Request::metric("tickets", 1)?, 2000, now);
 //! assert!(!decision.allowed);
 //! assert_eq!(decision.code, DecisionCode::LimitReached);
-//! assert_eq!(decision.message, "Monthly tickets limit reached (2000/2000). Wait until 2026-12-01.");
+//! assert_eq!(
+//!     decision.message(Locale::En),
+//!     "Monthly tickets limit reached (2000/2000). Wait until 2026-12-01."
+//! );
+//! assert!(decision.message(Locale::Fr).starts_with("Limite mensuelle de tickets atteinte"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -30,23 +34,28 @@
 #![warn(missing_docs)]
 
 mod api_key;
+mod currency;
 mod decision;
 mod entitlements;
 mod identity;
 mod ids;
-pub mod messages;
+mod locale;
+mod messages;
 mod money;
 pub mod period;
 mod plan;
+mod quantity;
+mod request;
+mod rule;
 mod subscription;
 pub mod text;
+mod upgrade;
 mod usage;
+mod window;
 
 pub use api_key::{ApiKey, Role};
-pub use decision::{
-    ConsumeIntent, Decision, DecisionCode, Evaluation, MAX_QUANTITY, Policy, Quantity, Request, Upgrade,
-    Window, suggest_upgrade,
-};
+pub use currency::Currency;
+pub use decision::{ConsumeIntent, Decision, DecisionCode, Evaluation, Policy};
 pub use entitlements::{AddOn, Entitlements, Overrides};
 pub use identity::{
     Actor, AuditEvent, AuditTarget, Caller, Denial, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, MemberRole,
@@ -56,13 +65,18 @@ pub use identity::{
 pub use ids::{
     AccountKey, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode, SessionId, UserId,
 };
-pub use messages::Locale;
-pub use money::{Currency, Money, MoneyError};
+pub use locale::Locale;
+pub use money::{Money, MoneyError};
 pub use period::{Interval, Period};
 pub use plan::{Enforcement, Limit, MAX_TRIAL_DAYS, Plan, PlanDraft, PlanError, Reset};
+pub use quantity::{MAX_QUANTITY, Quantity};
+pub use request::Request;
+pub use rule::Rule;
 pub use subscription::{MAX_SEATS, Status, Subscription, SubscriptionError, SubscriptionParts, Transition};
 pub use text::Name;
+pub use upgrade::{Upgrade, suggest_upgrade};
 pub use usage::UsageLine;
+pub use window::Window;
 
 #[cfg(test)]
 mod tests;

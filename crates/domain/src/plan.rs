@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{FeatureName, InvalidValue, MetricName, PlanCode};
 use crate::money::Money;
 use crate::period::Interval;
+use crate::rule::Rule;
 
 /// When a metric's count starts again from zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -153,26 +154,26 @@ impl Plan {
     pub fn new(mut terms: PlanDraft, version: u32) -> Result<Self, PlanError> {
         terms.name = terms.name.trim().to_owned();
         if terms.name.is_empty() || terms.name.chars().count() > 200 {
-            return Err(InvalidValue::new("name", "a plan name is 1 to 200 characters").into());
+            return Err(InvalidValue::new("name", Rule::PlanNameLength).into());
         }
         if terms.description.chars().count() > 2000 {
-            return Err(InvalidValue::new("description", "a description is at most 2000 characters").into());
+            return Err(InvalidValue::new("description", Rule::DescriptionLength).into());
         }
         crate::text::refuse_control_characters("name", &terms.name)?;
         crate::text::refuse_control_characters_in_prose("description", &terms.description)?;
         if terms.price.is_negative() {
-            return Err(InvalidValue::new("price", "a price cannot be negative").into());
+            return Err(InvalidValue::new("price", Rule::NegativePrice).into());
         }
         if terms.price.amount().scale() > terms.price.currency().exponent()
             && terms.price.amount().normalize().scale() > terms.price.currency().exponent()
         {
-            return Err(InvalidValue::new("price", "a price is a whole number of minor units").into());
+            return Err(InvalidValue::new("price", Rule::PriceMinorUnits).into());
         }
         if terms.trial_days > MAX_TRIAL_DAYS {
-            return Err(InvalidValue::new("trial_days", "a trial is at most 730 days").into());
+            return Err(InvalidValue::new("trial_days", Rule::TrialLength).into());
         }
         if version == 0 {
-            return Err(InvalidValue::new("version", "versions start at 1").into());
+            return Err(InvalidValue::new("version", Rule::FirstVersion).into());
         }
         Ok(Self { terms, version })
     }
@@ -318,12 +319,12 @@ pub(crate) mod tests {
         draft.name = "  ".into();
         assert_eq!(
             Plan::new(draft.clone(), 1),
-            Err(PlanError::Invalid(InvalidValue::new("name", "a plan name is 1 to 200 characters")))
+            Err(PlanError::Invalid(InvalidValue::new("name", Rule::PlanNameLength)))
         );
         draft.name = "P\u{0}ro".into();
         assert_eq!(
             Plan::new(draft.clone(), 1),
-            Err(PlanError::Invalid(InvalidValue::new("name", crate::text::CONTROL_CHARACTERS)))
+            Err(PlanError::Invalid(InvalidValue::new("name", Rule::ControlCharacters)))
         );
         draft.name = "Pro".into();
         draft.description = "a\u{0}".into();

@@ -6,6 +6,7 @@ use time::{Duration, OffsetDateTime};
 use crate::ids::{InvalidValue, PlanCode};
 use crate::period::{Interval, Period, billing_period};
 use crate::plan::Plan;
+use crate::rule::Rule;
 
 mod status;
 
@@ -43,7 +44,7 @@ fn check_seats(seats: u32) -> Result<u32, SubscriptionError> {
     if (1..=MAX_SEATS).contains(&seats) {
         Ok(seats)
     } else {
-        Err(InvalidValue::new("seats", "seats is a whole number from 1 to 1000000").into())
+        Err(InvalidValue::new("seats", Rule::Seats).into())
     }
 }
 

@@ -48,13 +48,12 @@ impl Fixture {
         }
     }
 
-    fn eval(&self, now: OffsetDateTime, locale: Locale) -> Evaluation<'_> {
+    fn eval(&self, now: OffsetDateTime) -> Evaluation<'_> {
         Evaluation {
             entitlements: &self.entitlements,
             subscription: Some(&self.subscription),
             now,
             policy: &self.policy,
-            locale,
             catalog: &self.catalog,
             current_plan: self.catalog.iter().find(|p| p.code() == self.subscription.plan()),
         }
@@ -66,13 +65,13 @@ const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
 #[test]
 fn a_monthly_limit_denies_with_the_contract_message_and_an_upgrade() {
     let f = Fixture::on("pro", NOW);
-    let d = f.eval(NOW, Locale::En).check(&Request::metric("tickets", 1).unwrap(), 2000);
+    let d = f.eval(NOW).check(&Request::metric("tickets", 1).unwrap(), 2000);
     assert!(!d.allowed);
     assert_eq!(d.code, DecisionCode::LimitReached);
     assert_eq!((d.used, d.limit, d.remaining), (Some(2000), Some(2000), Some(0)));
     assert_eq!(d.resets_at, Some(datetime!(2026-12-01 0:00 UTC)));
     assert_eq!(
-        d.message,
+        d.message(Locale::En),
         "Monthly tickets limit reached (2000/2000). Upgrade to ENTERPRISE or wait until 2026-12-01."
     );
     assert_eq!(
@@ -83,9 +82,9 @@ fn a_monthly_limit_denies_with_the_contract_message_and_an_upgrade() {
             limit: None
         })
     );
-    let fr = f.eval(NOW, Locale::Fr).check(&Request::metric("tickets", 1).unwrap(), 2000);
+    let fr = f.eval(NOW).check(&Request::metric("tickets", 1).unwrap(), 2000);
     assert_eq!(
-        fr.message,
+        fr.message(Locale::Fr),
         "Limite mensuelle de tickets atteinte (2000/2000). Passez à ENTERPRISE ou attendez le 2026-12-01."
     );
     let json = serde_json::to_value(&d).unwrap();
@@ -97,24 +96,27 @@ fn a_monthly_limit_denies_with_the_contract_message_and_an_upgrade() {
 #[test]
 fn allowed_requests_report_what_remains() {
     let f = Fixture::on("pro", NOW);
-    let d = f.eval(NOW, Locale::En).check(&Request::metric("tickets", 5).unwrap(), 10);
+    let d = f.eval(NOW).check(&Request::metric("tickets", 5).unwrap(), 10);
     assert_eq!((d.allowed, d.code, d.used, d.remaining), (true, DecisionCode::Ok, Some(10), Some(1990)));
-    let sites = f.eval(NOW, Locale::En).check(&Request::metric("sites", 1).unwrap(), 3);
+    let sites = f.eval(NOW).check(&Request::metric("sites", 1).unwrap(), 3);
     assert_eq!(sites.resets_at, None);
-    assert_eq!(sites.message, "Sites limit reached (3/3). Upgrade to ENTERPRISE or release some sites.");
-    let feature = f.eval(NOW, Locale::En).check(&Request::feature("api_access").unwrap(), 0);
+    assert_eq!(
+        sites.message(Locale::En),
+        "Sites limit reached (3/3). Upgrade to ENTERPRISE or release some sites."
+    );
+    let feature = f.eval(NOW).check(&Request::feature("api_access").unwrap(), 0);
     assert_eq!((feature.allowed, feature.code), (true, DecisionCode::Ok));
 }
 
 #[test]
 fn features_and_metrics_outside_the_plan_suggest_the_cheapest_plan_that_has_them() {
     let f = Fixture::on("free", NOW);
-    let d = f.eval(NOW, Locale::En).check(&Request::feature("api_access").unwrap(), 0);
+    let d = f.eval(NOW).check(&Request::feature("api_access").unwrap(), 0);
     assert_eq!(d.code, DecisionCode::NotInPlan);
     assert_eq!(d.upgrade.unwrap().plan.as_str(), "pro");
-    let d = f.eval(NOW, Locale::En).check(&Request::metric("queues", 1).unwrap(), 0);
+    let d = f.eval(NOW).check(&Request::metric("queues", 1).unwrap(), 0);
     assert_eq!((d.code, d.upgrade), (DecisionCode::NotInPlan, None));
-    let d = f.eval(NOW, Locale::En).check(&Request::metric("sites", 5).unwrap(), 0);
+    let d = f.eval(NOW).check(&Request::metric("sites", 5).unwrap(), 0);
     assert_eq!(d.upgrade.unwrap().plan.as_str(), "enterprise", "pro's 3 sites do not fit 5");
 }
 
@@ -133,7 +135,7 @@ fn soft_limits_allow_overage() {
             features: Default::default(),
         },
     );
-    let eval = f.eval(NOW, Locale::En);
+    let eval = f.eval(NOW);
     let d = eval.check(&Request::metric("tickets", 5).unwrap(), 8);
     assert_eq!((d.allowed, d.code), (true, DecisionCode::Overage));
     let intent = eval.intent(&m("tickets"), Quantity::new(5).unwrap()).unwrap();
@@ -146,7 +148,7 @@ fn soft_limits_allow_overage() {
 fn status_gates_come_before_limits() {
     let mut f = Fixture::on("pro", NOW);
     let request = Request::metric("tickets", 1).unwrap();
-    let code = |f: &Fixture, at| f.eval(at, Locale::En).check(&request, 0).code;
+    let code = |f: &Fixture, at| f.eval(at).check(&request, 0).code;
 
     f.subscription.mark_past_due(NOW).unwrap();
     assert_eq!(code(&f, NOW + Duration::days(6)), DecisionCode::Ok, "within grace");
@@ -171,19 +173,19 @@ fn status_gates_come_before_limits() {
     assert_eq!(code(&h, NOW + Duration::days(13)), DecisionCode::Ok);
     assert_eq!(code(&h, NOW + Duration::days(14)), DecisionCode::TrialExpired);
 
-    let none = Evaluation { subscription: None, ..f.eval(NOW, Locale::En) };
+    let none = Evaluation { subscription: None, ..f.eval(NOW) };
     assert_eq!(none.check(&request, 0).code, DecisionCode::NoSubscription);
 }
 
 #[test]
 fn every_code_renders_in_both_languages() {
     let f = Fixture::on("pro", NOW);
-    let eval = f.eval(NOW, Locale::En);
+    let eval = f.eval(NOW);
     for code in DecisionCode::ALL {
         for locale in [Locale::En, Locale::Fr] {
             let mut d = eval.check(&Request::metric("tickets", 1).unwrap(), 0);
             d.code = code;
-            let text = messages::render(&d, locale);
+            let text = d.message(locale);
             assert!(!text.is_empty() && !text.contains("{"), "{code:?} {locale:?}: {text}");
         }
     }
@@ -241,7 +243,7 @@ proptest! {
             limits: [(m("sites"), Limit::hard(max, Reset::Never))].into(),
             features: Default::default(),
         });
-        let eval = f.eval(NOW, Locale::En);
+        let eval = f.eval(NOW);
         let mut used = 0_u64;
         for op in ops {
             match op {
@@ -269,9 +271,10 @@ proptest! {
             features: Default::default(),
         });
         let request = Request::metric("tickets", q).unwrap();
-        let a = f.eval(at, Locale::Fr).check(&request, used);
-        let b = f.eval(at, Locale::Fr).check(&request, used);
+        let a = f.eval(at).check(&request, used);
+        let b = f.eval(at).check(&request, used);
         prop_assert_eq!(&a, &b);
+        prop_assert_eq!(a.message(Locale::Fr), b.message(Locale::Fr));
         if a.code == DecisionCode::Ok {
             prop_assert!(max.is_none_or(|max| used.checked_add(q).is_some_and(|t| t <= max)));
         }
@@ -284,7 +287,6 @@ proptest! {
         let _ = PlanCode::parse(text.clone());
         let _ = Email::parse(text.clone());
         let _ = IdempotencyKey::parse(text.clone());
-        let _ = Locale::negotiate(&text);
         let _ = Currency::parse(&text);
         let _ = Money::parse(&text, "USD");
         let _ = serde_json::from_str::<PlanDraft>(&text);

@@ -6,13 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::InvalidValue;
-
-/// The reason given for a control character in a text field.
-pub const CONTROL_CHARACTERS: &str = "text cannot contain control characters";
-
-/// The reason given for a name out of 1 to [`Name::MAX_CHARS`] characters.
-pub const NAME_LENGTH: &str = "a name is 1 to 200 characters";
+use crate::ids::InvalidValue;
+use crate::rule::Rule;
 
 /// A display name (of an account, an API key): 1 to 200 characters once trimmed, no control
 /// characters.
@@ -31,7 +26,7 @@ impl Name {
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidValue> {
         let value = value.as_ref().trim();
         if value.is_empty() || value.chars().count() > Self::MAX_CHARS {
-            return Err(InvalidValue::new("name", NAME_LENGTH));
+            return Err(InvalidValue::new("name", Rule::NameLength));
         }
         refuse_control_characters("name", value)?;
         Ok(Self(value.to_owned()))
@@ -80,7 +75,7 @@ impl From<Name> for String {
 /// [`InvalidValue`] naming `field`.
 pub fn refuse_control_characters(field: &'static str, value: &str) -> Result<(), InvalidValue> {
     if value.chars().any(char::is_control) {
-        return Err(InvalidValue::new(field, CONTROL_CHARACTERS));
+        return Err(InvalidValue::new(field, Rule::ControlCharacters));
     }
     Ok(())
 }
@@ -92,7 +87,7 @@ pub fn refuse_control_characters(field: &'static str, value: &str) -> Result<(),
 /// [`InvalidValue`] naming `field`.
 pub fn refuse_control_characters_in_prose(field: &'static str, value: &str) -> Result<(), InvalidValue> {
     if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(InvalidValue::new(field, CONTROL_CHARACTERS));
+        return Err(InvalidValue::new(field, Rule::ControlCharacters));
     }
     Ok(())
 }
@@ -106,13 +101,13 @@ mod tests {
         assert_eq!(Name::parse("  Acme ").unwrap().as_str(), "Acme");
         assert_eq!(Name::parse("x".repeat(200)).unwrap().as_str().len(), 200);
         for (bad, reason) in [
-            ("", NAME_LENGTH),
-            ("   ", NAME_LENGTH),
-            (&*"x".repeat(201), NAME_LENGTH),
-            ("x\u{0}y", CONTROL_CHARACTERS),
-            ("x\ny", CONTROL_CHARACTERS),
-            ("x\u{1b}[31my", CONTROL_CHARACTERS),
-            ("x\u{85}y", CONTROL_CHARACTERS),
+            ("", Rule::NameLength),
+            ("   ", Rule::NameLength),
+            (&*"x".repeat(201), Rule::NameLength),
+            ("x\u{0}y", Rule::ControlCharacters),
+            ("x\ny", Rule::ControlCharacters),
+            ("x\u{1b}[31my", Rule::ControlCharacters),
+            ("x\u{85}y", Rule::ControlCharacters),
         ] {
             assert_eq!(Name::parse(bad), Err(InvalidValue::new("name", reason)), "{bad:?}");
         }
@@ -125,7 +120,7 @@ mod tests {
         assert!(refuse_control_characters_in_prose("description", "a\r\n\tb").is_ok());
         assert_eq!(
             refuse_control_characters_in_prose("description", "a\u{0}b"),
-            Err(InvalidValue::new("description", CONTROL_CHARACTERS))
+            Err(InvalidValue::new("description", Rule::ControlCharacters))
         );
         assert!(refuse_control_characters("name", "a\tb").is_err());
     }

@@ -19,6 +19,7 @@
 
 pub mod auth;
 pub mod body;
+mod decision;
 mod extract;
 pub mod idempotency;
 pub mod metrics;

@@ -15,6 +15,7 @@
 mod code;
 mod detail;
 mod french;
+mod identity;
 mod json;
 mod localize;
 
@@ -25,15 +26,17 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 use tollgate_app::AppError;
-use tollgate_domain::{Locale, SubscriptionError};
+use tollgate_domain::{Locale, PasswordError, SubscriptionError};
 use tollgate_ports::{GatewayError, StoreError};
 
 pub use self::code::{ProblemCode, Spec};
 pub use self::detail::Detail;
+use self::identity::IdentityDetail;
 pub use self::json::json_error;
 pub use self::localize::localize;
 pub(crate) use self::localize::localize_problems;
 use crate::auth::Refusal;
+use crate::decision::DecisionBody;
 
 /// The media type of every error response.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -65,6 +68,8 @@ pub struct ApiError {
     // small for their happy path.
     detail: Box<Detail>,
     extra: Map<String, Value>,
+    /// Seconds for a `Retry-After` header (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl fmt::Debug for ApiError {
@@ -92,7 +97,15 @@ impl ApiError {
             code,
             detail: Box::new(detail),
             extra: Map::new(),
+            retry_after: None,
         }
+    }
+
+    /// Tells the client to retry after `seconds` (`Retry-After`).
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Adds an extra member to the problem document.
@@ -213,6 +226,12 @@ impl ApiError {
                 let field = invalid.field;
                 ApiError::new(ProblemCode::ValidationFailed, Detail::Rule(invalid)).param(field)
             }
+            AppError::LimitOutOfRange => {
+                ApiError::new(ProblemCode::ValidationFailed, Detail::LimitOutOfRange).param("limit")
+            }
+            AppError::PlanRequired => {
+                ApiError::new(ProblemCode::ValidationFailed, Detail::PlanRequired).param("plan")
+            }
             AppError::Subscription(SubscriptionError::IllegalTransition { from, .. }) => {
                 ApiError::new(ProblemCode::InvalidTransition, Detail::IllegalTransition(from))
             }
@@ -234,6 +253,65 @@ impl ApiError {
                 ApiError::internal(error)
             }
             AppError::Unavailable(why) => ApiError::store(StoreError::Unavailable(why)),
+            AppError::RegistrationClosed => {
+                identity(ProblemCode::RegistrationClosed, IdentityDetail::RegistrationClosed)
+            }
+            AppError::EmailTaken => {
+                identity(ProblemCode::EmailTaken, IdentityDetail::EmailTaken).param("email")
+            }
+            AppError::Password(error) => {
+                let code = match error {
+                    PasswordError::TooShort => ProblemCode::PasswordTooShort,
+                    PasswordError::TooLong => ProblemCode::PasswordTooLong,
+                };
+                identity(code, IdentityDetail::Password(error)).param("password")
+            }
+            AppError::InvalidCredentials => {
+                identity(ProblemCode::InvalidCredentials, IdentityDetail::InvalidCredentials)
+            }
+            AppError::TotpRequired => {
+                identity(ProblemCode::TotpRequired, IdentityDetail::TotpRequired).param("totp")
+            }
+            AppError::InvalidTotp => {
+                identity(ProblemCode::InvalidTotp, IdentityDetail::InvalidTotp).param("totp")
+            }
+            AppError::TooManyAttempts(seconds) => {
+                identity(ProblemCode::TooManyAttempts, IdentityDetail::TooManyAttempts(seconds))
+                    .retry_after(seconds)
+            }
+            AppError::RefreshTokenReused => {
+                identity(ProblemCode::RefreshTokenReused, IdentityDetail::RefreshTokenReused)
+            }
+            AppError::InvalidRefreshToken => {
+                identity(ProblemCode::InvalidRefreshToken, IdentityDetail::InvalidRefreshToken)
+            }
+            AppError::InvalidToken => {
+                identity(ProblemCode::InvalidToken, IdentityDetail::InvalidToken).param("token")
+            }
+            AppError::Unauthenticated => {
+                identity(ProblemCode::Unauthorized, IdentityDetail::CredentialRevoked)
+            }
+            AppError::Forbidden => identity(ProblemCode::Forbidden, IdentityDetail::Forbidden),
+            AppError::NotFound(kind) => {
+                let code = match kind {
+                    "member" => ProblemCode::MemberNotFound,
+                    "session" => ProblemCode::SessionNotFound,
+                    "api key" => ProblemCode::ApiKeyNotFound,
+                    _ => ProblemCode::UserNotFound,
+                };
+                identity(code, IdentityDetail::NotFound(kind))
+            }
+            AppError::LastOwner => identity(ProblemCode::LastOwner, IdentityDetail::LastOwner),
+            AppError::MemberExists => identity(ProblemCode::MemberExists, IdentityDetail::MemberExists),
+            AppError::SeatLimitReached(decision) => {
+                let body =
+                    serde_json::to_value(DecisionBody::new(&decision, Locale::En)).unwrap_or(Value::Null);
+                identity(ProblemCode::SeatLimitReached, IdentityDetail::SeatLimitReached)
+                    .with("decision", body)
+            }
+            AppError::TotpState(state) => {
+                identity(ProblemCode::InvalidTotpState, IdentityDetail::TotpState(state))
+            }
             AppError::Internal(why) => ApiError::internal(why),
         }
     }
@@ -260,6 +338,9 @@ impl ApiError {
         response.insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(locale.tag())));
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         let mut response = response.body(body);
         if self.is_rejection() {
@@ -292,6 +373,10 @@ impl ResponseError for ApiError {
         response.extensions_mut().insert(Unlocalized(self.clone()));
         response
     }
+}
+
+fn identity(code: ProblemCode, detail: IdentityDetail) -> ApiError {
+    ApiError::new(code, Detail::Identity(detail))
 }
 
 #[cfg(test)]

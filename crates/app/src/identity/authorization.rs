@@ -53,7 +53,8 @@ impl IdentityCache {
     /// Forgets every session of `user` (all were revoked), so the next use reads them again.
     pub(crate) fn revoke_user(&self, user: &UserId) {
         let mut sessions = lock(&self.sessions);
-        let gone: Vec<SessionId> = sessions.iter().filter(|(_, f)| &f.user == user).map(|(id, _)| id.clone()).collect();
+        let gone: Vec<SessionId> =
+            sessions.iter().filter(|(_, f)| &f.user == user).map(|(id, _)| id.clone()).collect();
         for id in gone {
             sessions.remove(&id);
             lock(&self.revoked).insert(id);
@@ -68,7 +69,9 @@ impl IdentityCache {
     /// A hash of a random password, made once: what an unknown e-mail's login verifies against.
     pub(crate) async fn dummy_hash(&self, hasher: &dyn PasswordHasher) -> Result<String, AppError> {
         self.dummy
-            .get_or_try_init(|| async { hasher.hash(&Secret::new("tollgate-dummy-password-for-timing")).await.map_err(internal) })
+            .get_or_try_init(|| async {
+                hasher.hash(&Secret::new("tollgate-dummy-password-for-timing")).await.map_err(internal)
+            })
             .await
             .cloned()
     }
@@ -81,7 +84,12 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::AccountNotFound`] when the caller may not see the account (as if it did not
     /// exist), [`AppError::Forbidden`] when it may see but not do this; storage errors.
-    pub async fn authorize(&self, caller: &Caller, account: &AccountKey, right: Right) -> Result<(), AppError> {
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        account: &AccountKey,
+        right: Right,
+    ) -> Result<(), AppError> {
         let membership = match caller {
             Caller::User { user, platform_admin: false, .. } => self.role_of(account, user).await?,
             _ => None,
@@ -127,7 +135,8 @@ impl Tollgate {
     /// [`AppError::Unauthenticated`] for a bad, expired or revoked token; storage errors.
     pub async fn authenticate_token(&self, token: &str) -> Result<Caller, AppError> {
         let now = self.now();
-        let claims = self.identity_ports().tokens.decode(token, now).map_err(|_| AppError::Unauthenticated)?;
+        let claims =
+            self.identity_ports().tokens.decode(token, now).map_err(|_| AppError::Unauthenticated)?;
         if lock(&self.identity_cache.revoked).contains(&claims.session) {
             return Err(AppError::Unauthenticated);
         }

@@ -39,7 +39,8 @@ impl Tollgate {
     pub async fn login(&self, login: Login, origin: &Origin) -> Result<Tokens, AppError> {
         let settings = &self.settings.identity;
         let ports = self.identity_ports();
-        let throttle_key = normalise_email(&login.email).map_or_else(|_| login.email.trim().to_lowercase(), |e| e.as_str().to_owned());
+        let throttle_key = normalise_email(&login.email)
+            .map_or_else(|_| login.email.trim().to_lowercase(), |e| e.as_str().to_owned());
         let ip = origin.ip.clone().unwrap_or_default();
         let now = self.now();
         let failures = ports.attempts.failures(&throttle_key, &ip, now - settings.failure_window).await?;
@@ -60,7 +61,9 @@ impl Tollgate {
             Err(_) => None,
         };
         let verified = match &user {
-            Some(user) => ports.hasher.verify(&login.password, &user.password_hash).await.map_err(internal)?,
+            Some(user) => {
+                ports.hasher.verify(&login.password, &user.password_hash).await.map_err(internal)?
+            }
             None => {
                 // The same work as for a real user, so timing does not tell which e-mails exist.
                 let dummy = self.identity_cache.dummy_hash(ports.hasher.as_ref()).await?;
@@ -90,11 +93,12 @@ impl Tollgate {
             updated.password_hash = ports.hasher.hash(&login.password).await.map_err(internal)?;
         }
         let changes = if updated == user { vec![] } else { vec![Change::UpdateUser(updated)] };
-        let tokens = self.start_session(&user, None, changes, "user.login", origin).await.map_err(|e| match e {
-            // A concurrent login spent the same code first.
-            AppError::Conflict => AppError::InvalidTotp,
-            other => other,
-        })?;
+        let tokens =
+            self.start_session(&user, None, changes, "user.login", origin).await.map_err(|e| match e {
+                // A concurrent login spent the same code first.
+                AppError::Conflict => AppError::InvalidTotp,
+                other => other,
+            })?;
         ports.attempts.clear(&throttle_key).await?;
         Ok(tokens)
     }
@@ -121,7 +125,8 @@ impl Tollgate {
                 _ => Err(AppError::InvalidTotp),
             };
         }
-        let normalised: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+        let normalised: String =
+            code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
         let fingerprint = self.ports.secrets.fingerprint(&normalised);
         match totp.recovery_codes.iter().position(|stored| *stored == fingerprint) {
             Some(index) => {
@@ -139,4 +144,3 @@ fn set_totp(user: &mut User, change: impl FnOnce(&mut TotpState)) {
         change(totp);
     }
 }
-

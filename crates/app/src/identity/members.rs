@@ -5,8 +5,8 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, Caller, DecisionCode, Email, Locale, MemberRole, Membership, MetricName, Name, OneTimeToken, Quantity,
-    Right, TokenPurpose, User, UserId, check_password, normalise_email,
+    AccountKey, Caller, DecisionCode, Email, MemberRole, Membership, MetricName, Name, OneTimeToken,
+    Quantity, Right, TokenPurpose, User, UserId, check_password, normalise_email,
 };
 use tollgate_ports::{Change, Mail, Secret, StoreError};
 
@@ -93,7 +93,13 @@ impl Tollgate {
     /// Authorization errors ([`Right::Manage`]; [`Right::Own`] to add an owner);
     /// [`AppError::Invalid`] (email); [`AppError::MemberExists`]; [`AppError::SeatLimitReached`];
     /// storage errors.
-    pub async fn add_member(&self, caller: &Caller, account: &AccountKey, invite: Invite, origin: &Origin) -> Result<MemberView, AppError> {
+    pub async fn add_member(
+        &self,
+        caller: &Caller,
+        account: &AccountKey,
+        invite: Invite,
+        origin: &Origin,
+    ) -> Result<MemberView, AppError> {
         let right = if invite.role == MemberRole::Owner { Right::Own } else { Right::Manage };
         self.authorize(caller, account, right).await?;
         let email = normalise_email(&invite.email)?;
@@ -111,7 +117,12 @@ impl Tollgate {
         let now = self.now();
         let (changes, view, mail) = match &existing {
             Some(user) => {
-                let membership = Membership { account: account.clone(), user: user.id.clone(), role: invite.role, created_at: now };
+                let membership = Membership {
+                    account: account.clone(),
+                    user: user.id.clone(),
+                    role: invite.role,
+                    created_at: now,
+                };
                 let audit = self.audit_by(caller, "member.added", target("user", user.id.as_str()), origin);
                 let view = MemberView::active(membership.clone(), user);
                 (vec![Change::AddMember(membership), Change::Audit(audit)], view, None)
@@ -129,9 +140,16 @@ impl Tollgate {
                     expires_at: now + self.settings.identity.invitation_ttl,
                     used_at: None,
                 };
-                let audit = self.audit_by(caller, "member.invited", target("account", account.as_str()), origin);
+                let audit =
+                    self.audit_by(caller, "member.invited", target("account", account.as_str()), origin);
                 let view = MemberView::invited(&token);
-                let mail = Mail { to: email.clone(), template: TokenPurpose::Invitation, token: secret, name: None, account: Some(account.clone()) };
+                let mail = Mail {
+                    to: email.clone(),
+                    template: TokenPurpose::Invitation,
+                    token: secret,
+                    name: None,
+                    account: Some(account.clone()),
+                };
                 (vec![Change::CreateToken(token), Change::Audit(audit)], view, Some(mail))
             }
         };
@@ -156,14 +174,23 @@ impl Tollgate {
     ///
     /// # Errors
     /// Authorization errors; [`AppError::NotFound`]`("member")`; [`AppError::LastOwner`]; storage errors.
-    pub async fn set_member_role(&self, caller: &Caller, account: &AccountKey, user: &UserId, role: MemberRole, origin: &Origin) -> Result<(), AppError> {
+    pub async fn set_member_role(
+        &self,
+        caller: &Caller,
+        account: &AccountKey,
+        user: &UserId,
+        role: MemberRole,
+        origin: &Origin,
+    ) -> Result<(), AppError> {
         self.authorize(caller, account, Right::Manage).await?;
-        let current = self.identity_ports().store.role(account, user).await?.ok_or(AppError::NotFound("member"))?;
+        let current =
+            self.identity_ports().store.role(account, user).await?.ok_or(AppError::NotFound("member"))?;
         if role == MemberRole::Owner || current == MemberRole::Owner {
             self.authorize(caller, account, Right::Own).await?;
         }
         let audit = self.audit_by(caller, "member.role_changed", target("user", user.as_str()), origin);
-        let changes = [Change::SetRole { account: account.clone(), user: user.clone(), role }, Change::Audit(audit)];
+        let changes =
+            [Change::SetRole { account: account.clone(), user: user.clone(), role }, Change::Audit(audit)];
         self.apply_membership(&changes).await?;
         self.identity_cache.forget_role(account, user);
         Ok(())
@@ -174,15 +201,23 @@ impl Tollgate {
     ///
     /// # Errors
     /// Authorization errors; [`AppError::NotFound`]`("member")`; [`AppError::LastOwner`]; storage errors.
-    pub async fn remove_member(&self, caller: &Caller, account: &AccountKey, user: &UserId, origin: &Origin) -> Result<(), AppError> {
+    pub async fn remove_member(
+        &self,
+        caller: &Caller,
+        account: &AccountKey,
+        user: &UserId,
+        origin: &Origin,
+    ) -> Result<(), AppError> {
         let leaving = matches!(caller, Caller::User { user: me, .. } if me == user);
         self.authorize(caller, account, if leaving { Right::Read } else { Right::Manage }).await?;
-        let current = self.identity_ports().store.role(account, user).await?.ok_or(AppError::NotFound("member"))?;
+        let current =
+            self.identity_ports().store.role(account, user).await?.ok_or(AppError::NotFound("member"))?;
         if current == MemberRole::Owner && !leaving {
             self.authorize(caller, account, Right::Own).await?;
         }
         let audit = self.audit_by(caller, "member.removed", target("user", user.as_str()), origin);
-        let changes = [Change::RemoveMember { account: account.clone(), user: user.clone() }, Change::Audit(audit)];
+        let changes =
+            [Change::RemoveMember { account: account.clone(), user: user.clone() }, Change::Audit(audit)];
         self.apply_membership(&changes).await?;
         self.identity_cache.forget_role(account, user);
         self.free_seat(account).await;
@@ -195,7 +230,13 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::Password`]; [`AppError::Invalid`] (name); [`AppError::InvalidToken`];
     /// [`AppError::MemberExists`]; storage errors.
-    pub async fn accept_invitation(&self, token: &Secret, name: &str, password: &Secret, origin: &Origin) -> Result<(User, Membership), AppError> {
+    pub async fn accept_invitation(
+        &self,
+        token: &Secret,
+        name: &str,
+        password: &Secret,
+        origin: &Origin,
+    ) -> Result<(User, Membership), AppError> {
         check_password(password.expose())?;
         let name = Name::parse(name)?;
         let store = &self.identity_ports().store;
@@ -229,9 +270,16 @@ impl Tollgate {
                 user
             }
         };
-        let membership = Membership { account: account.clone(), user: user.id.clone(), role, created_at: now };
+        let membership =
+            Membership { account: account.clone(), user: user.id.clone(), role, created_at: now };
         changes.push(Change::AddMember(membership.clone()));
-        changes.push(Change::Audit(self.audit_event("member.joined", actor("user", user.id.as_str()), None, target("account", account.as_str()), origin)));
+        changes.push(Change::Audit(self.audit_event(
+            "member.joined",
+            actor("user", user.id.as_str()),
+            None,
+            target("account", account.as_str()),
+            origin,
+        )));
         match store.apply(&changes).await {
             Ok(()) => {}
             Err(StoreError::Conflict("member")) => return Err(AppError::MemberExists),
@@ -257,7 +305,7 @@ impl Tollgate {
     /// [`AppError::SeatLimitReached`] with the decision (and its upgrade) when none is left.
     pub(crate) async fn hold_seat(&self, account: &AccountKey) -> Result<(), AppError> {
         let (metric, one) = seat_unit()?;
-        match self.consume(account, &metric, one, None, Locale::En).await {
+        match self.consume(account, &metric, one, None).await {
             Ok(decision) if decision.code == DecisionCode::LimitReached => {
                 Err(AppError::SeatLimitReached(Box::new(decision)))
             }
@@ -271,7 +319,7 @@ impl Tollgate {
     /// member without a seat.
     pub(crate) async fn free_seat(&self, account: &AccountKey) {
         let Ok((metric, one)) = seat_unit() else { return };
-        match self.release(account, &metric, one, None, Locale::En).await {
+        match self.release(account, &metric, one, None).await {
             Ok(_) | Err(AppError::UnknownMetric(_)) => {}
             Err(error) => tracing::warn!(%error, account = %account, "seat not released"),
         }

@@ -16,10 +16,10 @@ use tollgate_domain::{Actor, AuditEvent, AuditTarget, Caller};
 use tollgate_ports::{IdentityStore, LoginAttempts, Mailer, OneTimePasswords, PasswordHasher, TokenCodec};
 
 pub use login::Login;
-pub use totp::TotpEnrolment;
 pub use members::{Invite, MemberView};
 pub use register::{Registration, RegistrationAccount};
 pub use sessions::Tokens;
+pub use totp::TotpEnrolment;
 
 pub(crate) use authorization::IdentityCache;
 
@@ -94,7 +94,14 @@ pub const RECOVERY_CODES: usize = 10;
 
 impl crate::Tollgate {
     /// An audit event of `action` by `actor` on `target`, now.
-    pub(crate) fn audit_event(&self, action: &str, actor: Actor, impersonator: Option<String>, target: AuditTarget, origin: &Origin) -> AuditEvent {
+    pub(crate) fn audit_event(
+        &self,
+        action: &str,
+        actor: Actor,
+        impersonator: Option<String>,
+        target: AuditTarget,
+        origin: &Origin,
+    ) -> AuditEvent {
         AuditEvent {
             id: self.ports.ids.generate("aud"),
             at: self.now(),
@@ -109,7 +116,13 @@ impl crate::Tollgate {
 
     /// An audit event of `action` by `caller` on `target`, now: impersonated actions are recorded
     /// under both the user acted as and the admin acting.
-    pub(crate) fn audit_by(&self, caller: &Caller, action: &str, target: AuditTarget, origin: &Origin) -> AuditEvent {
+    pub(crate) fn audit_by(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: AuditTarget,
+        origin: &Origin,
+    ) -> AuditEvent {
         let (kind, id) = caller.actor_id();
         let impersonator = match caller {
             Caller::User { impersonator, .. } => impersonator.as_ref().map(|u| u.as_str().to_owned()),

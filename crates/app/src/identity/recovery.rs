@@ -17,10 +17,24 @@ impl Tollgate {
         let Ok(email) = normalise_email(email) else { return Ok(()) };
         let Some(user) = self.identity_ports().store.user_by_email(&email).await? else { return Ok(()) };
         let token = self.mint_token(TokenPurpose::PasswordReset)?;
-        let audit = self.audit_event("user.password_reset_requested", actor("user", user.id.as_str()), None, target("user", user.id.as_str()), origin);
-        let record = self.one_time_token(&token, TokenPurpose::PasswordReset, &user, self.settings.identity.reset_ttl);
+        let audit = self.audit_event(
+            "user.password_reset_requested",
+            actor("user", user.id.as_str()),
+            None,
+            target("user", user.id.as_str()),
+            origin,
+        );
+        let record =
+            self.one_time_token(&token, TokenPurpose::PasswordReset, &user, self.settings.identity.reset_ttl);
         self.identity_ports().store.apply(&[Change::CreateToken(record), Change::Audit(audit)]).await?;
-        self.mail(Mail { to: user.email.clone(), template: TokenPurpose::PasswordReset, token, name: Some(user.name.as_str().to_owned()), account: None }).await;
+        self.mail(Mail {
+            to: user.email.clone(),
+            template: TokenPurpose::PasswordReset,
+            token,
+            name: Some(user.name.as_str().to_owned()),
+            account: None,
+        })
+        .await;
         Ok(())
     }
 
@@ -30,7 +44,12 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::Password`] (checked first); [`AppError::InvalidToken`] for a bad, used or
     /// expired token; storage errors.
-    pub async fn reset_password(&self, token: &Secret, password: &Secret, origin: &Origin) -> Result<(), AppError> {
+    pub async fn reset_password(
+        &self,
+        token: &Secret,
+        password: &Secret,
+        origin: &Origin,
+    ) -> Result<(), AppError> {
         check_password(password.expose())?;
         let hash = self.identity_ports().hasher.hash(password).await.map_err(internal)?;
         let user = self.token_user(token, TokenPurpose::PasswordReset).await?;
@@ -41,7 +60,13 @@ impl Tollgate {
             self.spend(token, TokenPurpose::PasswordReset),
             Change::UpdateUser(updated),
             Change::RevokeSessions { user: user.id.clone(), at: now },
-            Change::Audit(self.audit_event("user.password_reset", actor("user", user.id.as_str()), None, target("user", user.id.as_str()), origin)),
+            Change::Audit(self.audit_event(
+                "user.password_reset",
+                actor("user", user.id.as_str()),
+                None,
+                target("user", user.id.as_str()),
+                origin,
+            )),
         ];
         self.apply_with_token(&changes).await?;
         self.identity_cache.revoke_user(&user.id);
@@ -59,7 +84,13 @@ impl Tollgate {
         let changes = [
             self.spend(token, TokenPurpose::EmailVerification),
             Change::UpdateUser(updated),
-            Change::Audit(self.audit_event("user.email_verified", actor("user", user.id.as_str()), None, target("user", user.id.as_str()), origin)),
+            Change::Audit(self.audit_event(
+                "user.email_verified",
+                actor("user", user.id.as_str()),
+                None,
+                target("user", user.id.as_str()),
+                origin,
+            )),
         ];
         self.apply_with_token(&changes).await
     }
@@ -74,13 +105,31 @@ impl Tollgate {
             return Ok(());
         }
         let token = self.mint_token(TokenPurpose::EmailVerification)?;
-        let record = self.one_time_token(&token, TokenPurpose::EmailVerification, &user, self.settings.identity.verification_ttl);
+        let record = self.one_time_token(
+            &token,
+            TokenPurpose::EmailVerification,
+            &user,
+            self.settings.identity.verification_ttl,
+        );
         self.identity_ports().store.apply(&[Change::CreateToken(record)]).await?;
-        self.mail(Mail { to: user.email.clone(), template: TokenPurpose::EmailVerification, token, name: Some(user.name.as_str().to_owned()), account: None }).await;
+        self.mail(Mail {
+            to: user.email.clone(),
+            template: TokenPurpose::EmailVerification,
+            token,
+            name: Some(user.name.as_str().to_owned()),
+            account: None,
+        })
+        .await;
         Ok(())
     }
 
-    fn one_time_token(&self, token: &Secret, purpose: TokenPurpose, user: &User, ttl: time::Duration) -> OneTimeToken {
+    fn one_time_token(
+        &self,
+        token: &Secret,
+        purpose: TokenPurpose,
+        user: &User,
+        ttl: time::Duration,
+    ) -> OneTimeToken {
         let now = self.now();
         OneTimeToken {
             fingerprint: self.ports.secrets.fingerprint(token.expose()),
@@ -107,7 +156,11 @@ impl Tollgate {
     }
 
     pub(crate) fn spend(&self, token: &Secret, purpose: TokenPurpose) -> Change {
-        Change::SpendToken { fingerprint: self.ports.secrets.fingerprint(token.expose()), purpose, at: self.now() }
+        Change::SpendToken {
+            fingerprint: self.ports.secrets.fingerprint(token.expose()),
+            purpose,
+            at: self.now(),
+        }
     }
 
     /// Applies changes that spend a token: a token spent meanwhile (or a user changed meanwhile)

@@ -40,7 +40,11 @@ impl Tollgate {
     /// [`AppError::RegistrationClosed`]; [`AppError::Password`] (checked before hashing);
     /// [`AppError::Invalid`] (email, name, account name); [`AppError::EmailTaken`];
     /// [`AppError::AccountExists`]; plan errors of the default plan; storage errors.
-    pub async fn register(&self, registration: Registration, origin: &Origin) -> Result<(User, AccountView), AppError> {
+    pub async fn register(
+        &self,
+        registration: Registration,
+        origin: &Origin,
+    ) -> Result<(User, AccountView), AppError> {
         if !self.settings.identity.open_registration {
             return Err(AppError::RegistrationClosed);
         }
@@ -60,8 +64,10 @@ impl Tollgate {
         };
         let now = self.now();
         let subscription = plan.as_ref().map(|plan| Subscription::start(plan, 1, now)).transpose()?;
-        let account = Account { key: key.clone(), name: account_name, email: Some(email.clone()), created_at: now };
-        let password_hash = self.identity_ports().hasher.hash(&registration.password).await.map_err(internal)?;
+        let account =
+            Account { key: key.clone(), name: account_name, email: Some(email.clone()), created_at: now };
+        let password_hash =
+            self.identity_ports().hasher.hash(&registration.password).await.map_err(internal)?;
         let user = User {
             id: tollgate_domain::UserId::parse(self.ports.ids.generate("usr"))?,
             email: email.clone(),
@@ -86,11 +92,22 @@ impl Tollgate {
             expires_at: now + self.settings.identity.verification_ttl,
             used_at: None,
         };
-        let audit = self.audit_event("user.registered", actor("user", user.id.as_str()), None, target("account", key.as_str()), origin);
+        let audit = self.audit_event(
+            "user.registered",
+            actor("user", user.id.as_str()),
+            None,
+            target("account", key.as_str()),
+            origin,
+        );
         let changes = [
             Change::CreateAccount(account.clone(), subscription.clone()),
             Change::CreateUser(user.clone()),
-            Change::AddMember(Membership { account: key.clone(), user: user.id.clone(), role: MemberRole::Owner, created_at: now }),
+            Change::AddMember(Membership {
+                account: key.clone(),
+                user: user.id.clone(),
+                role: MemberRole::Owner,
+                created_at: now,
+            }),
             Change::CreateToken(token),
             Change::Audit(audit),
         ];
@@ -105,7 +122,14 @@ impl Tollgate {
         if let Err(error) = self.hold_seat(&key).await {
             tracing::warn!(%error, account = %key, "owner seat not counted");
         }
-        self.mail(Mail { to: email, template: TokenPurpose::EmailVerification, token: verification, name: Some(user.name.as_str().to_owned()), account: None }).await;
+        self.mail(Mail {
+            to: email,
+            template: TokenPurpose::EmailVerification,
+            token: verification,
+            name: Some(user.name.as_str().to_owned()),
+            account: None,
+        })
+        .await;
         Ok((user, AccountView::at(account, subscription.as_ref(), now)))
     }
 

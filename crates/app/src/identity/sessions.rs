@@ -48,7 +48,10 @@ impl Tollgate {
             Some(admin) => (user.id.as_str(), Some(admin.as_str().to_owned())),
             None => (user.id.as_str(), None),
         };
-        changes.push(Change::CreateSession { session: session.clone(), refresh: self.ports.secrets.fingerprint(refresh.expose()) });
+        changes.push(Change::CreateSession {
+            session: session.clone(),
+            refresh: self.ports.secrets.fingerprint(refresh.expose()),
+        });
         changes.push(Change::Audit(self.audit_event(
             action,
             super::actor("user", actor_id),
@@ -57,7 +60,12 @@ impl Tollgate {
             origin,
         )));
         self.identity_ports().store.apply(&changes).await?;
-        Ok(Tokens { access_token: self.access_token(&session)?, expires_in: self.access_seconds(), refresh_token: refresh, session_id: session.id })
+        Ok(Tokens {
+            access_token: self.access_token(&session)?,
+            expires_in: self.access_seconds(),
+            refresh_token: refresh,
+            session_id: session.id,
+        })
     }
 
     fn access_seconds(&self) -> u64 {
@@ -93,7 +101,12 @@ impl Tollgate {
                 if !user.is_some_and(|u| u.active()) {
                     return Err(AppError::InvalidRefreshToken);
                 }
-                Ok(Tokens { access_token: self.access_token(&session)?, expires_in: self.access_seconds(), refresh_token: next, session_id: session.id })
+                Ok(Tokens {
+                    access_token: self.access_token(&session)?,
+                    expires_in: self.access_seconds(),
+                    refresh_token: next,
+                    session_id: session.id,
+                })
             }
             Rotation::Reused(session) => {
                 self.identity_cache.revoke_session(&session.id);
@@ -134,12 +147,24 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::NotFound`]`("session")` when it is not one of theirs; [`AppError::Forbidden`]
     /// for a caller that is not a signed-in user; storage errors.
-    pub async fn revoke_my_session(&self, caller: &Caller, id: &SessionId, origin: &Origin) -> Result<(), AppError> {
+    pub async fn revoke_my_session(
+        &self,
+        caller: &Caller,
+        id: &SessionId,
+        origin: &Origin,
+    ) -> Result<(), AppError> {
         let Caller::User { user, .. } = caller else { return Err(AppError::Forbidden) };
         self.revoke_own_session(caller, user, id, "session.revoked", origin).await
     }
 
-    async fn revoke_own_session(&self, caller: &Caller, user: &UserId, id: &SessionId, action: &str, origin: &Origin) -> Result<(), AppError> {
+    async fn revoke_own_session(
+        &self,
+        caller: &Caller,
+        user: &UserId,
+        id: &SessionId,
+        action: &str,
+        origin: &Origin,
+    ) -> Result<(), AppError> {
         let changes = [
             Change::RevokeSession { id: id.clone(), user: user.clone(), at: self.now() },
             Change::Audit(self.audit_by(caller, action, target("session", id.as_str()), origin)),

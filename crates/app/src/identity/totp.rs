@@ -31,7 +31,12 @@ impl Tollgate {
         let secret = totp.new_secret().map_err(internal)?;
         let otpauth_url = totp.provisioning_url(&secret, user.email.as_str()).map_err(internal)?;
         let mut updated = user.clone();
-        updated.totp = Some(TotpState { secret: secret.expose().to_owned(), confirmed: false, last_step: None, recovery_codes: vec![] });
+        updated.totp = Some(TotpState {
+            secret: secret.expose().to_owned(),
+            confirmed: false,
+            last_step: None,
+            recovery_codes: vec![],
+        });
         self.update_self(caller, updated, "user.totp_started", origin).await?;
         Ok(TotpEnrolment { secret, otpauth_url })
     }
@@ -42,7 +47,12 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::TotpState`] when no enrolment was started or it is already confirmed;
     /// [`AppError::InvalidTotp`]; storage errors.
-    pub async fn confirm_totp(&self, caller: &Caller, code: &str, origin: &Origin) -> Result<Vec<Secret>, AppError> {
+    pub async fn confirm_totp(
+        &self,
+        caller: &Caller,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<Vec<Secret>, AppError> {
         let (user, _) = self.me(caller).await?;
         let Some(totp) = user.totp.clone() else { return Err(AppError::TotpState("not started")) };
         if totp.confirmed {
@@ -58,14 +68,23 @@ impl Tollgate {
         for _ in 0..RECOVERY_CODES {
             let random = self.ports.secrets.mint("").map_err(internal)?;
             let digits: String = random.expose().chars().take(16).collect();
-            codes.push(Secret::new(format!("{}-{}-{}-{}", &digits[..4], &digits[4..8], &digits[8..12], &digits[12..16])));
+            codes.push(Secret::new(format!(
+                "{}-{}-{}-{}",
+                &digits[..4],
+                &digits[4..8],
+                &digits[8..12],
+                &digits[12..16]
+            )));
         }
         let mut updated = user.clone();
         updated.totp = Some(TotpState {
             secret: totp.secret,
             confirmed: true,
             last_step: Some(step),
-            recovery_codes: codes.iter().map(|c| self.ports.secrets.fingerprint(&c.expose().replace('-', ""))).collect(),
+            recovery_codes: codes
+                .iter()
+                .map(|c| self.ports.secrets.fingerprint(&c.expose().replace('-', "")))
+                .collect(),
         });
         self.update_self(caller, updated, "user.totp_enabled", origin).await?;
         Ok(codes)
@@ -77,7 +96,9 @@ impl Tollgate {
     /// [`AppError::TotpState`]`("not enabled")`; [`AppError::InvalidTotp`]; storage errors.
     pub async fn disable_totp(&self, caller: &Caller, code: &str, origin: &Origin) -> Result<(), AppError> {
         let (user, _) = self.me(caller).await?;
-        let Some(totp) = user.totp.as_ref().filter(|t| t.confirmed) else { return Err(AppError::TotpState("not enabled")) };
+        let Some(totp) = user.totp.as_ref().filter(|t| t.confirmed) else {
+            return Err(AppError::TotpState("not enabled"));
+        };
         self.verify_second_factor(totp, code.trim())?;
         let mut updated = user.clone();
         updated.totp = None;
@@ -85,7 +106,13 @@ impl Tollgate {
     }
 
     /// Stores the caller's own user as changed, audited; a concurrent change wins (409).
-    async fn update_self(&self, caller: &Caller, user: User, action: &str, origin: &Origin) -> Result<(), AppError> {
+    async fn update_self(
+        &self,
+        caller: &Caller,
+        user: User,
+        action: &str,
+        origin: &Origin,
+    ) -> Result<(), AppError> {
         let audit = self.audit_by(caller, action, target("user", user.id.as_str()), origin);
         self.identity_ports().store.apply(&[Change::UpdateUser(user), Change::Audit(audit)]).await?;
         Ok(())

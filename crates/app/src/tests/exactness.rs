@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use time::Duration;
 use time::macros::datetime;
-use tollgate_domain::{AddOn, DecisionCode, Locale, Overrides, PlanCode, Request, Status, Subscription};
+use tollgate_domain::{AddOn, DecisionCode, Overrides, PlanCode, Request, Status, Subscription};
 use tollgate_memory::{ManualClock, MemoryStore};
 use tollgate_ports::{AccountRepository, MockPaymentGateway, StoreError, SubscriptionRepository};
 
@@ -24,14 +24,14 @@ async fn a_downgrade_through_one_instance_is_honoured_by_the_next_consume_throug
     a.publish_plan(draft("pro", "45", 14, Some(2000), Some(3))).await.unwrap();
     a.change_plan(&k("acme"), plan("pro")).await.unwrap();
     for _ in 0..5 {
-        let d = b.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+        let d = b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
         assert_eq!((d.allowed, d.limit), (true, Some(2000)), "b's cache now holds pro");
     }
     let request = Request::metric("tickets", 1).unwrap();
-    assert!(b.check(&k("acme"), &request, Locale::En).await.unwrap().allowed, "b's cache is warm");
+    assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b's cache is warm");
 
     a.change_plan(&k("acme"), plan("free")).await.unwrap(); // tickets: 3
-    let d = b.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+    let d = b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
     assert_eq!(
         (d.allowed, d.code, d.used, d.limit),
         (false, DecisionCode::LimitReached, Some(5), Some(3)),
@@ -39,9 +39,9 @@ async fn a_downgrade_through_one_instance_is_honoured_by_the_next_consume_throug
     );
 
     a.change_plan(&k("acme"), plan("pro")).await.unwrap();
-    assert!(b.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap().allowed);
+    assert!(b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap().allowed);
     a.suspend(&k("acme")).await.unwrap();
-    let d = b.consume(&k("acme"), &m("tickets"), q(1), None, Locale::En).await.unwrap();
+    let d = b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
     assert_eq!((d.allowed, d.code), (false, DecisionCode::SubscriptionSuspended), "and a suspension");
     assert_eq!(a.usage(&k("acme")).await.unwrap().metrics[&m("tickets")].current, 6);
 }

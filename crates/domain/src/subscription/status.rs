@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::InvalidValue;
+use crate::rule::Rule;
 
 /// Where a subscription is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,7 +49,7 @@ impl Status {
             "suspended" => Status::Suspended,
             "cancelled" => Status::Cancelled,
             "expired" => Status::Expired,
-            _ => return Err(InvalidValue::new("status", "unknown subscription status")),
+            _ => return Err(InvalidValue::new("status", Rule::SubscriptionStatus)),
         })
     }
 

@@ -57,6 +57,42 @@ pub enum ProblemCode {
     IdempotencyKeyReused,
     /// `payment_declined` (402).
     PaymentDeclined,
+    /// `registration_closed` (403).
+    RegistrationClosed,
+    /// `email_taken` (409).
+    EmailTaken,
+    /// `password_too_short` (422).
+    PasswordTooShort,
+    /// `password_too_long` (422).
+    PasswordTooLong,
+    /// `invalid_credentials` (401).
+    InvalidCredentials,
+    /// `totp_required` (401).
+    TotpRequired,
+    /// `invalid_totp` (401).
+    InvalidTotp,
+    /// `too_many_attempts` (429).
+    TooManyAttempts,
+    /// `refresh_token_reused` (401).
+    RefreshTokenReused,
+    /// `invalid_refresh_token` (401).
+    InvalidRefreshToken,
+    /// `invalid_token` (400).
+    InvalidToken,
+    /// `member_not_found` (404).
+    MemberNotFound,
+    /// `session_not_found` (404).
+    SessionNotFound,
+    /// `user_not_found` (404).
+    UserNotFound,
+    /// `last_owner` (409).
+    LastOwner,
+    /// `member_exists` (409).
+    MemberExists,
+    /// `seat_limit_reached` (409).
+    SeatLimitReached,
+    /// `invalid_totp_state` (409).
+    InvalidTotpState,
     /// `internal_error` (500).
     InternalError,
     /// `service_unavailable` (503).
@@ -80,9 +116,21 @@ pub struct Spec {
     pub rejection: bool,
 }
 
+impl Spec {
+    const fn row(
+        code: &'static str,
+        status: u16,
+        en: &'static str,
+        fr: &'static str,
+        rejection: bool,
+    ) -> Spec {
+        Spec { code, status, en, fr, rejection }
+    }
+}
+
 impl ProblemCode {
     /// Every code, in the order of the documentation.
-    pub const ALL: [ProblemCode; 28] = [
+    pub const ALL: [ProblemCode; 46] = [
         ProblemCode::MalformedJson,
         ProblemCode::MalformedBody,
         ProblemCode::InvalidParameter,
@@ -109,6 +157,24 @@ impl ProblemCode {
         ProblemCode::UnknownFeature,
         ProblemCode::IdempotencyKeyReused,
         ProblemCode::PaymentDeclined,
+        ProblemCode::RegistrationClosed,
+        ProblemCode::EmailTaken,
+        ProblemCode::PasswordTooShort,
+        ProblemCode::PasswordTooLong,
+        ProblemCode::InvalidCredentials,
+        ProblemCode::TotpRequired,
+        ProblemCode::InvalidTotp,
+        ProblemCode::TooManyAttempts,
+        ProblemCode::RefreshTokenReused,
+        ProblemCode::InvalidRefreshToken,
+        ProblemCode::InvalidToken,
+        ProblemCode::MemberNotFound,
+        ProblemCode::SessionNotFound,
+        ProblemCode::UserNotFound,
+        ProblemCode::LastOwner,
+        ProblemCode::MemberExists,
+        ProblemCode::SeatLimitReached,
+        ProblemCode::InvalidTotpState,
         ProblemCode::InternalError,
         ProblemCode::ServiceUnavailable,
     ];
@@ -116,194 +182,192 @@ impl ProblemCode {
     /// The code's row of the table.
     pub const fn spec(self) -> Spec {
         match self {
-            ProblemCode::MalformedJson => Spec {
-                code: "malformed_json",
-                status: 400,
-                en: "Malformed JSON",
-                fr: "JSON malformé",
-                rejection: true,
-            },
-            ProblemCode::MalformedBody => Spec {
-                code: "malformed_body",
-                status: 400,
-                en: "Unreadable request body",
-                fr: "Corps de requête illisible",
-                rejection: true,
-            },
-            ProblemCode::InvalidParameter => Spec {
-                code: "invalid_parameter",
-                status: 400,
-                en: "Invalid parameter",
-                fr: "Paramètre invalide",
-                rejection: true,
-            },
-            ProblemCode::IdempotencyKeyRequired => Spec {
-                code: "idempotency_key_required",
-                status: 400,
-                en: "Idempotency key required",
-                fr: "Clé d'idempotence requise",
-                rejection: false,
-            },
-            ProblemCode::InvalidIdempotencyKey => Spec {
-                code: "invalid_idempotency_key",
-                status: 400,
-                en: "Invalid idempotency key",
-                fr: "Clé d'idempotence invalide",
-                rejection: false,
-            },
-            ProblemCode::Unauthorized => Spec {
-                code: "unauthorized",
-                status: 401,
-                en: "Unauthorized",
-                fr: "Non authentifié",
-                rejection: true,
-            },
-            ProblemCode::Forbidden => {
-                Spec { code: "forbidden", status: 403, en: "Forbidden", fr: "Interdit", rejection: true }
+            ProblemCode::MalformedJson => {
+                Spec::row("malformed_json", 400, "Malformed JSON", "JSON malformé", true)
             }
-            ProblemCode::NotFound => {
-                Spec { code: "not_found", status: 404, en: "Not found", fr: "Introuvable", rejection: true }
+            ProblemCode::MalformedBody => Spec::row(
+                "malformed_body",
+                400,
+                "Unreadable request body",
+                "Corps de requête illisible",
+                true,
+            ),
+            ProblemCode::InvalidParameter => {
+                Spec::row("invalid_parameter", 400, "Invalid parameter", "Paramètre invalide", true)
             }
-            ProblemCode::AccountNotFound => Spec {
-                code: "account_not_found",
-                status: 404,
-                en: "Account not found",
-                fr: "Compte introuvable",
-                rejection: false,
-            },
-            ProblemCode::PlanNotFound => Spec {
-                code: "plan_not_found",
-                status: 404,
-                en: "Plan not found",
-                fr: "Offre introuvable",
-                rejection: false,
-            },
-            ProblemCode::SubscriptionNotFound => Spec {
-                code: "subscription_not_found",
-                status: 404,
-                en: "Subscription not found",
-                fr: "Abonnement introuvable",
-                rejection: false,
-            },
-            ProblemCode::ApiKeyNotFound => Spec {
-                code: "api_key_not_found",
-                status: 404,
-                en: "API key not found",
-                fr: "Clé d'API introuvable",
-                rejection: false,
-            },
-            ProblemCode::MethodNotAllowed => Spec {
-                code: "method_not_allowed",
-                status: 405,
-                en: "Method not allowed",
-                fr: "Méthode non autorisée",
-                rejection: true,
-            },
-            ProblemCode::AccountExists => Spec {
-                code: "account_exists",
-                status: 409,
-                en: "Account exists",
-                fr: "Le compte existe déjà",
-                rejection: false,
-            },
-            ProblemCode::InvalidTransition => Spec {
-                code: "invalid_transition",
-                status: 409,
-                en: "Invalid subscription transition",
-                fr: "Transition d'abonnement invalide",
-                rejection: false,
-            },
-            ProblemCode::IdempotencyKeyInUse => Spec {
-                code: "idempotency_key_in_use",
-                status: 409,
-                en: "Idempotency key in use",
-                fr: "Clé d'idempotence en cours d'utilisation",
-                rejection: false,
-            },
-            ProblemCode::Conflict => Spec {
-                code: "conflict",
-                status: 409,
-                en: "Concurrent change",
-                fr: "Modification concurrente",
-                rejection: false,
-            },
-            ProblemCode::PayloadTooLarge => Spec {
-                code: "payload_too_large",
-                status: 413,
-                en: "Payload too large",
-                fr: "Corps trop volumineux",
-                rejection: true,
-            },
-            ProblemCode::UnsupportedMediaType => Spec {
-                code: "unsupported_media_type",
-                status: 415,
-                en: "Unsupported media type",
-                fr: "Type de contenu non pris en charge",
-                rejection: true,
-            },
-            ProblemCode::InvalidBody => Spec {
-                code: "invalid_body",
-                status: 422,
-                en: "Invalid request body",
-                fr: "Corps de requête invalide",
-                rejection: true,
-            },
-            ProblemCode::ValidationFailed => Spec {
-                code: "validation_failed",
-                status: 422,
-                en: "Validation failed",
-                fr: "Validation échouée",
-                rejection: false,
-            },
-            ProblemCode::PlanInactive => Spec {
-                code: "plan_inactive",
-                status: 422,
-                en: "Plan inactive",
-                fr: "Offre inactive",
-                rejection: false,
-            },
-            ProblemCode::UnknownMetric => Spec {
-                code: "unknown_metric",
-                status: 422,
-                en: "Unknown metric",
-                fr: "Métrique inconnue",
-                rejection: false,
-            },
-            ProblemCode::UnknownFeature => Spec {
-                code: "unknown_feature",
-                status: 422,
-                en: "Unknown feature",
-                fr: "Fonctionnalité inconnue",
-                rejection: false,
-            },
-            ProblemCode::IdempotencyKeyReused => Spec {
-                code: "idempotency_key_reused",
-                status: 422,
-                en: "Idempotency key reused",
-                fr: "Clé d'idempotence déjà utilisée",
-                rejection: false,
-            },
-            ProblemCode::PaymentDeclined => Spec {
-                code: "payment_declined",
-                status: 402,
-                en: "Payment declined",
-                fr: "Paiement refusé",
-                rejection: false,
-            },
-            ProblemCode::InternalError => Spec {
-                code: "internal_error",
-                status: 500,
-                en: "Internal error",
-                fr: "Erreur interne",
-                rejection: false,
-            },
-            ProblemCode::ServiceUnavailable => Spec {
-                code: "service_unavailable",
-                status: 503,
-                en: "Service unavailable",
-                fr: "Service indisponible",
-                rejection: false,
-            },
+            ProblemCode::IdempotencyKeyRequired => Spec::row(
+                "idempotency_key_required",
+                400,
+                "Idempotency key required",
+                "Clé d'idempotence requise",
+                false,
+            ),
+            ProblemCode::InvalidIdempotencyKey => Spec::row(
+                "invalid_idempotency_key",
+                400,
+                "Invalid idempotency key",
+                "Clé d'idempotence invalide",
+                false,
+            ),
+            ProblemCode::Unauthorized => {
+                Spec::row("unauthorized", 401, "Unauthorized", "Non authentifié", true)
+            }
+            ProblemCode::Forbidden => Spec::row("forbidden", 403, "Forbidden", "Interdit", true),
+            ProblemCode::NotFound => Spec::row("not_found", 404, "Not found", "Introuvable", true),
+            ProblemCode::AccountNotFound => {
+                Spec::row("account_not_found", 404, "Account not found", "Compte introuvable", false)
+            }
+            ProblemCode::PlanNotFound => {
+                Spec::row("plan_not_found", 404, "Plan not found", "Offre introuvable", false)
+            }
+            ProblemCode::SubscriptionNotFound => Spec::row(
+                "subscription_not_found",
+                404,
+                "Subscription not found",
+                "Abonnement introuvable",
+                false,
+            ),
+            ProblemCode::ApiKeyNotFound => {
+                Spec::row("api_key_not_found", 404, "API key not found", "Clé d'API introuvable", false)
+            }
+            ProblemCode::MethodNotAllowed => {
+                Spec::row("method_not_allowed", 405, "Method not allowed", "Méthode non autorisée", true)
+            }
+            ProblemCode::AccountExists => {
+                Spec::row("account_exists", 409, "Account exists", "Le compte existe déjà", false)
+            }
+            ProblemCode::InvalidTransition => Spec::row(
+                "invalid_transition",
+                409,
+                "Invalid subscription transition",
+                "Transition d'abonnement invalide",
+                false,
+            ),
+            ProblemCode::IdempotencyKeyInUse => Spec::row(
+                "idempotency_key_in_use",
+                409,
+                "Idempotency key in use",
+                "Clé d'idempotence en cours d'utilisation",
+                false,
+            ),
+            ProblemCode::Conflict => {
+                Spec::row("conflict", 409, "Concurrent change", "Modification concurrente", false)
+            }
+            ProblemCode::PayloadTooLarge => {
+                Spec::row("payload_too_large", 413, "Payload too large", "Corps trop volumineux", true)
+            }
+            ProblemCode::UnsupportedMediaType => Spec::row(
+                "unsupported_media_type",
+                415,
+                "Unsupported media type",
+                "Type de contenu non pris en charge",
+                true,
+            ),
+            ProblemCode::InvalidBody => {
+                Spec::row("invalid_body", 422, "Invalid request body", "Corps de requête invalide", true)
+            }
+            ProblemCode::ValidationFailed => {
+                Spec::row("validation_failed", 422, "Validation failed", "Validation échouée", false)
+            }
+            ProblemCode::PlanInactive => {
+                Spec::row("plan_inactive", 422, "Plan inactive", "Offre inactive", false)
+            }
+            ProblemCode::UnknownMetric => {
+                Spec::row("unknown_metric", 422, "Unknown metric", "Métrique inconnue", false)
+            }
+            ProblemCode::UnknownFeature => {
+                Spec::row("unknown_feature", 422, "Unknown feature", "Fonctionnalité inconnue", false)
+            }
+            ProblemCode::IdempotencyKeyReused => Spec::row(
+                "idempotency_key_reused",
+                422,
+                "Idempotency key reused",
+                "Clé d'idempotence déjà utilisée",
+                false,
+            ),
+            ProblemCode::PaymentDeclined => {
+                Spec::row("payment_declined", 402, "Payment declined", "Paiement refusé", false)
+            }
+            ProblemCode::RegistrationClosed => {
+                Spec::row("registration_closed", 403, "Registration closed", "Inscriptions fermées", false)
+            }
+            ProblemCode::EmailTaken => {
+                Spec::row("email_taken", 409, "Email taken", "Adresse e-mail déjà utilisée", false)
+            }
+            ProblemCode::PasswordTooShort => {
+                Spec::row("password_too_short", 422, "Password too short", "Mot de passe trop court", false)
+            }
+            ProblemCode::PasswordTooLong => {
+                Spec::row("password_too_long", 422, "Password too long", "Mot de passe trop long", false)
+            }
+            ProblemCode::InvalidCredentials => {
+                Spec::row("invalid_credentials", 401, "Invalid credentials", "Identifiants invalides", false)
+            }
+            ProblemCode::TotpRequired => Spec::row(
+                "totp_required",
+                401,
+                "Two-factor code required",
+                "Code à deux facteurs requis",
+                false,
+            ),
+            ProblemCode::InvalidTotp => Spec::row(
+                "invalid_totp",
+                401,
+                "Invalid two-factor code",
+                "Code à deux facteurs invalide",
+                false,
+            ),
+            ProblemCode::TooManyAttempts => {
+                Spec::row("too_many_attempts", 429, "Too many attempts", "Trop de tentatives", false)
+            }
+            ProblemCode::RefreshTokenReused => Spec::row(
+                "refresh_token_reused",
+                401,
+                "Refresh token reused",
+                "Jeton de rafraîchissement réutilisé",
+                false,
+            ),
+            ProblemCode::InvalidRefreshToken => Spec::row(
+                "invalid_refresh_token",
+                401,
+                "Invalid refresh token",
+                "Jeton de rafraîchissement invalide",
+                false,
+            ),
+            ProblemCode::InvalidToken => {
+                Spec::row("invalid_token", 400, "Invalid token", "Jeton invalide", false)
+            }
+            ProblemCode::MemberNotFound => {
+                Spec::row("member_not_found", 404, "Member not found", "Membre introuvable", false)
+            }
+            ProblemCode::SessionNotFound => {
+                Spec::row("session_not_found", 404, "Session not found", "Session introuvable", false)
+            }
+            ProblemCode::UserNotFound => {
+                Spec::row("user_not_found", 404, "User not found", "Utilisateur introuvable", false)
+            }
+            ProblemCode::LastOwner => {
+                Spec::row("last_owner", 409, "Last owner", "Dernier propriétaire", false)
+            }
+            ProblemCode::MemberExists => {
+                Spec::row("member_exists", 409, "Already a member", "Déjà membre", false)
+            }
+            ProblemCode::SeatLimitReached => {
+                Spec::row("seat_limit_reached", 409, "Seat limit reached", "Limite de sièges atteinte", false)
+            }
+            ProblemCode::InvalidTotpState => Spec::row(
+                "invalid_totp_state",
+                409,
+                "Invalid two-factor state",
+                "État du double facteur invalide",
+                false,
+            ),
+            ProblemCode::InternalError => {
+                Spec::row("internal_error", 500, "Internal error", "Erreur interne", false)
+            }
+            ProblemCode::ServiceUnavailable => {
+                Spec::row("service_unavailable", 503, "Service unavailable", "Service indisponible", false)
+            }
         }
     }
 

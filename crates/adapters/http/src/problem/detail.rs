@@ -4,7 +4,8 @@
 
 use tollgate_domain::{FeatureName, InvalidValue, Locale, MetricName, PlanCode, Status};
 
-use super::french::{reason_fr, serde_message_fr, status_fr};
+use super::french::{serde_message_fr, status_fr};
+use super::identity::IdentityDetail;
 
 use crate::auth::Refusal;
 
@@ -90,8 +91,10 @@ pub enum Detail {
     UnknownFeature(FeatureName),
     /// The account has no subscription.
     NoSubscription,
-    /// A value breaks a rule of the domain or of a use case.
+    /// A value breaks a rule of the domain.
     Rule(InvalidValue),
+    /// The account has no subscription and the change names no plan to start one.
+    PlanRequired,
     /// The subscription's status does not allow the operation.
     IllegalTransition(Status),
     /// `resume` without a scheduled cancellation.
@@ -110,6 +113,8 @@ pub enum Detail {
     DatabaseUnreachable,
     /// A fault on our side (the cause is logged, never shown).
     Internal,
+    /// A problem with credentials, tokens or memberships.
+    Identity(IdentityDetail),
 }
 
 impl Detail {
@@ -171,7 +176,8 @@ impl Detail {
             Detail::UnknownMetric(metric) => format!("No plan defines the metric {metric}."),
             Detail::UnknownFeature(feature) => format!("No plan defines the feature {feature}."),
             Detail::NoSubscription => "The account has no subscription.".to_owned(),
-            Detail::Rule(invalid) => invalid.reason.to_owned(),
+            Detail::Rule(invalid) => invalid.rule.message(Locale::En).to_owned(),
+            Detail::PlanRequired => "the account has no subscription: name a plan to start one".to_owned(),
             Detail::IllegalTransition(from) => format!(
                 "The subscription is {}: this change is not possible from that status.",
                 from.as_str()
@@ -189,6 +195,7 @@ impl Detail {
             Detail::Unavailable => "The service is temporarily unavailable; retry later.".to_owned(),
             Detail::DatabaseUnreachable => "The database is not reachable.".to_owned(),
             Detail::Internal => "An internal error occurred; it has been logged.".to_owned(),
+            Detail::Identity(detail) => detail.render(Locale::En),
         }
     }
 
@@ -260,7 +267,10 @@ impl Detail {
                 format!("Aucune offre ne définit la fonctionnalité {feature}.")
             }
             Detail::NoSubscription => "Le compte n'a pas d'abonnement.".to_owned(),
-            Detail::Rule(invalid) => reason_fr(invalid.reason).unwrap_or(invalid.reason).to_owned(),
+            Detail::Rule(invalid) => invalid.rule.message(Locale::Fr).to_owned(),
+            Detail::PlanRequired => {
+                "le compte n'a pas d'abonnement : nommez une offre pour en démarrer un".to_owned()
+            }
             Detail::IllegalTransition(from) => format!(
                 "L'abonnement est {} : ce changement n'est pas possible depuis ce statut.",
                 status_fr(*from)
@@ -282,6 +292,7 @@ impl Detail {
             }
             Detail::DatabaseUnreachable => "La base de données est injoignable.".to_owned(),
             Detail::Internal => "Une erreur interne s'est produite ; elle a été journalisée.".to_owned(),
+            Detail::Identity(detail) => detail.render(Locale::Fr),
         }
     }
 }

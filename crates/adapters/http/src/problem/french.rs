@@ -1,24 +1,12 @@
-//! French for what problems quote but do not own: serde's messages, the domain's and use cases'
-//! rule sentences, and subscription statuses.
+//! French for what problems quote but do not own: serde's messages (which may quote a rule of
+//! the domain by its English sentence) and subscription statuses.
 
-use tollgate_domain::{Locale, Status, messages};
+use tollgate_domain::{Locale, Rule, Status};
 
-/// Rule sentences written by the use cases rather than the domain (the domain translates its own:
-/// [`messages::reason`]).
-const USE_CASE_REASONS: &[(&str, &str)] = &[
-    ("a name is 1 to 200 characters", "un nom fait 1 à 200 caractères"),
-    ("a name has no control characters", "un nom ne contient aucun caractère de contrôle"),
-    ("limit is from 1 to 100", "limit va de 1 à 100"),
-    (
-        "the account has no subscription: name a plan to start one",
-        "le compte n'a pas d'abonnement : nommez une offre pour en démarrer un",
-    ),
-];
-
-/// A rule sentence in French, or `None` when no translation is known.
-pub(super) fn reason_fr(english: &str) -> Option<&'static str> {
-    messages::reason(english, Locale::Fr)
-        .or_else(|| USE_CASE_REASONS.iter().find(|(en, _)| *en == english).map(|(_, fr)| *fr))
+/// The French of a rule's English sentence, as serde quotes it; `None` for a sentence that is
+/// not one of the domain's rules.
+fn rule_fr(english: &str) -> Option<&'static str> {
+    Rule::from_english(english).map(|rule| rule.message(Locale::Fr))
 }
 
 pub(super) fn status_fr(status: Status) -> &'static str {
@@ -37,12 +25,12 @@ pub(super) fn status_fr(status: Status) -> &'static str {
 /// are translated and the names kept; our own rules are found by their sentence. Anything else is
 /// left as it is: an English sentence beats a wrong one.
 pub(super) fn serde_message_fr(message: &str) -> String {
-    if let Some(french) = reason_fr(message) {
+    if let Some(french) = rule_fr(message) {
         return french.to_owned();
     }
     // `InvalidValue`'s own Display, which is what a `try_from` type reports: "invalid key: …".
     if let Some((_, reason)) = message.strip_prefix("invalid ").and_then(|rest| rest.split_once(": "))
-        && let Some(french) = reason_fr(reason)
+        && let Some(french) = rule_fr(reason)
     {
         return french.to_owned();
     }
@@ -115,10 +103,7 @@ fn expected_fr(expected: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use tollgate_domain::InvalidValue;
-
     use super::*;
-    use crate::problem::Detail;
 
     #[test]
     fn serde_frames_are_translated_and_names_kept() {
@@ -167,14 +152,6 @@ mod tests {
         ];
         for (english, french) in cases {
             assert_eq!(serde_message_fr(english), french, "{english}");
-        }
-    }
-
-    #[test]
-    fn use_case_rules_speak_french() {
-        for (english, french) in USE_CASE_REASONS {
-            assert_eq!(Detail::Rule(InvalidValue::new("x", english)).render(Locale::Fr), *french);
-            assert_eq!(Detail::Rule(InvalidValue::new("x", english)).render(Locale::En), *english);
         }
     }
 }

@@ -3,7 +3,7 @@
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use serde::Deserialize;
-use tollgate_domain::{InvalidValue, MetricName, PlanCode, Quantity, Status, Transition};
+use tollgate_domain::{InvalidValue, MetricName, PlanCode, Quantity, Rule, Status, Transition};
 
 use super::*;
 
@@ -65,7 +65,11 @@ fn app_errors_map_to_one_status_and_code() {
         (ApiError::app_body(AppError::PlanNotFound(plan.clone())), 422, "plan_not_found"),
         (ApiError::app(AppError::PlanInactive(plan)), 422, "plan_inactive"),
         (ApiError::app(AppError::NoSubscription), 404, "subscription_not_found"),
-        (ApiError::app(AppError::Invalid(InvalidValue::new("name", "bad"))), 422, "validation_failed"),
+        (
+            ApiError::app(AppError::Invalid(InvalidValue::new("name", Rule::NameLength))),
+            422,
+            "validation_failed",
+        ),
         (
             ApiError::app(AppError::Subscription(SubscriptionError::IllegalTransition {
                 from: Status::Cancelled,
@@ -110,10 +114,7 @@ fn titles_and_details_speak_the_locale_and_nothing_else_changes() {
         parse(r#"[1]"#),
         ApiError::app(AppError::AccountNotFound),
         ApiError::app_body(AppError::PlanNotFound(PlanCode::parse("gold").unwrap())),
-        ApiError::app(AppError::Invalid(InvalidValue::new(
-            "seats",
-            "seats is a whole number from 1 to 1000000",
-        ))),
+        ApiError::app(AppError::Invalid(InvalidValue::new("seats", Rule::Seats))),
         ApiError::app(AppError::Subscription(SubscriptionError::IllegalTransition {
             from: Status::PastDue,
             transition: Transition::Suspend,
@@ -185,4 +186,35 @@ async fn a_problem_response_is_written_again_in_the_request_language() {
     assert_eq!(body(twice).1["detail"], "Aucun compte n'a cette clé.");
     let other = ServiceResponse::new(TestRequest::default().to_http_request(), HttpResponse::Ok().finish());
     assert!(localize(other).headers().get(header::CONTENT_LANGUAGE).is_none());
+}
+
+#[test]
+fn every_rule_of_the_domain_is_a_detail_in_both_languages() {
+    for &rule in Rule::ALL {
+        let problem = ApiError::app(AppError::Invalid(InvalidValue::new("x", rule)));
+        assert_eq!(problem.detail(Locale::En), rule.message(Locale::En));
+        assert_eq!(problem.detail(Locale::Fr), rule.message(Locale::Fr));
+    }
+}
+
+#[test]
+fn use_case_rules_are_validation_problems_in_both_languages() {
+    let cases = [
+        (
+            AppError::PlanRequired,
+            "plan",
+            "the account has no subscription: name a plan to start one",
+            "le compte n'a pas d'abonnement : nommez une offre pour en démarrer un",
+        ),
+        (AppError::LimitOutOfRange, "limit", "limit is from 1 to 100.", "limit va de 1 à 100."),
+    ];
+    for (error, param, english, french) in cases {
+        let problem = ApiError::app(error);
+        assert_eq!((problem.status().as_u16(), problem.code()), (422, "validation_failed"));
+        assert_eq!(problem.to_json(Locale::Fr)["param"], param);
+        assert_eq!(
+            (problem.detail(Locale::En).as_str(), problem.detail(Locale::Fr).as_str()),
+            (english, french)
+        );
+    }
 }

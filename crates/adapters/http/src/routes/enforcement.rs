@@ -7,6 +7,7 @@ use tollgate_domain::{FeatureName, MetricName, Quantity, Request};
 use crate::HttpState;
 use crate::auth::Principal;
 use crate::body::Json;
+use crate::decision::DecisionBody;
 use crate::extract::{AccountPath, Lang, RequiredIdempotencyKey};
 use crate::metrics::Operation;
 use crate::problem::{ApiError, Detail, ProblemCode};
@@ -63,9 +64,9 @@ pub(crate) async fn check(
     Json(body): Json<Check>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_request()?;
-    let decision = state.tollgate.check(&key, &request, locale).await?;
+    let decision = state.tollgate.check(&key, &request).await?;
     state.metrics.decision(Operation::Check, decision.code);
-    Ok(HttpResponse::Ok().json(decision))
+    Ok(HttpResponse::Ok().json(DecisionBody::new(&decision, locale)))
 }
 
 pub(crate) async fn consume(
@@ -112,11 +113,11 @@ async fn record(
     let tollgate = &state.tollgate;
     let key_given = Some(idempotency_key);
     let decision = match operation {
-        Operation::Release => tollgate.release(&key, &body.metric, body.quantity, key_given, locale).await?,
-        _ => tollgate.consume(&key, &body.metric, body.quantity, key_given, locale).await?,
+        Operation::Release => tollgate.release(&key, &body.metric, body.quantity, key_given).await?,
+        _ => tollgate.consume(&key, &body.metric, body.quantity, key_given).await?,
     };
     state.metrics.decision(operation, decision.code);
-    Ok(HttpResponse::Ok().json(decision))
+    Ok(HttpResponse::Ok().json(DecisionBody::new(&decision, locale)))
 }
 
 pub(crate) async fn usage(
