@@ -47,7 +47,9 @@ pub use decision::{
     Window, suggest_upgrade,
 };
 pub use entitlements::{AddOn, Entitlements, Overrides};
-pub use ids::{AccountKey, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode};
+pub use ids::{
+    AccountKey, ApiKeyId, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode, WindowKey,
+};
 pub use messages::Locale;
 pub use money::{Currency, Money, MoneyError};
 pub use period::{Interval, Period};

@@ -3,11 +3,13 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::ApiKey;
+use tollgate_domain::{ApiKey, ApiKeyId};
 
 use crate::StoreError;
 
-/// Where API keys live.
+/// Where API keys live. Keys are looked up by the fingerprint of their secret
+/// ([`crate::SecretMinter::fingerprint`]), never by the secret itself.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ApiKeyStore: Send + Sync {
     /// Stores a new key.
@@ -22,24 +24,24 @@ pub trait ApiKeyStore: Send + Sync {
     /// Storage errors.
     async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError>;
 
-    /// The key whose secret hashes to `secret_hash`, revoked or not.
+    /// The key whose secret's fingerprint is `secret_hash`, revoked or not.
     ///
     /// # Errors
     /// Storage errors.
     async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError>;
 
-    /// Keys in id order after `after`, at most `limit`.
+    /// Keys in id order strictly after `after`, at most `limit`.
     ///
     /// # Errors
     /// Storage errors.
-    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
+    async fn list(&self, after: Option<ApiKeyId>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
 
     /// Revokes the key `id` at `at` (a no-op when already revoked) and returns it, or `None`
     /// when no key has this id.
     ///
     /// # Errors
     /// Storage errors.
-    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
+    async fn revoke(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
 
     /// Whether any unrevoked admin key exists.
     ///
@@ -67,6 +69,7 @@ pub enum Begin {
 }
 
 /// Where idempotency records live.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Atomically claims `(scope, key)` for a request with `fingerprint` unless a live record
