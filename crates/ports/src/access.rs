@@ -15,38 +15,41 @@ pub trait ApiKeyStore: Send + Sync {
     /// Stores a new key.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] when the id or the hash exists; storage errors.
+    /// MUST return [`StoreError::Conflict`]`("api key")` when the id or the hash exists (storing
+    /// nothing); otherwise [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn insert(&self, key: &ApiKey) -> Result<(), StoreError>;
 
-    /// Creates or replaces the key with `key.id` (used for the operator's key).
+    /// Creates or replaces the key with `key.id` (used for the operator's key): the replaced
+    /// secret's fingerprint MUST no longer find it.
     ///
     /// # Errors
-    /// Storage errors.
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError>;
 
     /// The key whose secret's fingerprint is `secret_hash`, revoked or not.
     ///
     /// # Errors
-    /// Storage errors.
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] (a stored value that is not a
+    /// valid key) only.
     async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError>;
 
     /// Keys in id order strictly after `after`, at most `limit`.
     ///
     /// # Errors
-    /// Storage errors.
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn list(&self, after: Option<ApiKeyId>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
 
-    /// Revokes the key `id` at `at` (a no-op when already revoked) and returns it, or `None`
-    /// when no key has this id.
+    /// Revokes the key `id` at `at` and returns it, or `None` when no key has this id. A key
+    /// already revoked MUST keep its first revocation time.
     ///
     /// # Errors
-    /// Storage errors.
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn revoke(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
 
     /// Whether any unrevoked admin key exists.
     ///
     /// # Errors
-    /// Storage errors.
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn has_active_admin(&self) -> Result<bool, StoreError>;
 }
 

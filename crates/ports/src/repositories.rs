@@ -302,3 +302,47 @@ pub trait UsageRepository: Send + Sync {
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+    use tollgate_domain::{AccountKey, IdempotencyKey, MetricName, Quantity, WindowKey};
+
+    use super::*;
+
+    fn command(metric: &str, quantity: u64, window: WindowKey) -> UsageCommand {
+        UsageCommand {
+            account: AccountKey::parse("acme").unwrap(),
+            metric: MetricName::parse(metric).unwrap(),
+            window,
+            quantity: Quantity::new(quantity).unwrap(),
+            cap: Some(10),
+            idempotency_key: Some(IdempotencyKey::parse("k").unwrap()),
+            state_version: None,
+            at: datetime!(2026-11-23 10:00 UTC),
+        }
+    }
+
+    #[test]
+    fn a_ledger_line_replays_only_the_same_kind_metric_and_quantity() {
+        let first = command("sites", 2, WindowKey::never());
+        let outcome = UsageOutcome { applied: false, delta: 0, used: 9, replayed: false };
+        let line = LedgerEntry {
+            metric: first.metric.clone(),
+            window: first.window.clone(),
+            kind: UsageKind::Consume,
+            quantity: first.quantity,
+            outcome,
+            idempotency_key: first.idempotency_key.clone(),
+            at: first.at,
+        };
+        let replayed = UsageOutcome { replayed: true, ..outcome };
+        assert_eq!(line.replay(UsageKind::Consume, &first), Ok(replayed));
+        let later = command("sites", 2, WindowKey::month(2026, time::Month::December));
+        assert_eq!(line.replay(UsageKind::Consume, &later), Ok(replayed), "whatever the window");
+        let mismatch = Err(StoreError::IdempotencyMismatch);
+        assert_eq!(line.replay(UsageKind::Release, &first), mismatch, "another kind");
+        assert_eq!(line.replay(UsageKind::Consume, &command("tickets", 2, WindowKey::never())), mismatch);
+        assert_eq!(line.replay(UsageKind::Consume, &command("sites", 3, WindowKey::never())), mismatch);
+    }
+}
