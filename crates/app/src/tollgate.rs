@@ -7,10 +7,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{PlanCode, Policy};
 use tollgate_ports::{
-    AccountRepository, Clock, IdGenerator, Notification, Notifier, PaymentGateway, PlanRepository,
-    SubscriptionRepository, UsageRepository,
+    AccountRepository, ApiKeyStore, Clock, IdGenerator, Notification, Notifier, PaymentGateway,
+    PlanRepository, SecretMinter, SubscriptionRepository, UsageRepository,
 };
 
+use crate::authentication::Authenticator;
 use crate::cache::Cache;
 use crate::catalog::Catalog;
 
@@ -32,6 +33,10 @@ pub struct Ports {
     pub plans: Arc<dyn PlanRepository>,
     /// Usage counters and ledger.
     pub usage: Arc<dyn UsageRepository>,
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyStore>,
+    /// API-key secrets: minting and fingerprints.
+    pub secrets: Arc<dyn SecretMinter>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Identifiers.
@@ -64,13 +69,15 @@ pub struct Tollgate {
     pub(crate) settings: Settings,
     pub(crate) catalog: Catalog,
     pub(crate) cache: Arc<Cache>,
+    pub(crate) access: Authenticator,
 }
 
 impl Tollgate {
     /// Wires the use cases to `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
         let cache = Arc::new(Cache::new(settings.cache_ttl));
-        Self { ports, settings, catalog: Catalog::default(), cache }
+        let access = Authenticator::new(ports.api_keys.clone(), ports.secrets.clone());
+        Self { ports, settings, catalog: Catalog::default(), cache, access }
     }
 
     /// The clock Tollgate reads (for adapters that need the same "now").

@@ -56,7 +56,9 @@ pub use api_key::{ApiKey, Role};
 pub use currency::Currency;
 pub use decision::{ConsumeIntent, Decision, DecisionCode, Evaluation, Policy};
 pub use entitlements::{AddOn, Entitlements, Overrides};
-pub use ids::{AccountKey, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode};
+pub use ids::{
+    AccountKey, ApiKeyId, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode, WindowKey,
+};
 pub use locale::Locale;
 pub use money::{Money, MoneyError};
 pub use period::{Interval, Period};

@@ -32,6 +32,26 @@ pub enum SecurityError {
     Backend(String),
 }
 
+/// Mints the secrets of API keys and fingerprints them for storage and lookup.
+///
+/// Secrets are high-entropy random strings, so a fast unsalted hash is enough to make a stolen
+/// table useless (a slow password hash would only cost time on every request).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait SecretMinter: Send + Sync {
+    /// A new secret: `prefix` followed by 64 lowercase hex characters of 256 random bits from a
+    /// cryptographically secure source. Production implementations MUST NOT repeat or predict
+    /// secrets.
+    ///
+    /// # Errors
+    /// [`SecurityError::Backend`] when no randomness is available (nothing is minted).
+    fn mint(&self, prefix: &str) -> Result<Secret, SecurityError>;
+
+    /// The fingerprint a secret is stored and looked up under: the lowercase hex SHA-256 of its
+    /// UTF-8 bytes. MUST be deterministic (the same secret, the same fingerprint, in every
+    /// process and version) so stored keys keep working.
+    fn fingerprint(&self, secret: &str) -> String;
+}
+
 /// Password hashing (argon2id in production). Implementations MUST run the work off the async
 /// executor's threads.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
