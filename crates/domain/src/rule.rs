@@ -189,8 +189,8 @@ mod tests {
     #[test]
     fn every_validation_of_the_crate_names_a_rule_that_speaks_french() {
         use crate::{
-            AccountKey, AddOn, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName, Money, Name,
-            Plan, PlanCode, PlanDraft, Quantity, Status, WindowKey,
+            AccountKey, AddOn, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName, Money,
+            Name, Plan, PlanCode, PlanDraft, Quantity, Status, WindowKey,
         };
         let draft: PlanDraft = serde_json::from_str(
             r#"{"code": "pro", "name": "Pro", "price": {"amount": "45.00", "currency": "USD"},

@@ -56,6 +56,17 @@ fn parse_quality(q: &str) -> Option<u16> {
     (value <= 1000).then_some(value)
 }
 
+/// `n` random bytes from the operating system, hex encoded (request ids, claim owners: names,
+/// not secrets).
+///
+/// # Errors
+/// When the operating system has no randomness to give.
+pub(crate) fn random_hex(n: usize) -> Result<String, getrandom::Error> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes)?;
+    Ok(hex::encode(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -87,15 +98,4 @@ mod tests {
             let _ = negotiate(&text);
         }
     }
-}
-
-/// `n` random bytes from the operating system, hex encoded (request ids, claim owners: names,
-/// not secrets).
-///
-/// # Errors
-/// When the operating system has no randomness to give.
-pub(crate) fn random_hex(n: usize) -> Result<String, getrandom::Error> {
-    let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes)?;
-    Ok(hex::encode(bytes))
 }
