@@ -14,7 +14,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use time::{Duration, OffsetDateTime};
-use tollgate_domain::{AccountKey, MetricName};
+use tollgate_domain::{AccountKey, MetricName, WindowKey};
 use tollgate_ports::AccountState;
 
 /// Entries kept at most per map; past it the map is emptied (entries are cheap to reload).
@@ -91,7 +91,7 @@ impl<K: Eq + Hash, V: Clone> Ttl<K, V> {
 }
 
 /// The counter of one metric window of one account.
-pub(crate) type CounterKey = (AccountKey, MetricName, String);
+pub(crate) type CounterKey = (AccountKey, MetricName, WindowKey);
 
 #[derive(Debug)]
 pub(crate) struct Cache {

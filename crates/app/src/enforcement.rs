@@ -121,7 +121,7 @@ impl Tollgate {
                 account: key.clone(),
                 metric: intent.metric.clone(),
                 window: intent.window.key.clone(),
-                quantity: quantity.get(),
+                quantity,
                 cap: intent.cap(),
                 idempotency_key: request.idempotency_key.cloned(),
                 // A release has no cap to rely on: it gives units back whatever the terms.
@@ -166,13 +166,22 @@ impl Tollgate {
         let UsageRequest { account: key, metric, quantity, .. } = *request;
         let Some(idempotency_key) = request.idempotency_key else { return Ok(denied) };
         let Some(first) = self.ports.usage.recorded(key, idempotency_key).await? else { return Ok(denied) };
-        if first.kind != kind || &first.metric != metric || first.quantity != quantity.get() {
-            return Err(AppError::IdempotencyMismatch);
-        }
+        // The window plays no part in the rule (a retry may cross a reset): the first line's.
+        let retry = UsageCommand {
+            account: key.clone(),
+            metric: metric.clone(),
+            window: first.window.clone(),
+            quantity,
+            cap: None,
+            idempotency_key: Some(idempotency_key.clone()),
+            state_version: None,
+            at: eval.now,
+        };
+        let first = first.replay(kind, &retry)?;
         let Ok(intent) = eval.release_intent(metric, quantity) else { return Ok(denied) };
         Ok(match kind {
-            UsageKind::Consume => eval.consumed(&intent, first.outcome.applied, first.outcome.used),
-            UsageKind::Release => eval.released(&intent, first.outcome.used),
+            UsageKind::Consume => eval.consumed(&intent, first.applied, first.used),
+            UsageKind::Release => eval.released(&intent, first.used),
         })
     }
 

@@ -39,6 +39,9 @@ pub enum AppError {
     /// The subscription's state machine refused the operation.
     #[error(transparent)]
     Subscription(#[from] SubscriptionError),
+    /// No API key has this id.
+    #[error("api key not found")]
+    ApiKeyNotFound,
     /// The idempotency key was used for a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyMismatch,

@@ -1,10 +1,12 @@
 //! # tollgate-app
 //!
 //! Tollgate's use cases over the ports only: provisioning accounts, changing and cancelling
-//! subscriptions, checking, consuming and releasing quota, usage reports, plan publication and
-//! checkout. [`Tollgate`] is the one entry point; adapters are injected through [`Ports`].
+//! subscriptions, checking, consuming and releasing quota, usage reports, plan publication,
+//! checkout, and API keys (creation, revocation, the operator's key, authenticating a caller). [`Tollgate`] is the one entry point; adapters are injected through [`Ports`].
 #![warn(missing_docs)]
 
+mod api_keys;
+mod authentication;
 mod cache;
 mod catalog;
 mod context;
@@ -16,6 +18,8 @@ mod subscriptions;
 mod tollgate;
 mod views;
 
+pub use api_keys::{API_KEY_PREFIX, MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey};
+pub use authentication::Principal;
 pub use error::AppError;
 pub use identity::{
     IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration,

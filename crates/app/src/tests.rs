@@ -8,7 +8,7 @@ use tollgate_domain::{
     AccountKey, DecisionCode, IdempotencyKey, Interval, Limit, Locale, MetricName, Money, Overrides,
     PlanCode, PlanDraft, Policy, Quantity, Request, Reset, Status,
 };
-use tollgate_memory::{ManualClock, MemoryStore, SequentialIds};
+use tollgate_memory::{ManualClock, MemoryApiKeys, MemoryStore, SequentialIds, SequentialSecrets};
 use tollgate_ports::{
     CheckoutSession, GatewayError, MockNotifier, MockPaymentGateway, MockUsageRepository, Notification,
     NotifyError, StoreError,
@@ -81,6 +81,8 @@ fn ports(
         subscriptions: store.clone(),
         plans: store.clone(),
         usage,
+        api_keys: Arc::new(MemoryApiKeys::default()),
+        secrets: Arc::new(SequentialSecrets::default()),
         clock,
         ids: Arc::new(SequentialIds::default()),
         gateway: Arc::new(gateway),
@@ -478,4 +480,5 @@ async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
     assert_eq!(code, DecisionCode::SubscriptionSuspended, "the refresh landed before the TTL ran out");
 }
 
+mod api_keys;
 mod exactness;

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{PlanCode, Policy};
 use tollgate_ports::{
-    AccountRepository, Clock, IdGenerator, Notification, Notifier, PaymentGateway, PlanRepository,
-    SecretMinter, SubscriptionRepository, UsageRepository,
+    AccountRepository, ApiKeyStore, Clock, IdGenerator, Notification, Notifier, PaymentGateway,
+    PlanRepository, SecretMinter, SubscriptionRepository, UsageRepository,
 };
 
+use crate::authentication::Authenticator;
 use crate::cache::Cache;
 use crate::catalog::Catalog;
 use crate::identity::{IdentityCache, IdentityPorts, IdentitySettings};
@@ -33,6 +34,10 @@ pub struct Ports {
     pub plans: Arc<dyn PlanRepository>,
     /// Usage counters and ledger.
     pub usage: Arc<dyn UsageRepository>,
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Secrets (API keys, refresh and one-time tokens): minting and fingerprints.
+    pub secrets: Arc<dyn SecretMinter>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Identifiers.
@@ -41,8 +46,6 @@ pub struct Ports {
     pub gateway: Arc<dyn PaymentGateway>,
     /// Notifications.
     pub notifier: Arc<dyn Notifier>,
-    /// Secrets: API keys, refresh and one-time tokens.
-    pub secrets: Arc<dyn SecretMinter>,
     /// Users, sessions, memberships and what they need.
     pub identity: IdentityPorts,
 }
@@ -72,13 +75,22 @@ pub struct Tollgate {
     pub(crate) catalog: Catalog,
     pub(crate) cache: Arc<Cache>,
     pub(crate) identity_cache: IdentityCache,
+    pub(crate) access: Authenticator,
 }
 
 impl Tollgate {
     /// Wires the use cases to `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
         let cache = Arc::new(Cache::new(settings.cache_ttl));
-        Self { ports, settings, catalog: Catalog::default(), cache, identity_cache: IdentityCache::default() }
+        let access = Authenticator::new(ports.api_keys.clone(), ports.secrets.clone());
+        Self {
+            ports,
+            settings,
+            catalog: Catalog::default(),
+            cache,
+            access,
+            identity_cache: IdentityCache::default(),
+        }
     }
 
     /// The clock Tollgate reads (for adapters that need the same "now").

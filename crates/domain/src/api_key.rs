@@ -5,6 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::ids::ApiKeyId;
+
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,7 +44,7 @@ impl Role {
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey {
     /// The key's id (`key_…`).
-    pub id: String,
+    pub id: ApiKeyId,
     /// A label chosen by its creator.
     pub name: String,
     /// What the key may do.

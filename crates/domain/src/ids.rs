@@ -187,6 +187,55 @@ string_id!(
     valid = |v| prefixed_id(v, "ses_")
 );
 
+string_id!(
+    /// An API key's id: `key_` and 1 to 60 of `A-Z a-z 0-9 _ -` (URL-safe, as the id generator makes).
+    ApiKeyId,
+    field = "id",
+    rule = Rule::ApiKeyId,
+    valid = |v| v.strip_prefix("key_").is_some_and(|rest| {
+        (1..=60).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
+    })
+);
+
+string_id!(
+    /// The key of a counting window, which counters are stored under: `never` (gauges),
+    /// `d:2026-11-23` (a day), `m:2026-11` (a month) or `p:<period start, unix seconds>` (a billing
+    /// period). Made by [`crate::Window::of`]; parsed back from storage.
+    WindowKey,
+    field = "window",
+    rule = Rule::WindowKey,
+    valid = |v| match v.split_once(':') {
+        None => v == "never",
+        Some(("d" | "m", date)) => {
+            (1..=16).contains(&date.len()) && date.bytes().all(|b| b.is_ascii_digit() || b"+-".contains(&b))
+        }
+        Some(("p", seconds)) => seconds.parse::<i64>().is_ok(),
+        Some(_) => false,
+    }
+);
+
+impl WindowKey {
+    /// The window of gauges: it never resets.
+    pub fn never() -> Self {
+        Self("never".to_owned())
+    }
+
+    /// The window of the UTC day `date`.
+    pub fn day(date: time::Date) -> Self {
+        Self(format!("d:{date}"))
+    }
+
+    /// The window of the UTC month `month` of `year`.
+    pub fn month(year: i32, month: time::Month) -> Self {
+        Self(format!("m:{year:04}-{:02}", u8::from(month)))
+    }
+
+    /// The window of the billing period that starts at `start`.
+    pub fn period(start: time::OffsetDateTime) -> Self {
+        Self(format!("p:{}", start.unix_timestamp()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +282,37 @@ mod tests {
     fn identifiers_deserialize_through_validation() {
         let err = serde_json::from_str::<MetricName>("\"Bad Name\"").unwrap_err();
         assert!(err.to_string().contains("metric"));
+    }
+
+    #[test]
+    fn api_key_ids_start_with_key_and_stay_url_safe() {
+        for ok in ["key_operator", "key_1", "key_0a1b2c3d4e5f60718293a4b5", "key_a-b_c"] {
+            assert!(ApiKeyId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "key_", "operator", "kex_1", "key_a/b", "key_é", &format!("key_{}", "x".repeat(61))]
+        {
+            assert_eq!(ApiKeyId::parse(bad).unwrap_err().field, "id", "{bad}");
+        }
+    }
+
+    #[test]
+    fn window_keys_made_by_their_constructors_parse_back() {
+        use time::macros::{date, datetime};
+        let made = [
+            WindowKey::never(),
+            WindowKey::day(date!(2026 - 11 - 23)),
+            WindowKey::month(2026, time::Month::November),
+            WindowKey::period(datetime!(2026-03-01 0:00 UTC)),
+        ];
+        assert_eq!(
+            made.clone().map(|k| k.to_string()),
+            ["never", "d:2026-11-23", "m:2026-11", "p:1772323200"]
+        );
+        for key in made {
+            assert_eq!(WindowKey::parse(key.as_str()), Ok(key));
+        }
+        for bad in ["", "always", "d:", "m:2026/11", "p:soon", "x:1", "never:"] {
+            assert!(WindowKey::parse(bad).is_err(), "{bad}");
+        }
     }
 }

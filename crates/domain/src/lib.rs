@@ -63,7 +63,8 @@ pub use identity::{
     check_password, normalise_email,
 };
 pub use ids::{
-    AccountKey, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode, SessionId, UserId,
+    AccountKey, ApiKeyId, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode, SessionId,
+    UserId, WindowKey,
 };
 pub use locale::Locale;
 pub use money::{Money, MoneyError};

@@ -74,6 +74,10 @@ rules! {
     UserId,
     /// The shape of a session id.
     SessionId,
+    /// The shape of an API key id.
+    ApiKeyId,
+    /// The shape of a counting window's key.
+    WindowKey,
 }
 
 impl Rule {
@@ -118,6 +122,8 @@ impl Rule {
             Rule::FirstVersion => "versions start at 1",
             Rule::UserId => "a user id looks like usr_1a2b3c",
             Rule::SessionId => "a session id looks like ses_1a2b3c",
+            Rule::ApiKeyId => "an API key id is key_ and 1 to 60 characters of A-Z a-z 0-9 _ -",
+            Rule::WindowKey => "a window key is never, d:<date>, m:<year-month> or p:<unix seconds>",
         }
     }
 
@@ -153,6 +159,10 @@ impl Rule {
             Rule::FirstVersion => "les versions commencent à 1",
             Rule::UserId => "un identifiant d'utilisateur s'écrit comme usr_1a2b3c",
             Rule::SessionId => "un identifiant de session s'écrit comme ses_1a2b3c",
+            Rule::ApiKeyId => {
+                "un identifiant de clé d'API est key_ suivi de 1 à 60 caractères parmi A-Z a-z 0-9 _ -"
+            }
+            Rule::WindowKey => "une clé de fenêtre est never, d:<date>, m:<année-mois> ou p:<secondes unix>",
         }
     }
 }
@@ -187,8 +197,8 @@ mod tests {
     #[test]
     fn every_validation_of_the_crate_names_a_rule_that_speaks_french() {
         use crate::{
-            AccountKey, AddOn, Currency, Email, FeatureName, IdempotencyKey, MetricName, Money, Name, Plan,
-            PlanCode, PlanDraft, Quantity, Status,
+            AccountKey, AddOn, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName, Money,
+            Name, Plan, PlanCode, PlanDraft, Quantity, Status, WindowKey,
         };
         let draft: PlanDraft = serde_json::from_str(
             r#"{"code": "pro", "name": "Pro", "price": {"amount": "45.00", "currency": "USD"},
@@ -202,6 +212,8 @@ mod tests {
             FeatureName::parse("").unwrap_err(),
             IdempotencyKey::parse("").unwrap_err(),
             Email::parse("").unwrap_err(),
+            ApiKeyId::parse("").unwrap_err(),
+            WindowKey::parse("").unwrap_err(),
             Name::parse("").unwrap_err(),
             Name::parse("a\u{1b}b").unwrap_err(),
             Quantity::new(0).unwrap_err(),

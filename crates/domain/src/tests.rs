@@ -195,11 +195,11 @@ fn every_code_renders_in_both_languages() {
 fn windows_key_counters_by_period() {
     let f = Fixture::on("pro", datetime!(2026-01-31 12:00 UTC));
     let sub = &f.subscription;
-    assert_eq!(Window::of(Reset::Never, sub, NOW).key, "never");
-    assert_eq!(Window::of(Reset::Day, sub, NOW).key, "d:2026-11-23");
-    assert_eq!(Window::of(Reset::Month, sub, NOW).key, "m:2026-11");
+    assert_eq!(Window::of(Reset::Never, sub, NOW).key.as_str(), "never");
+    assert_eq!(Window::of(Reset::Day, sub, NOW).key.as_str(), "d:2026-11-23");
+    assert_eq!(Window::of(Reset::Month, sub, NOW).key.as_str(), "m:2026-11");
     let billing = Window::of(Reset::BillingPeriod, sub, datetime!(2026-03-01 0:00 UTC));
-    assert_eq!(billing.key, format!("p:{}", datetime!(2026-02-28 12:00 UTC).unix_timestamp()));
+    assert_eq!(billing.key.as_str(), format!("p:{}", datetime!(2026-02-28 12:00 UTC).unix_timestamp()));
     assert_eq!(billing.resets_at, Some(datetime!(2026-03-31 12:00 UTC)));
 }
 

@@ -3,48 +3,53 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::ApiKey;
+use tollgate_domain::{ApiKey, ApiKeyId};
 
 use crate::StoreError;
 
-/// Where API keys live.
+/// Where API keys live. Keys are looked up by the fingerprint of their secret
+/// ([`crate::SecretMinter::fingerprint`]), never by the secret itself.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ApiKeyStore: Send + Sync {
     /// Stores a new key.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] when the id or the hash exists; storage errors.
+    /// MUST return [`StoreError::Conflict`]`("api key")` when the id or the hash exists (storing
+    /// nothing); otherwise [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn insert(&self, key: &ApiKey) -> Result<(), StoreError>;
 
-    /// Creates or replaces the key with `key.id` (used for the operator's key).
+    /// Creates or replaces the key with `key.id` (used for the operator's key): the replaced
+    /// secret's fingerprint MUST no longer find it.
     ///
     /// # Errors
-    /// Storage errors.
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError>;
 
-    /// The key whose secret hashes to `secret_hash`, revoked or not.
+    /// The key whose secret's fingerprint is `secret_hash`, revoked or not.
     ///
     /// # Errors
-    /// Storage errors.
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] (a stored value that is not a
+    /// valid key) only.
     async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError>;
 
-    /// Keys in id order after `after`, at most `limit`.
+    /// Keys in id order strictly after `after`, at most `limit`.
     ///
     /// # Errors
-    /// Storage errors.
-    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn list(&self, after: Option<ApiKeyId>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
 
-    /// Revokes the key `id` at `at` (a no-op when already revoked) and returns it, or `None`
-    /// when no key has this id.
+    /// Revokes the key `id` at `at` and returns it, or `None` when no key has this id. A key
+    /// already revoked MUST keep its first revocation time.
     ///
     /// # Errors
-    /// Storage errors.
-    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn revoke(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
 
     /// Whether any unrevoked admin key exists.
     ///
     /// # Errors
-    /// Storage errors.
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn has_active_admin(&self) -> Result<bool, StoreError>;
 }
 
@@ -67,6 +72,7 @@ pub enum Begin {
 }
 
 /// Where idempotency records live.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Atomically claims `(scope, key)` for a request with `fingerprint` unless a live record

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use tollgate_domain::{
     AccountKey, AddOn, Currency, Email, Enforcement, FeatureName, IdempotencyKey, Interval, Limit,
-    MetricName, Money, Overrides, PlanCode, PlanDraft, Reset, Subscription,
+    MetricName, Money, Overrides, PlanCode, PlanDraft, Quantity, Reset, Subscription, WindowKey,
 };
 
 use crate::{
@@ -135,6 +135,10 @@ fn metric(m: &str) -> MetricName {
     MetricName::parse(m).expect("valid metric")
 }
 
+fn window(w: &str) -> WindowKey {
+    WindowKey::parse(w).expect("valid window")
+}
+
 fn idem(k: &str) -> Option<IdempotencyKey> {
     Some(IdempotencyKey::parse(k).expect("valid key"))
 }
@@ -179,8 +183,8 @@ fn command(
     UsageCommand {
         account: account.clone(),
         metric: metric("sites"),
-        window: "never".into(),
-        quantity,
+        window: WindowKey::never(),
+        quantity: Quantity::new(quantity).expect("valid quantity"),
         cap,
         idempotency_key: key,
         state_version: None,
@@ -189,7 +193,7 @@ fn command(
 }
 
 async fn used(b: &Backend, account: &AccountKey, window: &str) -> u64 {
-    b.usage.current(account, &[(metric("sites"), window.to_owned())]).await.expect("current")[0]
+    b.usage.current(account, &[(metric("sites"), self::window(window))]).await.expect("current")[0]
 }
 
 async fn assert_ledger_matches(b: &Backend, k: &AccountKey) {

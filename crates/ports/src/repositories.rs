@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, AddOn, Email, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft, Subscription,
+    AccountKey, AddOn, Email, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft, Quantity,
+    Subscription, WindowKey,
 };
 
 use crate::StoreError;
@@ -168,9 +169,9 @@ pub struct UsageCommand {
     /// The metric.
     pub metric: MetricName,
     /// The counting window's key (from `tollgate_domain::Window`).
-    pub window: String,
-    /// Units (1..=10^12).
-    pub quantity: u64,
+    pub window: WindowKey,
+    /// Units.
+    pub quantity: Quantity,
     /// Consume only: the total the counter must not pass (`None`: no ceiling).
     pub cap: Option<u64>,
     /// Makes the command safe to retry.
@@ -202,11 +203,11 @@ pub struct LedgerEntry {
     /// The metric.
     pub metric: MetricName,
     /// The window key.
-    pub window: String,
+    pub window: WindowKey,
     /// Consume or release.
     pub kind: UsageKind,
     /// Units asked for.
-    pub quantity: u64,
+    pub quantity: Quantity,
     /// The outcome.
     pub outcome: UsageOutcome,
     /// The key, if any.
@@ -214,6 +215,22 @@ pub struct LedgerEntry {
     /// When it was recorded.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+impl LedgerEntry {
+    /// The answer to a command of `kind` that carries this line's idempotency key: this line's
+    /// outcome, marked replayed, when the command is the same request (same kind, metric and
+    /// quantity; the window may differ, a retry can cross a reset); the key's reuse otherwise.
+    /// Every adapter and the use cases answer a repeated key through this one rule.
+    ///
+    /// # Errors
+    /// [`StoreError::IdempotencyMismatch`] when the command is another request.
+    pub fn replay(&self, kind: UsageKind, command: &UsageCommand) -> Result<UsageOutcome, StoreError> {
+        if self.kind != kind || self.metric != command.metric || self.quantity != command.quantity {
+            return Err(StoreError::IdempotencyMismatch);
+        }
+        Ok(UsageOutcome { replayed: true, ..self.outcome })
+    }
 }
 
 /// Usage counters and their ledger: the exactness of Tollgate lives behind this trait.
@@ -265,7 +282,7 @@ pub trait UsageRepository: Send + Sync {
     async fn current(
         &self,
         account: &AccountKey,
-        counters: &[(MetricName, String)],
+        counters: &[(MetricName, WindowKey)],
     ) -> Result<Vec<u64>, StoreError>;
 
     /// The ledger line recorded under `key` for the account, if any: what a retry of that command
@@ -284,4 +301,48 @@ pub trait UsageRepository: Send + Sync {
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+    use tollgate_domain::{AccountKey, IdempotencyKey, MetricName, Quantity, WindowKey};
+
+    use super::*;
+
+    fn command(metric: &str, quantity: u64, window: WindowKey) -> UsageCommand {
+        UsageCommand {
+            account: AccountKey::parse("acme").unwrap(),
+            metric: MetricName::parse(metric).unwrap(),
+            window,
+            quantity: Quantity::new(quantity).unwrap(),
+            cap: Some(10),
+            idempotency_key: Some(IdempotencyKey::parse("k").unwrap()),
+            state_version: None,
+            at: datetime!(2026-11-23 10:00 UTC),
+        }
+    }
+
+    #[test]
+    fn a_ledger_line_replays_only_the_same_kind_metric_and_quantity() {
+        let first = command("sites", 2, WindowKey::never());
+        let outcome = UsageOutcome { applied: false, delta: 0, used: 9, replayed: false };
+        let line = LedgerEntry {
+            metric: first.metric.clone(),
+            window: first.window.clone(),
+            kind: UsageKind::Consume,
+            quantity: first.quantity,
+            outcome,
+            idempotency_key: first.idempotency_key.clone(),
+            at: first.at,
+        };
+        let replayed = UsageOutcome { replayed: true, ..outcome };
+        assert_eq!(line.replay(UsageKind::Consume, &first), Ok(replayed));
+        let later = command("sites", 2, WindowKey::month(2026, time::Month::December));
+        assert_eq!(line.replay(UsageKind::Consume, &later), Ok(replayed), "whatever the window");
+        let mismatch = Err(StoreError::IdempotencyMismatch);
+        assert_eq!(line.replay(UsageKind::Release, &first), mismatch, "another kind");
+        assert_eq!(line.replay(UsageKind::Consume, &command("tickets", 2, WindowKey::never())), mismatch);
+        assert_eq!(line.replay(UsageKind::Consume, &command("sites", 3, WindowKey::never())), mismatch);
+    }
 }

@@ -32,6 +32,27 @@ pub enum SecurityError {
     Backend(String),
 }
 
+/// Mints high-entropy secrets (API keys, refresh tokens, one-time e-mail tokens, recovery codes)
+/// and fingerprints them for storage and lookup; a password goes through [`PasswordHasher`].
+///
+/// Secrets are high-entropy random strings, so a fast unsalted hash is enough to make a stolen
+/// table useless (a slow password hash would only cost time on every request).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait SecretMinter: Send + Sync {
+    /// A new secret: `prefix` followed by 64 lowercase hex characters of 256 random bits from a
+    /// cryptographically secure source. Production implementations MUST NOT repeat or predict
+    /// secrets.
+    ///
+    /// # Errors
+    /// [`SecurityError::Backend`] when no randomness is available (nothing is minted).
+    fn mint(&self, prefix: &str) -> Result<Secret, SecurityError>;
+
+    /// The fingerprint a secret is stored and looked up under: the lowercase hex SHA-256 of its
+    /// UTF-8 bytes. MUST be deterministic (the same secret, the same fingerprint, in every
+    /// process and version) so stored keys keep working.
+    fn fingerprint(&self, secret: &str) -> String;
+}
+
 /// Password hashing (argon2id in production). Implementations MUST run the work off the async
 /// executor's threads.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -88,22 +109,6 @@ pub trait TokenCodec: Send + Sync {
     /// # Errors
     /// [`SecurityError::Invalid`] for a malformed, forged, foreign or expired token.
     fn decode(&self, token: &str, now: OffsetDateTime) -> Result<Claims, SecurityError>;
-}
-
-/// Mints and fingerprints high-entropy secrets: API keys, refresh tokens, one-time e-mail tokens,
-/// recovery codes.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-pub trait SecretMinter: Send + Sync {
-    /// A new secret: `prefix` followed by 256 random bits in hex.
-    ///
-    /// # Errors
-    /// [`SecurityError::Backend`] when no randomness is available.
-    fn mint(&self, prefix: &str) -> Result<Secret, SecurityError>;
-
-    /// The value secrets are stored and looked up by (lowercase hex SHA-256 in production):
-    /// deterministic, and useless to whoever reads it to recover the secret. High-entropy secrets
-    /// only: a password goes through [`PasswordHasher`].
-    fn fingerprint(&self, secret: &str) -> String;
 }
 
 /// Time-based one-time passwords (RFC 6238: SHA-1, 6 digits, 30 s steps).

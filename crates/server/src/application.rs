@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tollgate_app::{Ports, Settings as AppSettings, Tollgate};
-use tollgate_domain::Policy;
-use tollgate_http::auth::{MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey, bootstrap_operator_key};
+use tollgate_app::{
+    MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey, Ports, Settings as AppSettings, Tollgate,
+};
+use tollgate_domain::{ApiKeyId, Policy};
 use tollgate_http::{HttpState, Services};
 use tollgate_memory::{OffsetClock, SystemClock};
-use tollgate_ports::ApiKeyStore as _;
 use tollgate_ports::{Clock, Secret};
+use tollgate_security::RandomSecrets;
 use tollgate_store::{Store, StoreConfig};
 
 use crate::adapters::{LogNotifier, NoGateway, RandomIds, StoreHealth};
@@ -64,12 +65,15 @@ pub fn clock(settings: &Settings) -> Arc<dyn Clock> {
 /// # Errors
 /// An invalid default plan code.
 pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> anyhow::Result<Tollgate> {
+    let api_keys = Arc::new(store.api_keys());
     let store = Arc::new(store.clone());
     let ports = Ports {
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
         usage: store,
+        api_keys,
+        secrets: Arc::new(RandomSecrets),
         clock,
         ids: Arc::new(RandomIds),
         gateway: Arc::new(NoGateway),
@@ -138,12 +142,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         None => tracing::info!("no default plan: accounts created without a plan have no subscription"),
     }
 
-    let api_keys = Arc::new(store.api_keys());
     let configured = std::env::var(ADMIN_KEY_VAR).ok().filter(|v| !v.is_empty()).map(Secret::new);
     if configured.as_ref().is_some_and(|key| key.expose().chars().count() < MIN_OPERATOR_KEY_LEN) {
         anyhow::bail!("{ADMIN_KEY_VAR} must have at least {MIN_OPERATOR_KEY_LEN} characters");
     }
-    match bootstrap_operator_key(api_keys.as_ref(), configured.as_ref(), clock.now()).await? {
+    match tollgate.bootstrap_operator_key(configured.as_ref()).await? {
         OperatorKey::FromEnvironment => tracing::info!("operator key taken from {ADMIN_KEY_VAR}"),
         OperatorKey::Revoked => {
             tracing::error!("the operator key in {ADMIN_KEY_VAR} was revoked and stays so: set another");
@@ -154,7 +157,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             if let Err(error) = write_admin_key(&path, &secret) {
                 // Nobody could ever read this key: revoke it, so that the next start (with the
                 // directory fixed, or TOLLGATE_ADMIN_API_KEY set) generates one again.
-                if let Err(revoke) = api_keys.revoke(OPERATOR_KEY_ID, clock.now()).await {
+                let operator = ApiKeyId::parse(OPERATOR_KEY_ID)?;
+                if let Err(revoke) = tollgate.revoke_api_key(&operator).await {
                     tracing::error!(error = %revoke, "the unwritten operator key could not be revoked");
                 }
                 return Err(error).with_context(|| format!("writing {}", path.display()));
@@ -166,11 +170,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let idempotency = Arc::new(store.idempotency());
     let state = HttpState::new(Services {
         tollgate,
-        api_keys,
         idempotency: idempotency.clone(),
         health: Arc::new(StoreHealth(store.clone())),
         clock: clock.clone(),
-        ids: Arc::new(RandomIds),
     });
     let mut server = actix_web::HttpServer::new(move || tollgate_http::app(state.clone()))
         .shutdown_timeout(10)

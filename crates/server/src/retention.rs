@@ -107,8 +107,8 @@ mod tests {
             let command = UsageCommand {
                 account: key.clone(),
                 metric: MetricName::parse("tickets").unwrap(),
-                window: "never".into(),
-                quantity: 1,
+                window: tollgate_domain::WindowKey::never(),
+                quantity: tollgate_domain::Quantity::new(1).unwrap(),
                 cap: None,
                 idempotency_key: Some(IdempotencyKey::parse(format!("k{i}")).unwrap()),
                 state_version: None,

@@ -19,8 +19,9 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
             req.extensions()
-                .get::<Principal>()
+                .get::<tollgate_app::Principal>()
                 .cloned()
+                .map(Principal)
                 .ok_or_else(|| ApiError::unauthorized(Refusal::Missing)),
         )
     }

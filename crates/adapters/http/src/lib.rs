@@ -37,9 +37,9 @@ use actix_web::web::{self, Bytes};
 use actix_web::{App, Error};
 use async_trait::async_trait;
 use tollgate_app::Tollgate;
-use tollgate_ports::{ApiKeyStore, Clock, IdGenerator, IdempotencyStore};
+use tollgate_ports::{Clock, IdempotencyStore};
 
-pub use crate::auth::{Authenticator, Principal};
+pub use crate::auth::Principal;
 pub use crate::body::MAX_BODY;
 pub use crate::extract::{AccountPath, Admin, Lang, PlanPath, RequiredIdempotencyKey};
 pub use crate::metrics::Metrics;
@@ -72,27 +72,21 @@ impl HealthCheck for AlwaysReady {
 pub struct Services {
     /// The use cases.
     pub tollgate: Arc<Tollgate>,
-    /// API keys.
-    pub api_keys: Arc<dyn ApiKeyStore>,
     /// Idempotency records.
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// The readiness check.
     pub health: Arc<dyn HealthCheck>,
     /// The clock (the one the use cases read).
     pub clock: Arc<dyn Clock>,
-    /// Identifiers (API key ids).
-    pub ids: Arc<dyn IdGenerator>,
 }
 
 /// The state every handler shares (one per server, cloned into each worker).
 #[allow(missing_debug_implementations)]
 pub struct HttpState {
     tollgate: Arc<Tollgate>,
-    auth: Authenticator,
     idempotency: Arc<dyn IdempotencyStore>,
     health: Arc<dyn HealthCheck>,
     clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGenerator>,
     metrics: Metrics,
     openapi: Bytes,
     usage_claims: idempotency::UsageClaims,
@@ -104,11 +98,9 @@ impl HttpState {
         let openapi = Bytes::from(serde_json::to_vec(&openapi::document()).unwrap_or_default());
         web::Data::new(HttpState {
             tollgate: services.tollgate,
-            auth: Authenticator::new(services.api_keys),
             idempotency: services.idempotency,
             health: services.health,
             clock: services.clock,
-            ids: services.ids,
             metrics: Metrics::default(),
             openapi,
             usage_claims: idempotency::UsageClaims::default(),
@@ -118,11 +110,6 @@ impl HttpState {
     /// The metrics registry.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
-    }
-
-    /// The authenticator (and through it, the API key store).
-    pub fn auth(&self) -> &Authenticator {
-        &self.auth
     }
 }
 

@@ -238,6 +238,7 @@ impl ApiError {
             AppError::Subscription(SubscriptionError::NotScheduledForCancellation) => {
                 ApiError::new(ProblemCode::InvalidTransition, Detail::NotScheduledForCancellation)
             }
+            AppError::ApiKeyNotFound => ApiError::new(ProblemCode::ApiKeyNotFound, Detail::ApiKeyNotFound),
             AppError::IdempotencyMismatch => {
                 ApiError::new(ProblemCode::IdempotencyKeyReused, Detail::IdempotencyKeyReused)
             }

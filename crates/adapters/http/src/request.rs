@@ -1,6 +1,7 @@
 //! What the request itself says, read by middleware, extractors and problems alike: the header
-//! names the API defines and the language the client asked for. A leaf: it imports nothing of
-//! the crate, so anything may import it.
+//! names the API defines, the language the client asked for, and the random tokens that name a
+//! request (its id, its idempotency claim). A leaf: it imports nothing of the crate, so anything
+//! may import it.
 
 use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderName};
@@ -53,6 +54,17 @@ fn parse_quality(q: &str) -> Option<u16> {
     let frac: u16 = format!("{frac:0<3}").parse().ok()?;
     let value = whole * 1000 + frac;
     (value <= 1000).then_some(value)
+}
+
+/// `n` random bytes from the operating system, hex encoded (request ids, claim owners: names,
+/// not secrets).
+///
+/// # Errors
+/// When the operating system has no randomness to give.
+pub(crate) fn random_hex(n: usize) -> Result<String, getrandom::Error> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes)?;
+    Ok(hex::encode(bytes))
 }
 
 #[cfg(test)]

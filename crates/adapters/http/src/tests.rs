@@ -11,14 +11,14 @@ use actix_web::test::{self, TestRequest};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use time::macros::datetime;
-use tollgate_app::{Ports, Settings, Tollgate};
-use tollgate_domain::{AccountKey, MetricName, PlanCode, PlanDraft, Policy};
+use tollgate_app::{OperatorKey, Ports, Settings, Tollgate};
+use tollgate_domain::{AccountKey, MetricName, PlanCode, PlanDraft, Policy, WindowKey};
 use tollgate_memory::{
-    FakeGateway, ManualClock, MemoryApiKeys, MemoryIdempotency, MemoryStore, RecordingNotifier, SequentialIds,
+    FakeGateway, ManualClock, MemoryApiKeys, MemoryIdempotency, MemoryStore, RecordingNotifier,
+    SequentialIds, SequentialSecrets,
 };
-use tollgate_ports::{Clock, LedgerEntry, Secret, StoreError, UsageCommand, UsageOutcome, UsageRepository};
+use tollgate_ports::{LedgerEntry, Secret, StoreError, UsageCommand, UsageOutcome, UsageRepository};
 
-use crate::auth::{OperatorKey, bootstrap_operator_key};
 use crate::openapi::ROUTES;
 use crate::{AlwaysReady, HttpState, MAX_BODY, Services, app};
 
@@ -50,7 +50,7 @@ impl UsageRepository for Flaky {
     async fn current(
         &self,
         account: &AccountKey,
-        counters: &[(MetricName, String)],
+        counters: &[(MetricName, WindowKey)],
     ) -> Result<Vec<u64>, StoreError> {
         self.inner.current(account, counters).await
     }
@@ -80,14 +80,15 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
         released: tokio::sync::Notify::new(),
     });
     let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
-    let ids = Arc::new(SequentialIds::default());
     let ports = Ports {
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
         usage: usage.clone(),
+        api_keys: Arc::new(MemoryApiKeys::default()),
+        secrets: Arc::new(SequentialSecrets::default()),
         clock: clock.clone(),
-        ids: ids.clone(),
+        ids: Arc::new(SequentialIds::default()),
         gateway: Arc::new(FakeGateway::new("whsec")),
         notifier: Arc::new(RecordingNotifier::default()),
     };
@@ -107,16 +108,13 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
     ] {
         tollgate.publish_plan(draft).await.unwrap();
     }
-    let keys = Arc::new(MemoryApiKeys::default());
-    let outcome = bootstrap_operator_key(keys.as_ref(), Some(&Secret::new(ADMIN)), clock.now()).await;
+    let outcome = tollgate.bootstrap_operator_key(Some(&Secret::new(ADMIN))).await;
     assert_eq!(outcome.unwrap(), OperatorKey::FromEnvironment);
     let services = Services {
         tollgate,
-        api_keys: keys,
         idempotency: Arc::new(MemoryIdempotency::default()),
         health: Arc::new(AlwaysReady),
         clock,
-        ids,
     };
     (HttpState::new(services), usage)
 }

@@ -5,13 +5,13 @@ use std::sync::{Mutex, RwLock};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{ApiKey, Role};
+use tollgate_domain::{ApiKey, ApiKeyId, Role};
 use tollgate_ports::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
 
 /// API keys in memory, for tests and embedding.
 #[derive(Debug, Default)]
 pub struct MemoryApiKeys {
-    keys: RwLock<BTreeMap<String, ApiKey>>,
+    keys: RwLock<BTreeMap<ApiKeyId, ApiKey>>,
 }
 
 #[async_trait]
@@ -36,17 +36,17 @@ impl ApiKeyStore for MemoryApiKeys {
         Ok(keys.values().find(|k| k.secret_hash == secret_hash).cloned())
     }
 
-    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
+    async fn list(&self, after: Option<ApiKeyId>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         Ok(keys
             .values()
-            .filter(|k| after.is_none_or(|a| k.id.as_str() > a))
+            .filter(|k| after.as_ref().is_none_or(|a| &k.id > a))
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .cloned()
             .collect())
     }
 
-    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
+    async fn revoke(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
         Ok(keys.get_mut(id).map(|key| {
             key.revoked_at.get_or_insert(at);

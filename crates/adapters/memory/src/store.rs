@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
     AccountKey, AddOn, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft, Subscription,
+    WindowKey,
 };
 use tollgate_ports::{
     Account, AccountRepository, AccountState, LedgerEntry, LedgerRetention, PlanRepository, RetentionBatch,
@@ -18,7 +19,7 @@ const COUNTER_MAX: u64 = i64::MAX as u64;
 struct State {
     accounts: BTreeMap<AccountKey, AccountState>,
     plans: BTreeMap<PlanCode, Vec<Plan>>,
-    counters: HashMap<(AccountKey, MetricName, String), u64>,
+    counters: HashMap<(AccountKey, MetricName, WindowKey), u64>,
     ledger: HashMap<AccountKey, Vec<LedgerEntry>>,
     keys: HashMap<(AccountKey, IdempotencyKey), usize>,
 }
@@ -50,11 +51,7 @@ impl MemoryStore {
         if let Some(key) = &cmd.idempotency_key
             && let Some(&index) = state.keys.get(&(cmd.account.clone(), key.clone()))
         {
-            let first = &state.ledger[&cmd.account][index];
-            if first.kind != kind || first.metric != cmd.metric || first.quantity != cmd.quantity {
-                return Err(StoreError::IdempotencyMismatch);
-            }
-            return Ok(UsageOutcome { replayed: true, ..first.outcome });
+            return state.ledger[&cmd.account][index].replay(kind, cmd);
         }
         // Checked under the same lock as the write: the terms the cap came from are current.
         if cmd.state_version.is_some_and(|v| state.accounts.get(&cmd.account).is_none_or(|a| a.version != v))
@@ -63,15 +60,16 @@ impl MemoryStore {
         }
         let counter = (cmd.account.clone(), cmd.metric.clone(), cmd.window.clone());
         let used = state.counters.get(&counter).copied().unwrap_or(0);
+        let quantity = cmd.quantity.get();
         let outcome = match kind {
-            UsageKind::Consume => match used.checked_add(cmd.quantity) {
+            UsageKind::Consume => match used.checked_add(quantity) {
                 Some(total) if total <= COUNTER_MAX && cmd.cap.is_none_or(|cap| total <= cap) => {
-                    UsageOutcome { applied: true, delta: cmd.quantity, used: total, replayed: false }
+                    UsageOutcome { applied: true, delta: quantity, used: total, replayed: false }
                 }
                 _ => UsageOutcome { applied: false, delta: 0, used, replayed: false },
             },
             UsageKind::Release => {
-                let delta = cmd.quantity.min(used);
+                let delta = quantity.min(used);
                 UsageOutcome { applied: true, delta, used: used - delta, replayed: false }
             }
         };
@@ -222,7 +220,7 @@ impl UsageRepository for MemoryStore {
     async fn current(
         &self,
         account: &AccountKey,
-        counters: &[(MetricName, String)],
+        counters: &[(MetricName, WindowKey)],
     ) -> Result<Vec<u64>, StoreError> {
         let state = self.lock();
         Ok(counters

@@ -46,7 +46,7 @@ mod memory_only {
 
     use proptest::prelude::*;
     use time::macros::datetime;
-    use tollgate_domain::{AccountKey, IdempotencyKey, MetricName};
+    use tollgate_domain::{AccountKey, IdempotencyKey, MetricName, Quantity, WindowKey};
     use tollgate_memory::MemoryStore;
     use tollgate_ports::{Account, AccountRepository, UsageCommand, UsageRepository};
 
@@ -71,8 +71,8 @@ mod memory_only {
         UsageCommand {
             account: key.clone(),
             metric: MetricName::parse("tickets").unwrap(),
-            window: "m:2026-01".into(),
-            quantity,
+            window: WindowKey::parse("m:2026-01").unwrap(),
+            quantity: Quantity::new(quantity).unwrap(),
             cap,
             idempotency_key: idem.map(|k| IdempotencyKey::parse(k).unwrap()),
             state_version: None,
@@ -115,8 +115,13 @@ mod memory_only {
             })
             .collect();
         replays.into_iter().for_each(|t| t.join().unwrap());
-        let used = runtime()
-            .block_on(store.current(&key, &[(command(&key, 1, None, None).metric, "m:2026-01".into())]));
+        let used = runtime().block_on(store.current(
+            &key,
+            &[{
+                let cmd = command(&key, 1, None, None);
+                (cmd.metric, cmd.window)
+            }],
+        ));
         assert_eq!(used.unwrap(), [1000]);
     }
 

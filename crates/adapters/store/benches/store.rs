@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sqlx;
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, IdempotencyKey, MetricName};
+use tollgate_domain::{AccountKey, IdempotencyKey, MetricName, Quantity, WindowKey};
 use tollgate_ports::{Account, AccountRepository, UsageCommand, UsageRepository};
 use tollgate_store::testing::TestDatabase;
 use tollgate_store::{Store, StoreConfig};
@@ -155,8 +155,8 @@ async fn bench_backend(name: &str, database: TestDatabase) {
                 let command = UsageCommand {
                     account: AccountKey::parse(format!("acct{}", i % ROWS)).unwrap(),
                     metric: m,
-                    window: "d:bench".into(),
-                    quantity: 1,
+                    window: WindowKey::day(now.date()),
+                    quantity: Quantity::new(1).unwrap(),
                     cap: Some(i64::MAX as u64 / 2),
                     idempotency_key: Some(IdempotencyKey::parse(format!("r{round}-{i}")).unwrap()),
                     // As the app sends it: checked against the account's state in the statement.

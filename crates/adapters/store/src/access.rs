@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Value};
 use time::OffsetDateTime;
-use tollgate_domain::{ApiKey, Role};
+use tollgate_domain::{ApiKey, ApiKeyId, Role};
 use tollgate_ports::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
 
 use crate::convert::{corrupt, db_error, instant, is_unique_violation, micros};
@@ -56,7 +56,7 @@ impl SqlApiKeys {
 
     fn values(key: &ApiKey) -> Vec<Value> {
         vec![
-            key.id.clone().into(),
+            key.id.as_str().into(),
             key.name.clone().into(),
             key.role.as_str().into(),
             key.prefix.clone().into(),
@@ -69,7 +69,7 @@ impl SqlApiKeys {
     fn row(row: &QueryResult) -> Result<ApiKey, StoreError> {
         let role: String = get(row, 2)?;
         Ok(ApiKey {
-            id: get(row, 0)?,
+            id: ApiKeyId::parse(get::<String>(row, 0)?).map_err(corrupt)?,
             name: get(row, 1)?,
             role: Role::parse(&role).ok_or_else(|| corrupt(format!("role {role}")))?,
             prefix: get(row, 3)?,
@@ -107,13 +107,15 @@ impl ApiKeyStore for SqlApiKeys {
         self.db.query_one(&sql, vec![secret_hash.into()]).await?.as_ref().map(Self::row).transpose()
     }
 
-    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
+    async fn list(&self, after: Option<ApiKeyId>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
         let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2");
-        let rows = self.db.query_all(&sql, vec![after.unwrap_or("").into(), i64::from(limit).into()]).await?;
+        let after = after.as_ref().map_or("", ApiKeyId::as_str);
+        let rows = self.db.query_all(&sql, vec![after.into(), i64::from(limit).into()]).await?;
         rows.iter().map(Self::row).collect()
     }
 
-    async fn revoke(&self, id: &str, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
+    async fn revoke(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
+        let id = id.as_str();
         self.db
             .execute(
                 "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",

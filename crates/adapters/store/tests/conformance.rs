@@ -61,7 +61,7 @@ mod store {
 
     use sea_orm::{ConnectionTrait, Database};
     use time::macros::datetime;
-    use tollgate_domain::{AccountKey, IdempotencyKey, MetricName};
+    use tollgate_domain::{AccountKey, IdempotencyKey, MetricName, Quantity, WindowKey};
     use tollgate_ports::{
         Account, AccountRepository, ApiKeyStore, IdempotencyStore, StoreError, UsageCommand, UsageRepository,
     };
@@ -99,7 +99,7 @@ mod store {
         blocker.execute_unprepared("BEGIN IMMEDIATE").await.expect("lock");
         let at = datetime!(2026-01-01 0:00 UTC);
         let key = tollgate_domain::ApiKey {
-            id: "key_busy".into(),
+            id: tollgate_domain::ApiKeyId::parse("key_busy").unwrap(),
             name: "busy".into(),
             role: tollgate_domain::Role::Service,
             prefix: "tg_busy".into(),
@@ -159,8 +159,8 @@ mod store {
         let command = UsageCommand {
             account: key.clone(),
             metric: MetricName::parse("tickets").unwrap(),
-            window: "m:2026-01".into(),
-            quantity: 1,
+            window: WindowKey::parse("m:2026-01").unwrap(),
+            quantity: Quantity::new(1).unwrap(),
             cap: Some(10),
             idempotency_key: Some(IdempotencyKey::parse("once").unwrap()),
             state_version: None,

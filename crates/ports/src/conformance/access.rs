@@ -3,7 +3,7 @@
 
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
-use tollgate_domain::{ApiKey, Role};
+use tollgate_domain::{ApiKey, ApiKeyId, Role};
 
 use crate::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
 
@@ -11,10 +11,14 @@ const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
 const LEASE: Duration = Duration::seconds(60);
 const RETENTION: Duration = Duration::hours(24);
 
-fn key(id: &str, role: Role, hash: &str) -> ApiKey {
+fn id(id: &str) -> ApiKeyId {
+    ApiKeyId::parse(id).expect("a valid key id")
+}
+
+fn key(key_id: &str, role: Role, hash: &str) -> ApiKey {
     ApiKey {
-        id: id.into(),
-        name: format!("{id} name"),
+        id: id(key_id),
+        name: format!("{key_id} name"),
         role,
         prefix: "tg_12345678".into(),
         secret_hash: hash.into(),
@@ -46,17 +50,17 @@ pub async fn api_key_store_contract(store: &dyn ApiKeyStore) {
     assert_eq!(store.find_by_hash("hash-op").await.unwrap(), None, "the replaced secret is gone");
     assert_eq!(store.find_by_hash("hash-op2").await.unwrap(), Some(replaced));
 
-    let ids = |keys: Vec<ApiKey>| keys.into_iter().map(|k| k.id).collect::<Vec<_>>();
+    let ids = |keys: Vec<ApiKey>| keys.into_iter().map(|k| k.id.to_string()).collect::<Vec<_>>();
     assert_eq!(ids(store.list(None, 10).await.unwrap()), ["key_a", "key_operator"]);
     assert_eq!(ids(store.list(None, 1).await.unwrap()), ["key_a"]);
-    assert_eq!(ids(store.list(Some("key_a"), 10).await.unwrap()), ["key_operator"]);
+    assert_eq!(ids(store.list(Some(id("key_a")), 10).await.unwrap()), ["key_operator"]);
 
     let later = NOW + Duration::hours(1);
-    let revoked = store.revoke("key_operator", NOW).await.unwrap().unwrap();
+    let revoked = store.revoke(&id("key_operator"), NOW).await.unwrap().unwrap();
     assert_eq!(revoked.revoked_at, Some(NOW));
-    let again = store.revoke("key_operator", later).await.unwrap().unwrap();
+    let again = store.revoke(&id("key_operator"), later).await.unwrap().unwrap();
     assert_eq!(again.revoked_at, Some(NOW), "a revocation keeps its first time");
-    assert_eq!(store.revoke("key_missing", NOW).await.unwrap(), None);
+    assert_eq!(store.revoke(&id("key_missing"), NOW).await.unwrap(), None);
     assert!(!store.has_active_admin().await.unwrap(), "the only admin is revoked");
     let found = store.find_by_hash("hash-op2").await.unwrap().unwrap();
     assert_eq!(found.revoked_at, Some(NOW), "revoked keys are still found, as revoked");

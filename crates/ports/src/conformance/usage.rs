@@ -42,15 +42,15 @@ pub async fn release_never_goes_below_zero(b: Backend) {
 pub async fn windows_count_separately(b: Backend) {
     let k = account(&b, "acme").await;
     let mut november = command(&k, 2, Some(2), None);
-    november.window = "m:2026-11".into();
+    november.window = window("m:2026-11");
     let mut december = november.clone();
-    december.window = "m:2026-12".into();
+    december.window = window("m:2026-12");
     assert!(b.usage.consume(&november).await.expect("consume").applied);
     assert!(!b.usage.consume(&november).await.expect("consume").applied);
     assert!(b.usage.consume(&december).await.expect("consume").applied);
     let counters = b
         .usage
-        .current(&k, &[(metric("sites"), "m:2026-12".into()), (metric("sites"), "m:2027-01".into())])
+        .current(&k, &[(metric("sites"), window("m:2026-12")), (metric("sites"), window("m:2027-01"))])
         .await
         .expect("current");
     assert_eq!(counters, [2, 0]);
@@ -61,13 +61,13 @@ pub async fn replayed_keys_return_the_first_outcome(b: Backend) {
     let k = account(&b, "acme").await;
     let first = b.usage.consume(&command(&k, 2, Some(3), idem("a"))).await.expect("consume");
     let mut later = command(&k, 2, Some(3), idem("a"));
-    later.window = "m:2026-12".into();
+    later.window = window("m:2026-12");
     let replay = b.usage.consume(&later).await.expect("replay");
     assert_eq!(replay, crate::UsageOutcome { replayed: true, ..first });
     assert_eq!(used(&b, &k, "never").await, 2);
     let recorded = b.usage.recorded(&k, &IdempotencyKey::parse("a").expect("valid")).await.expect("recorded");
     let recorded = recorded.expect("the key is in the ledger");
-    assert_eq!((recorded.kind, recorded.quantity, recorded.outcome.used), (UsageKind::Consume, 2, 2));
+    assert_eq!((recorded.kind, recorded.quantity.get(), recorded.outcome.used), (UsageKind::Consume, 2, 2));
     let unknown =
         b.usage.recorded(&k, &IdempotencyKey::parse("nope").expect("valid")).await.expect("recorded");
     assert!(unknown.is_none());

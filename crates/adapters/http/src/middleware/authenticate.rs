@@ -8,7 +8,7 @@ use actix_web::{HttpMessage, web};
 
 use super::route::{Matched, matched_route};
 use crate::HttpState;
-use crate::auth::AuthError;
+use crate::auth::{Refusal, bearer};
 use crate::openapi::{self, Access};
 use crate::problem::{ApiError, Detail, ProblemCode};
 
@@ -42,15 +42,19 @@ pub(crate) async fn authenticate(
         return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
     };
     let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
-    match state.auth.authenticate(authorization).await {
-        Ok(principal) if doc.is_some_and(|d| d.access == Access::Admin) && !principal.is_admin() => {
+    let credential = match bearer(authorization) {
+        Ok(credential) => credential,
+        Err(refusal) => return Ok(req.error_response(ApiError::unauthorized(refusal))),
+    };
+    match state.tollgate.authenticate(credential).await {
+        Ok(Some(principal)) if doc.is_some_and(|d| d.access == Access::Admin) && !principal.is_admin() => {
             Ok(req.error_response(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)))
         }
-        Ok(principal) => {
+        Ok(Some(principal)) => {
             req.extensions_mut().insert(principal);
             next.call(req).await
         }
-        Err(AuthError::Invalid(refusal)) => Ok(req.error_response(ApiError::unauthorized(refusal))),
-        Err(AuthError::Store(error)) => Ok(req.error_response(ApiError::store(error))),
+        Ok(None) => Ok(req.error_response(ApiError::unauthorized(Refusal::Unknown))),
+        Err(error) => Ok(req.error_response(ApiError::app(error))),
     }
 }

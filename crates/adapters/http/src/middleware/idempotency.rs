@@ -11,12 +11,13 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use tollgate_ports::{Begin, IdempotencyStore};
 
 use super::route::matched_route;
-use crate::auth::{Principal, random_hex};
 use crate::extract::parse_key;
 use crate::idempotency::{IDEMPOTENT_REPLAYED, IN_PROGRESS_LEASE, RETENTION, fingerprint};
 use crate::openapi::Idempotency;
 use crate::problem::{ApiError, Detail, PROBLEM_JSON, ProblemCode, Rejected, localize};
+use crate::request::random_hex;
 use crate::{HttpState, body};
+use tollgate_app::Principal;
 
 /// The idempotency middleware: what it does for a route comes from the route's
 /// [`Idempotency`] in the table. `Recorded` routes get the record (claim, replay, complete);
@@ -50,8 +51,12 @@ pub(crate) async fn middleware(
         Ok(owner) => owner,
         Err(error) => return Ok(req.error_response(ApiError::internal(error))),
     };
-    let claim =
-        Claim { store: state.idempotency.clone(), scope: principal.key_id, key: key.to_string(), owner };
+    let claim = Claim {
+        store: state.idempotency.clone(),
+        scope: principal.key_id.to_string(),
+        key: key.to_string(),
+        owner,
+    };
     let now = state.clock.now();
     let begun =
         claim.store.begin(&claim.scope, &claim.key, &claim.owner, &fingerprint, now, now + IN_PROGRESS_LEASE);

@@ -11,8 +11,8 @@ use tracing::Instrument;
 
 use super::route::matched_route;
 use crate::HttpState;
-use crate::auth::random_hex;
 use crate::metrics::UNMATCHED;
+use crate::request::random_hex;
 
 /// The request id header, echoed when valid, generated otherwise.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

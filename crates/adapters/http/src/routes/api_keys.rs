@@ -3,12 +3,9 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tollgate_domain::Name;
+use tollgate_domain::{ApiKey, ApiKeyId, Role};
 
 use crate::HttpState;
-use tollgate_domain::{ApiKey, Role};
-
-use crate::auth::{display_prefix, generate_secret, hash_secret};
 use crate::body::Json;
 use crate::extract::{Admin, Page};
 use crate::problem::{ApiError, Detail, ProblemCode};
@@ -29,7 +26,7 @@ fn service() -> Role {
 /// An API key as listed: never its secret nor its hash.
 #[derive(Debug, Serialize)]
 pub(crate) struct KeyView {
-    id: String,
+    id: ApiKeyId,
     name: String,
     role: Role,
     prefix: String,
@@ -65,21 +62,7 @@ pub(crate) async fn create(
     _admin: Admin,
     Json(body): Json<CreateKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = Name::parse(&body.name)
-        .map_err(|invalid| ApiError::new(ProblemCode::ValidationFailed, Detail::Rule(invalid)).param("name"))?
-        .into_string();
-    let secret = generate_secret().map_err(ApiError::internal)?;
-    let key = ApiKey {
-        id: state.ids.generate("key"),
-        name,
-        role: body.role,
-        prefix: display_prefix(secret.expose()),
-        secret_hash: hash_secret(secret.expose()),
-        created_at: state.clock.now(),
-        revoked_at: None,
-    };
-    state.auth.keys().insert(&key).await.map_err(ApiError::store)?;
-    tracing::info!(key_id = %key.id, role = key.role.as_str(), "api key created");
+    let (key, secret) = state.tollgate.create_api_key(&body.name, body.role).await?;
     let created = CreatedKey { key: key.into(), secret: secret.expose().to_owned() };
     Ok(HttpResponse::Created().json(created))
 }
@@ -89,14 +72,14 @@ pub(crate) async fn list(
     _admin: Admin,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let keys = state
-        .auth
-        .keys()
-        .list(page.cursor.as_deref(), page.limit as u32 + 1)
-        .await
-        .map_err(ApiError::store)?;
+    // Every cursor this list hands out is a key id; anything else is a bad cursor.
+    let after =
+        page.cursor.as_deref().map(ApiKeyId::parse).transpose().map_err(|_| {
+            ApiError::new(ProblemCode::InvalidParameter, Detail::InvalidCursor).param("cursor")
+        })?;
+    let keys = state.tollgate.list_api_keys(after, page.limit as u32 + 1).await?;
     let keys: Vec<KeyView> = keys.into_iter().map(KeyView::from).collect();
-    Ok(HttpResponse::Ok().json(page.answer(keys, |k| k.id.clone())))
+    Ok(HttpResponse::Ok().json(page.answer(keys, |k| k.id.to_string())))
 }
 
 pub(crate) async fn revoke(
@@ -104,14 +87,9 @@ pub(crate) async fn revoke(
     _admin: Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let revoked = state.auth.keys().revoke(&id, state.clock.now()).await.map_err(ApiError::store)?;
-    match revoked {
-        Some(key) => {
-            state.auth.revoked(&key);
-            tracing::info!(key_id = %key.id, "api key revoked");
-            Ok(HttpResponse::Ok().json(KeyView::from(key)))
-        }
-        None => Err(ApiError::new(ProblemCode::ApiKeyNotFound, Detail::ApiKeyNotFound)),
-    }
+    // An id that is not well formed names no key.
+    let id = ApiKeyId::parse(id.into_inner())
+        .map_err(|_| ApiError::new(ProblemCode::ApiKeyNotFound, Detail::ApiKeyNotFound))?;
+    let key = state.tollgate.revoke_api_key(&id).await?;
+    Ok(HttpResponse::Ok().json(KeyView::from(key)))
 }

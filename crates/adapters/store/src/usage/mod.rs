@@ -30,7 +30,7 @@ mod writer;
 
 use async_trait::async_trait;
 use sea_orm::ConnectionTrait;
-use tollgate_domain::{AccountKey, IdempotencyKey, MetricName};
+use tollgate_domain::{AccountKey, IdempotencyKey, MetricName, WindowKey};
 use tollgate_ports::{LedgerEntry, StoreError, UsageCommand, UsageKind, UsageOutcome, UsageRepository};
 
 use self::job::uint;
@@ -62,7 +62,7 @@ impl UsageRepository for Store {
     async fn current(
         &self,
         account: &AccountKey,
-        counters: &[(MetricName, String)],
+        counters: &[(MetricName, WindowKey)],
     ) -> Result<Vec<u64>, StoreError> {
         self.within(self.read_counters(account, counters)).await
     }
@@ -97,7 +97,7 @@ impl Store {
     async fn read_counters(
         &self,
         account: &AccountKey,
-        counters: &[(MetricName, String)],
+        counters: &[(MetricName, WindowKey)],
     ) -> Result<Vec<u64>, StoreError> {
         let account_id = match self.account_id(account).await {
             Ok(id) => id,

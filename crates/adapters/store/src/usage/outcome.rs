@@ -2,7 +2,7 @@
 //! ledger line.
 
 use sea_orm::DbErr;
-use tollgate_domain::{IdempotencyKey, MetricName};
+use tollgate_domain::{IdempotencyKey, MetricName, Quantity, WindowKey};
 use tollgate_ports::{LedgerEntry, StoreError, UsageKind, UsageOutcome};
 
 use super::job::{Job, uint};
@@ -30,33 +30,28 @@ pub(super) enum Read {
     Retry,
 }
 
-/// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior…, retry, stale)`.
+/// Where a consume's outcome row holds the ledger line first recorded under its key (the
+/// [`LEDGER_COLUMNS`], all NULL when there is none).
+const PRIOR: usize = 5;
+/// The outcome row's `retry` column, after the prior line.
+const RETRY: usize = PRIOR + LEDGER_WIDTH;
+/// The outcome row's `stale` column.
+const STALE: usize = RETRY + 1;
+
+/// Reads a consume's outcome row: `(job, fresh, applied, delta, used, prior line…, retry, stale)`.
 pub(super) fn read_outcome(job: &Job, row: &sea_orm::QueryResult) -> Result<Read, DbErr> {
     // SQLite's statement never folds commands: its `retry` is always 0.
-    if row.try_get_by_index::<bool>(11)? {
+    if row.try_get_by_index::<bool>(RETRY)? {
         return Ok(Read::Retry);
     }
-    if row.try_get_by_index::<bool>(12)? {
+    if row.try_get_by_index::<bool>(STALE)? {
         return Ok(Read::Outcome(Err(StoreError::Stale)));
     }
     let fresh: bool = row.try_get_by_index(1)?;
-    let prior_kind: Option<String> = row.try_get_by_index(5)?;
-    if let (false, Some(kind)) = (fresh, prior_kind) {
-        let metric: Option<String> = row.try_get_by_index(6)?;
-        let quantity: Option<i64> = row.try_get_by_index(7)?;
-        let c = &job.command;
-        if kind != UsageKind::Consume.as_str()
-            || metric.as_deref() != Some(c.metric.as_str())
-            || quantity.map(uint) != Some(c.quantity)
-        {
-            return Ok(Read::Outcome(Err(StoreError::IdempotencyMismatch)));
-        }
-        return Ok(Read::Outcome(Ok(UsageOutcome {
-            applied: row.try_get_by_index::<Option<bool>>(8)?.unwrap_or(false),
-            delta: uint(row.try_get_by_index::<Option<i64>>(9)?.unwrap_or(0)),
-            used: uint(row.try_get_by_index::<Option<i64>>(10)?.unwrap_or(0)),
-            replayed: true,
-        })));
+    let prior_kind: Option<String> = row.try_get_by_index(PRIOR + 2)?;
+    if !fresh && prior_kind.is_some() {
+        let first = ledger_entry_at(row, PRIOR);
+        return Ok(Read::Outcome(first.and_then(|first| first.replay(UsageKind::Consume, &job.command))));
     }
     let outcome = UsageOutcome {
         applied: row.try_get_by_index(2)?,
@@ -82,31 +77,41 @@ pub(super) fn consume_outcome(
     }
 }
 
-/// The columns [`ledger_entry`] decodes, in its order; callers append the `WHERE`.
+/// The columns [`ledger_entry`] decodes, in its order; callers append the `WHERE`. The consume
+/// scripts report a key's first line in the same order.
 pub(super) const LEDGER_COLUMNS: &str = "SELECT metric, period, kind, quantity, delta, applied, used_after, \
      idempotency_key, created_at FROM usage_ledger";
+/// How many columns [`LEDGER_COLUMNS`] has.
+const LEDGER_WIDTH: usize = 9;
 
 /// A ledger line, read with [`LEDGER_COLUMNS`].
 pub(super) fn ledger_entry(row: &sea_orm::QueryResult) -> Result<LedgerEntry, StoreError> {
-    let get = |i| row.try_get_by_index::<i64>(i).map_err(db_error);
-    let kind = match row.try_get_by_index::<String>(2).map_err(db_error)?.as_str() {
+    ledger_entry_at(row, 0)
+}
+
+/// A ledger line whose [`LEDGER_COLUMNS`] start at column `at`. Every value becomes its domain
+/// type again; one that does not fit is a corrupt row, never a panic.
+fn ledger_entry_at(row: &sea_orm::QueryResult, at: usize) -> Result<LedgerEntry, StoreError> {
+    let text = |i| row.try_get_by_index::<String>(at + i).map_err(db_error);
+    let int = |i| row.try_get_by_index::<i64>(at + i).map_err(db_error);
+    let kind = match text(2)?.as_str() {
         "consume" => UsageKind::Consume,
         "release" => UsageKind::Release,
         other => return Err(corrupt(format!("ledger kind {other}"))),
     };
-    let key: Option<String> = row.try_get_by_index(7).map_err(db_error)?;
+    let key: Option<String> = row.try_get_by_index(at + 7).map_err(db_error)?;
     Ok(LedgerEntry {
-        metric: MetricName::parse(row.try_get_by_index::<String>(0).map_err(db_error)?).map_err(corrupt)?,
-        window: row.try_get_by_index(1).map_err(db_error)?,
+        metric: MetricName::parse(text(0)?).map_err(corrupt)?,
+        window: WindowKey::parse(text(1)?).map_err(corrupt)?,
         kind,
-        quantity: uint(get(3)?),
+        quantity: Quantity::new(uint(int(3)?)).map_err(corrupt)?,
         outcome: UsageOutcome {
-            applied: row.try_get_by_index(5).map_err(db_error)?,
-            delta: uint(get(4)?),
-            used: uint(get(6)?),
+            applied: row.try_get_by_index(at + 5).map_err(db_error)?,
+            delta: uint(int(4)?),
+            used: uint(int(6)?),
             replayed: false,
         },
         idempotency_key: key.map(IdempotencyKey::parse).transpose().map_err(corrupt)?,
-        at: instant(get(8)?)?,
+        at: instant(int(8)?)?,
     })
 }

@@ -64,8 +64,8 @@ async fn round(
     let values = vec![
         column(&|j| j.account_id),
         text(&|j| j.command.metric.to_string()),
-        text(&|j| j.command.window.clone()),
-        column(&|j| int(j.command.quantity)),
+        text(&|j| j.command.window.to_string()),
+        column(&|j| int(j.command.quantity.get())),
         column(&|j| j.command.cap.map_or(COUNTER_MAX, int)),
         // Keys are never empty, so '' stands for "no key" (arrays carry no NULLs here).
         text(&|j| j.command.idempotency_key.as_ref().map(ToString::to_string).unwrap_or_default()),

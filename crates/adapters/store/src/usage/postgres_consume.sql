@@ -35,7 +35,8 @@ WITH input AS (
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],
     $7::bigint[], $8::bigint[], $9::bigint[]) AS t(account_id, metric, period, q, cap, key, at, job, sv)),
 prior AS (
-  SELECT i.job, l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after FROM input i
+  SELECT i.job, l.metric, l.period, l.kind, l.quantity, l.delta, l.applied, l.used_after, l.idempotency_key,
+    l.created_at FROM input i
   CROSS JOIN LATERAL (SELECT * FROM usage_ledger x WHERE x.account_id = i.account_id
     AND x.idempotency_key = NULLIF(i.key, '') LIMIT 1) l),
 stale AS (
@@ -77,11 +78,13 @@ l AS (
   SELECT account_id, metric, period, 'consume', q, CASE WHEN applied THEN q ELSE 0 END, applied, used,
     key, at FROM o WHERE NOT retry AND (applied OR key IS NOT NULL)
   ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING account_id, idempotency_key)
--- One row per command: (job, fresh, applied, delta, used, prior..., retry, stale, race guard),
--- the columns that outcome::read_outcome decodes.
+-- One row per command: (job, fresh, applied, delta, used, the key's first ledger line in the order
+-- of outcome::LEDGER_COLUMNS, retry, stale, race guard), the columns that outcome::read_outcome
+-- decodes.
 SELECT i.job, l.account_id IS NOT NULL, COALESCE(o.applied, false),
   CASE WHEN o.applied THEN i.q ELSE 0 END, COALESCE(o.used, 0),
-  p.kind, p.metric, p.quantity, p.applied, p.delta, p.used_after, COALESCE(o.retry, false),
+  p.metric, p.period, p.kind, p.quantity, p.delta, p.applied, p.used_after, p.idempotency_key, p.created_at,
+  COALESCE(o.retry, false),
   s.job IS NOT NULL,
   CASE WHEN i.key <> '' AND p.job IS NULL AND s.job IS NULL AND NOT COALESCE(o.retry, false)
     AND l.account_id IS NULL THEN ('idempotency key raced: ' || i.key)::bigint ELSE 0 END

@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Value};
 use tollgate_ports::{StoreError, UsageKind, UsageOutcome};
 
 use super::job::{Job, int, uint};
+use super::outcome::{LEDGER_COLUMNS, ledger_entry};
 use crate::convert::micros;
 use crate::statement;
 
@@ -18,7 +19,6 @@ const SET_COUNTER_SQL: &str =
 const ADJUST_SQL: &str =
     "UPDATE usage_counters SET used = used + $4 WHERE account_id = $1 AND metric = $2 AND period = $3";
 const LEDGER_SQL: &str = include_str!("release_ledger.sql");
-const FIRST_SQL: &str = include_str!("first_outcome.sql");
 
 /// A release (gauges give units back; rare next to consumes): compare-and-set the counter down,
 /// never below zero, then the ledger line; a key already used undoes the change and answers the
@@ -33,7 +33,7 @@ pub(super) async fn release(
         || -> Vec<Value> { vec![job.account_id.into(), c.metric.as_str().into(), c.window.as_str().into()] };
     let outcome = loop {
         let old = read_counter(txn, backend, counter_key()).await?;
-        let delta = c.quantity.min(old);
+        let delta = c.quantity.get().min(old);
         if delta == 0 {
             break UsageOutcome { applied: true, delta: 0, used: old, replayed: false };
         }
@@ -47,7 +47,7 @@ pub(super) async fn release(
     let mut values = counter_key();
     values.extend([
         UsageKind::Release.as_str().into(),
-        int(c.quantity).into(),
+        int(c.quantity.get()).into(),
         int(outcome.delta).into(),
         true.into(),
         int(outcome.used).into(),
@@ -79,22 +79,11 @@ async fn first_outcome(
     backend: DbBackend,
     job: &Job,
 ) -> Result<Result<UsageOutcome, StoreError>, DbErr> {
-    let c = &job.command;
-    let key = c.idempotency_key.as_ref().map(|k| k.as_str().to_owned());
+    let key = job.command.idempotency_key.as_ref().map(|k| k.as_str().to_owned());
+    let sql = format!("{LEDGER_COLUMNS} WHERE account_id = $1 AND idempotency_key = $2");
     let row = txn
-        .query_one_raw(statement(backend, FIRST_SQL, vec![job.account_id.into(), key.into()]))
+        .query_one_raw(statement(backend, &sql, vec![job.account_id.into(), key.into()]))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("idempotency record vanished".into()))?;
-    let kind: String = row.try_get_by_index(0)?;
-    let metric: String = row.try_get_by_index(1)?;
-    let quantity: i64 = row.try_get_by_index(2)?;
-    if kind != job.kind.as_str() || metric != c.metric.as_str() || uint(quantity) != c.quantity {
-        return Ok(Err(StoreError::IdempotencyMismatch));
-    }
-    Ok(Ok(UsageOutcome {
-        applied: row.try_get_by_index(3)?,
-        delta: uint(row.try_get_by_index(4)?),
-        used: uint(row.try_get_by_index(5)?),
-        replayed: true,
-    }))
+    Ok(ledger_entry(&row).and_then(|first| first.replay(job.kind, &job.command)))
 }

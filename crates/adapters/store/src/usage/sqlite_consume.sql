@@ -48,10 +48,12 @@ INSERT INTO consume_batch SELECT json_extract(value, '$[0]'), json_extract(value
   json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'),
   json_extract(value, '$[8]')
   FROM json_each(?) ORDER BY key;
--- One row per command: (job, fresh, applied, delta, used, prior..., 0, stale), the columns that
--- outcome::read_outcome decodes (SQLite never folds commands, so retry is always 0).
+-- One row per command: (job, fresh, applied, delta, used, the key's first ledger line in the order of
+-- outcome::LEDGER_COLUMNS, 0, stale), the columns that outcome::read_outcome decodes (SQLite never
+-- folds commands, so retry is always 0).
 SELECT o.job, NOT o.prior, o.applied, o.delta, o.used,
-  l.kind, l.metric, l.quantity, l.applied, l.delta, l.used_after, 0, o.stale AND NOT o.prior
+  l.metric, l.period, l.kind, l.quantity, l.delta, l.applied, l.used_after, l.idempotency_key, l.created_at,
+  0, o.stale AND NOT o.prior
   FROM consume_outcome o
   LEFT JOIN usage_ledger l ON o.prior AND l.account_id = o.account_id AND l.idempotency_key = o.key
   ORDER BY o.job;

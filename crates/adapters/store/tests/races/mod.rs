@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 use time::macros::datetime;
-use tollgate_domain::{AccountKey, IdempotencyKey, MetricName};
+use tollgate_domain::{AccountKey, IdempotencyKey, MetricName, Quantity, WindowKey};
 use tollgate_ports::{Account, AccountRepository, UsageCommand, UsageKind, UsageRepository};
 use tollgate_store::testing::TestDatabase;
 use tollgate_store::{Store, StoreConfig};
@@ -14,8 +14,8 @@ fn command(key: Option<&str>, metric: &str, window: &str, cap: Option<u64>) -> U
     UsageCommand {
         account: AccountKey::parse("acme").unwrap(),
         metric: MetricName::parse(metric).unwrap(),
-        window: window.into(),
-        quantity: 1,
+        window: WindowKey::parse(window).unwrap(),
+        quantity: Quantity::new(1).unwrap(),
         cap,
         idempotency_key: key.map(|k| IdempotencyKey::parse(k).unwrap()),
         state_version: None,
@@ -131,7 +131,7 @@ async fn a_key_committed_by_another_instance_mid_statement_is_never_counted_twic
     assert!(first.replayed && !first.applied, "T1's outcome: {first:?}");
     let account = AccountKey::parse("acme").unwrap();
     let counter = store
-        .current(&account, &[(MetricName::parse("tickets").unwrap(), "m:2026-01".into())])
+        .current(&account, &[(MetricName::parse("tickets").unwrap(), WindowKey::parse("m:2026-01").unwrap())])
         .await
         .expect("current")[0];
     let ledger = store.ledger(&account, 100).await.expect("ledger");
@@ -186,7 +186,7 @@ async fn mixed_batches_of_two_processes_on_one_sqlite_file_are_never_busy() {
     assert!(failures.is_empty(), "{} commands failed, first: {:?}", failures.len(), failures.first());
     let account = AccountKey::parse("acme").unwrap();
     let counter = first
-        .current(&account, &[(MetricName::parse("sites").unwrap(), "never".into())])
+        .current(&account, &[(MetricName::parse("sites").unwrap(), WindowKey::never())])
         .await
         .expect("current")[0];
     let ledger = first.ledger(&account, 10_000).await.expect("ledger");
