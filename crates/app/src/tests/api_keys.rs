@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tollgate_domain::{ApiKeyId, Role};
+use tollgate_domain::{ApiKeyId, Caller, Role};
 use tollgate_memory::{ManualClock, MemoryApiKeys, MemoryStore};
 use tollgate_ports::{ApiKeyStore, MockPaymentGateway, Secret, StoreError};
 
@@ -29,13 +29,13 @@ async fn the_operator_key_is_bootstrapped_once() {
         panic!("a key is generated on first start");
     };
     assert_eq!(app.bootstrap_operator_key(None).await.unwrap(), OperatorKey::Existing);
-    assert_eq!(app.authenticate(first.expose()).await.unwrap().unwrap().role, Role::Admin);
+    assert!(app.authenticate(first.expose()).await.unwrap().unwrap().is_platform_admin());
 
     let env = Secret::new("operator-chosen");
     assert_eq!(app.bootstrap_operator_key(Some(&env)).await.unwrap(), OperatorKey::FromEnvironment);
     assert_eq!(app.authenticate(first.expose()).await.unwrap(), None, "the environment key replaces it");
     let operator = app.authenticate("operator-chosen").await.unwrap().unwrap();
-    assert_eq!(operator.key_id.as_str(), OPERATOR_KEY_ID);
+    assert!(matches!(operator, Caller::PlatformKey { id, role: Role::Admin } if id.as_str() == OPERATOR_KEY_ID));
 }
 
 #[tokio::test]
@@ -60,7 +60,7 @@ async fn created_keys_show_their_secret_once_and_store_only_its_fingerprint() {
     assert_eq!(keys.find_by_hash(&key.secret_hash).await.unwrap(), Some(key.clone()));
     assert_eq!(keys.insert(&key).await, Err(StoreError::Conflict("api key")));
     let caller = app.authenticate(secret.expose()).await.unwrap().unwrap();
-    assert_eq!((caller.key_id, caller.role), (key.id, Role::Service));
+    assert_eq!(caller, Caller::PlatformKey { id: key.id, role: Role::Service });
 }
 
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn keys_are_listed_in_id_order_page_by_page() {
 async fn revoked_keys_stop_working_at_once() {
     let app = tollgate(&Arc::default());
     let (key, secret) = app.create_api_key("ci", Role::Service).await.unwrap();
-    assert_eq!(app.authenticate(secret.expose()).await.unwrap().unwrap().key_id, key.id);
+    assert_eq!(app.authenticate(secret.expose()).await.unwrap().unwrap(), Caller::PlatformKey { id: key.id.clone(), role: Role::Service });
     let revoked = app.revoke_api_key(&key.id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert_eq!(app.authenticate(secret.expose()).await.unwrap(), None);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_key::Role;
 use crate::identity::member::MemberRole;
-use crate::ids::{AccountKey, SessionId, UserId};
+use crate::ids::{AccountKey, ApiKeyId, SessionId, UserId};
 
 /// What a route does to an account, from the narrowest right to the widest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -82,7 +82,7 @@ pub enum Caller {
     /// A platform API key: the integrating backend.
     PlatformKey {
         /// The key's id.
-        id: String,
+        id: ApiKeyId,
         /// What it may do: `admin` everything, `service` every account route, `enforce` only
         /// check, consume, release and usage.
         role: Role,
@@ -90,7 +90,7 @@ pub enum Caller {
     /// An API key of one account.
     AccountKey {
         /// The key's id.
-        id: String,
+        id: ApiKeyId,
         /// The only account it may touch.
         account: AccountKey,
         /// What it may do there.
@@ -128,7 +128,7 @@ impl Caller {
     /// The actor's type and id, as the audit log names it.
     pub fn actor_id(&self) -> (&'static str, &str) {
         match self {
-            Caller::PlatformKey { id, .. } | Caller::AccountKey { id, .. } => ("api_key", id),
+            Caller::PlatformKey { id, .. } | Caller::AccountKey { id, .. } => ("api_key", id.as_str()),
             Caller::User { user, .. } => ("user", user.as_str()),
         }
     }

@@ -1,5 +1,5 @@
 use crate::{
-    AccountKey, Caller, Denial, MemberRole, PasswordError, Right, Role, Scope, SessionId, UserId, authorize,
+    AccountKey, ApiKeyId, Caller, Denial, MemberRole, PasswordError, Right, Role, Scope, SessionId, UserId, authorize,
     check_password, normalise_email,
 };
 
@@ -66,14 +66,14 @@ fn a_user_without_membership_cannot_see_the_account() {
 
 #[test]
 fn an_account_key_touches_only_its_account_within_its_scopes() {
-    let key = Caller::AccountKey { id: "key_1".into(), account: acme(), scopes: vec![Scope::Read] };
+    let key = Caller::AccountKey { id: ApiKeyId::parse("key_1").unwrap(), account: acme(), scopes: vec![Scope::Read] };
     let other = AccountKey::parse("globex").unwrap();
     for right in RIGHTS {
         assert_eq!(authorize(&key, &other, None, right), Err(Denial::Hidden));
     }
     assert_eq!(authorize(&key, &acme(), None, Right::Read), Ok(()));
     assert_eq!(authorize(&key, &acme(), None, Right::Enforce), Err(Denial::Forbidden));
-    let enforce = Caller::AccountKey { id: "key_2".into(), account: acme(), scopes: vec![Scope::Enforce] };
+    let enforce = Caller::AccountKey { id: ApiKeyId::parse("key_2").unwrap(), account: acme(), scopes: vec![Scope::Enforce] };
     assert_eq!(authorize(&enforce, &acme(), None, Right::Enforce), Ok(()));
     assert_eq!(authorize(&enforce, &acme(), None, Right::Read), Err(Denial::Forbidden));
 }
@@ -82,16 +82,16 @@ fn an_account_key_touches_only_its_account_within_its_scopes() {
 fn platform_keys_see_every_account_and_enforce_keys_only_enforce() {
     for right in RIGHTS {
         for role in [Role::Admin, Role::Service] {
-            let caller = Caller::PlatformKey { id: "key_p".into(), role };
+            let caller = Caller::PlatformKey { id: ApiKeyId::parse("key_p").unwrap(), role };
             assert_eq!(authorize(&caller, &acme(), None, right), Ok(()));
         }
     }
-    let enforce = Caller::PlatformKey { id: "key_e".into(), role: Role::Enforce };
+    let enforce = Caller::PlatformKey { id: ApiKeyId::parse("key_e").unwrap(), role: Role::Enforce };
     assert_eq!(authorize(&enforce, &acme(), None, Right::Enforce), Ok(()));
     assert_eq!(authorize(&enforce, &acme(), None, Right::Usage), Ok(()));
     assert_eq!(authorize(&enforce, &acme(), None, Right::Read), Err(Denial::Forbidden));
     assert!(!enforce.is_platform_service());
-    assert!(Caller::PlatformKey { id: "key_s".into(), role: Role::Service }.is_platform_service());
+    assert!(Caller::PlatformKey { id: ApiKeyId::parse("key_s").unwrap(), role: Role::Service }.is_platform_service());
 }
 
 #[test]
