@@ -4,13 +4,15 @@
 
 use std::ops::Deref;
 
-/// The caller of a request as handlers extract it: the use cases' [`tollgate_app::Principal`]
-/// that the authentication middleware found (an extractor must be a type of this crate).
+use tollgate_domain::Caller;
+
+/// The caller of a request as handlers extract it: the [`Caller`] the authentication middleware
+/// found (an extractor must be a type of this crate).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal(pub tollgate_app::Principal);
+pub struct Principal(pub Caller);
 
 impl Deref for Principal {
-    type Target = tollgate_app::Principal;
+    type Target = Caller;
 
     fn deref(&self) -> &Self::Target {
         &self.0

@@ -6,7 +6,8 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use tollgate_domain::{AccountKey, IdempotencyKey, Locale, PlanCode};
+use tollgate_app::Origin;
+use tollgate_domain::{AccountKey, Caller, IdempotencyKey, Locale, PlanCode};
 
 use crate::auth::{Principal, Refusal};
 use crate::problem::{ApiError, Detail, ProblemCode};
@@ -19,7 +20,7 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
             req.extensions()
-                .get::<tollgate_app::Principal>()
+                .get::<Caller>()
                 .cloned()
                 .map(Principal)
                 .ok_or_else(|| ApiError::unauthorized(Refusal::Missing)),
@@ -37,10 +38,26 @@ impl FromRequest for Admin {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         ready(match Principal::from_request(req, payload).into_inner() {
-            Ok(principal) if principal.is_admin() => Ok(Admin(principal)),
+            Ok(principal) if principal.is_platform_admin() => Ok(Admin(principal)),
             Ok(_) => Err(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)),
             Err(error) => Err(error),
         })
+    }
+}
+
+/// Where the request came from, for the audit log and the login throttle: the peer's address
+/// (not a forwarded header a client could forge) and the request's id.
+#[derive(Debug, Clone)]
+pub struct RequestOrigin(pub Origin);
+
+impl FromRequest for RequestOrigin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ip = req.peer_addr().map(|addr| addr.ip().to_string());
+        let request_id = req.extensions().get::<crate::RequestId>().map(|id| id.0.clone());
+        ready(Ok(RequestOrigin(Origin { ip, request_id })))
     }
 }
 

@@ -133,7 +133,7 @@ fn admin(req: TestRequest) -> TestRequest {
 async fn every_documented_route_is_served() {
     let (state, _) = state().await;
     let service = test::init_service(app(state)).await;
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let path = route.path.replace("{key}", "nobody").replace("{code}", "free").replace("{id}", "key_x");
         let method = Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
         let req = admin(TestRequest::default().method(method).uri(&path))

@@ -35,7 +35,9 @@ async fn the_operator_key_is_bootstrapped_once() {
     assert_eq!(app.bootstrap_operator_key(Some(&env)).await.unwrap(), OperatorKey::FromEnvironment);
     assert_eq!(app.authenticate(first.expose()).await.unwrap(), None, "the environment key replaces it");
     let operator = app.authenticate("operator-chosen").await.unwrap().unwrap();
-    assert!(matches!(operator, Caller::PlatformKey { id, role: Role::Admin } if id.as_str() == OPERATOR_KEY_ID));
+    assert!(
+        matches!(operator, Caller::PlatformKey { id, role: Role::Admin } if id.as_str() == OPERATOR_KEY_ID)
+    );
 }
 
 #[tokio::test]
@@ -90,7 +92,10 @@ async fn keys_are_listed_in_id_order_page_by_page() {
 async fn revoked_keys_stop_working_at_once() {
     let app = tollgate(&Arc::default());
     let (key, secret) = app.create_api_key("ci", Role::Service).await.unwrap();
-    assert_eq!(app.authenticate(secret.expose()).await.unwrap().unwrap(), Caller::PlatformKey { id: key.id.clone(), role: Role::Service });
+    assert_eq!(
+        app.authenticate(secret.expose()).await.unwrap().unwrap(),
+        Caller::PlatformKey { id: key.id.clone(), role: Role::Service }
+    );
     let revoked = app.revoke_api_key(&key.id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert_eq!(app.authenticate(secret.expose()).await.unwrap(), None);

@@ -1,6 +1,6 @@
 use crate::{
-    AccountKey, ApiKeyId, Caller, Denial, MemberRole, PasswordError, Right, Role, Scope, SessionId, UserId, authorize,
-    check_password, normalise_email,
+    AccountKey, ApiKeyId, Caller, Denial, MemberRole, PasswordError, Right, Role, Scope, SessionId, UserId,
+    authorize, check_password, normalise_email,
 };
 
 fn acme() -> AccountKey {
@@ -66,14 +66,22 @@ fn a_user_without_membership_cannot_see_the_account() {
 
 #[test]
 fn an_account_key_touches_only_its_account_within_its_scopes() {
-    let key = Caller::AccountKey { id: ApiKeyId::parse("key_1").unwrap(), account: acme(), scopes: vec![Scope::Read] };
+    let key = Caller::AccountKey {
+        id: ApiKeyId::parse("key_1").unwrap(),
+        account: acme(),
+        scopes: vec![Scope::Read],
+    };
     let other = AccountKey::parse("globex").unwrap();
     for right in RIGHTS {
         assert_eq!(authorize(&key, &other, None, right), Err(Denial::Hidden));
     }
     assert_eq!(authorize(&key, &acme(), None, Right::Read), Ok(()));
     assert_eq!(authorize(&key, &acme(), None, Right::Enforce), Err(Denial::Forbidden));
-    let enforce = Caller::AccountKey { id: ApiKeyId::parse("key_2").unwrap(), account: acme(), scopes: vec![Scope::Enforce] };
+    let enforce = Caller::AccountKey {
+        id: ApiKeyId::parse("key_2").unwrap(),
+        account: acme(),
+        scopes: vec![Scope::Enforce],
+    };
     assert_eq!(authorize(&enforce, &acme(), None, Right::Enforce), Ok(()));
     assert_eq!(authorize(&enforce, &acme(), None, Right::Read), Err(Denial::Forbidden));
 }
@@ -91,7 +99,10 @@ fn platform_keys_see_every_account_and_enforce_keys_only_enforce() {
     assert_eq!(authorize(&enforce, &acme(), None, Right::Usage), Ok(()));
     assert_eq!(authorize(&enforce, &acme(), None, Right::Read), Err(Denial::Forbidden));
     assert!(!enforce.is_platform_service());
-    assert!(Caller::PlatformKey { id: ApiKeyId::parse("key_s").unwrap(), role: Role::Service }.is_platform_service());
+    assert!(
+        Caller::PlatformKey { id: ApiKeyId::parse("key_s").unwrap(), role: Role::Service }
+            .is_platform_service()
+    );
 }
 
 #[test]

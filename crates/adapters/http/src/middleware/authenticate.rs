@@ -7,6 +7,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use super::route::{Matched, matched_route};
+use tollgate_domain::{AccountKey, Caller};
+
 use crate::HttpState;
 use crate::auth::{Refusal, bearer};
 use crate::openapi::{self, Access};
@@ -22,8 +24,8 @@ fn under_api(path: &str) -> bool {
 /// through without a credential only when its route's entry says `Public` (or, for a method its
 /// path does not serve, when every route of the path is public: the answer is a 405), or when it
 /// matches no route outside `/v1` (the answer is a 404). Everything else needs a valid key (401
-/// otherwise), and an admin key where its entry says `Admin` (403 otherwise); the
-/// [`crate::Principal`] goes into the request's extensions, where handlers take it from.
+/// otherwise) and the access its entry says (403, or 404 for an account the caller may not see);
+/// the [`Caller`] goes into the request's extensions, where handlers take it from.
 pub(crate) async fn authenticate(
     req: ServiceRequest,
     next: Next<BoxBody>,
@@ -47,14 +49,41 @@ pub(crate) async fn authenticate(
         Err(refusal) => return Ok(req.error_response(ApiError::unauthorized(refusal))),
     };
     match state.tollgate.authenticate(credential).await {
-        Ok(Some(principal)) if doc.is_some_and(|d| d.access == Access::Admin) && !principal.is_admin() => {
-            Ok(req.error_response(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)))
-        }
-        Ok(Some(principal)) => {
-            req.extensions_mut().insert(principal);
+        Ok(Some(caller)) => {
+            if let Some(doc) = doc
+                && let Err(problem) = permit(&state, &req, &caller, doc.access).await
+            {
+                return Ok(req.error_response(problem));
+            }
+            req.extensions_mut().insert(caller);
             next.call(req).await
         }
         Ok(None) => Ok(req.error_response(ApiError::unauthorized(Refusal::Unknown))),
         Err(error) => Ok(req.error_response(ApiError::app(error))),
+    }
+}
+
+/// Whether `caller` may call a route with `access`: the platform routes by the caller's kind,
+/// the account routes by the app's one policy ([`tollgate_app::Tollgate::authorize`]) on the
+/// path's account.
+async fn permit(
+    state: &HttpState,
+    req: &ServiceRequest,
+    caller: &Caller,
+    access: Access,
+) -> Result<(), ApiError> {
+    match access {
+        Access::Public | Access::Caller => Ok(()),
+        Access::Platform if caller.is_platform_service() => Ok(()),
+        Access::Admin if caller.is_platform_admin() => Ok(()),
+        Access::Platform => Err(ApiError::new(ProblemCode::Forbidden, Detail::PlatformOnly)),
+        Access::Admin => Err(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)),
+        Access::Account(right) => {
+            // A key that is not well formed names no account: the handler answers 404.
+            let Some(key) = req.match_info().get("key").and_then(|k| AccountKey::parse(k).ok()) else {
+                return Ok(());
+            };
+            state.tollgate.authorize(caller, &key, right).await.map_err(ApiError::app)
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::openapi::Idempotency;
 use crate::problem::{ApiError, Detail, PROBLEM_JSON, ProblemCode, Rejected, localize};
 use crate::request::random_hex;
 use crate::{HttpState, body};
-use tollgate_app::Principal;
+use tollgate_domain::Caller;
 
 /// The idempotency middleware: what it does for a route comes from the route's
 /// [`Idempotency`] in the table. `Recorded` routes get the record (claim, replay, complete);
@@ -39,7 +39,7 @@ pub(crate) async fn middleware(
     let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
         return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
     };
-    let Some(principal) = req.extensions().get::<Principal>().cloned() else {
+    let Some(caller) = req.extensions().get::<Caller>().cloned() else {
         return Ok(req.error_response(ApiError::internal("idempotency ran before authentication")));
     };
     let bytes = match body::read(&mut req).await {
@@ -53,7 +53,7 @@ pub(crate) async fn middleware(
     };
     let claim = Claim {
         store: state.idempotency.clone(),
-        scope: principal.key_id.to_string(),
+        scope: caller.actor_id().1.to_owned(),
         key: key.to_string(),
         owner,
     };

@@ -4,18 +4,20 @@
 
 use serde_json::{Value, json};
 
+mod identity;
+
 use super::schema;
 use crate::problem::ProblemCode;
 
 /// An account key (`AccountKey`).
-const ACCOUNT_KEY: &str = "^[A-Za-z0-9._:@-]{1,128}$";
+pub(super) const ACCOUNT_KEY: &str = "^[A-Za-z0-9._:@-]{1,128}$";
 /// A plan code (`PlanCode`).
 const PLAN_CODE: &str = "^[a-z0-9][a-z0-9_-]{0,63}$";
 /// A metric or feature name (`MetricName`, `FeatureName`).
 const NAME_RULE: &str = "^[a-z][a-z0-9_]{0,63}$";
 /// An e-mail address (`Email`): printable ASCII, 1 to 64 characters before the one `@`, a domain
 /// with a dot that neither starts nor ends it.
-const EMAIL: &str = r"^[!-?A-~]{1,64}@[!-\-/-?A-~][!-?A-~]*\.[!-?A-~]*[!-\-/-?A-~]$";
+pub(super) const EMAIL: &str = r"^[!-?A-~]{1,64}@[!-\-/-?A-~][!-?A-~]*\.[!-?A-~]*[!-\-/-?A-~]$";
 /// A display name: no control characters (C0, DEL, C1) and something besides white space.
 const DISPLAY_NAME: &str =
     r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
@@ -43,7 +45,7 @@ pub(super) fn cursor_schema() -> Value {
 }
 
 /// A display name: 1 to 200 characters once trimmed, no control characters.
-fn name() -> Value {
+pub(super) fn name() -> Value {
     json!({
         "type": "string", "minLength": 1, "maxLength": 200, "pattern": DISPLAY_NAME,
         "description": "1 to 200 characters once trimmed; no control characters."
@@ -67,6 +69,14 @@ fn seats() -> Value {
 }
 
 pub(super) fn schemas() -> Value {
+    let mut all = core_schemas();
+    if let Value::Object(map) = &mut all {
+        map.extend(identity::schemas());
+    }
+    all
+}
+
+fn core_schemas() -> Value {
     let timestamp = json!({ "type": "string", "format": "date-time" });
     let nullable_timestamp = json!({ "type": ["string", "null"], "format": "date-time" });
     let decision_codes: Vec<_> = tollgate_domain::DecisionCode::ALL.iter().map(|c| c.as_str()).collect();
@@ -205,12 +215,12 @@ pub(super) fn schemas() -> Value {
         },
         "CreateApiKey": {
             "type": "object", "required": ["name"], "additionalProperties": false,
-            "properties": { "name": name(), "role": { "enum": ["admin", "service"], "default": "service" } }
+            "properties": { "name": name(), "role": { "enum": ["admin", "service", "enforce"], "default": "service" } }
         },
         "ApiKey": {
             "type": "object",
             "properties": {
-                "id": { "type": "string" }, "name": { "type": "string" }, "role": { "enum": ["admin", "service"] },
+                "id": { "type": "string" }, "name": { "type": "string" }, "role": { "enum": ["admin", "service", "enforce"] },
                 "prefix": { "type": "string" }, "created_at": timestamp, "revoked_at": nullable_timestamp
             }
         },

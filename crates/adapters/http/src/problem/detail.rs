@@ -77,6 +77,8 @@ pub enum Detail {
     Unauthorized(Refusal),
     /// The operation needs an admin key.
     AdminOnly,
+    /// The operation needs a platform key (`service` or `admin`) or a platform admin.
+    PlatformOnly,
     /// No account has the key.
     AccountNotFound,
     /// The account key is taken.
@@ -168,6 +170,9 @@ impl Detail {
             }
             Detail::Unauthorized(Refusal::Unknown) => "The API key is unknown or revoked.".to_owned(),
             Detail::AdminOnly => "This operation needs an admin API key.".to_owned(),
+            Detail::PlatformOnly => {
+                "This operation needs a platform API key (service or admin role).".to_owned()
+            }
             Detail::AccountNotFound => "No account has this key.".to_owned(),
             Detail::AccountExists => "An account with this key already exists.".to_owned(),
             Detail::PlanNotFound(Some(code)) => format!("No plan has the code {code}."),
@@ -255,6 +260,9 @@ impl Detail {
             }
             Detail::Unauthorized(Refusal::Unknown) => "La clé d'API est inconnue ou révoquée.".to_owned(),
             Detail::AdminOnly => "Cette opération exige une clé d'API d'administrateur.".to_owned(),
+            Detail::PlatformOnly => {
+                "Cette opération exige une clé d'API de plateforme (rôle service ou admin).".to_owned()
+            }
             Detail::AccountNotFound => "Aucun compte n'a cette clé.".to_owned(),
             Detail::AccountExists => "Un compte avec cette clé existe déjà.".to_owned(),
             Detail::PlanNotFound(Some(code)) => format!("Aucune offre n'a le code {code}."),

@@ -7,8 +7,9 @@ use tollgate_domain::AccountKey;
 use tollgate_ports::Secret;
 
 use crate::HttpState;
+use crate::auth::Principal;
 use crate::body::Json;
-use crate::extract::{Authenticated, RequestOrigin};
+use crate::extract::RequestOrigin;
 use crate::problem::ApiError;
 use crate::routes::views::{AccountBrief, UserView};
 
@@ -134,7 +135,8 @@ pub(crate) async fn login(
     RequestOrigin(origin): RequestOrigin,
     Json(body): Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let login = Login { email: body.email, password: Secret::new(body.password), totp: body.totp.map(Secret::new) };
+    let login =
+        Login { email: body.email, password: Secret::new(body.password), totp: body.totp.map(Secret::new) };
     let tokens = state.tollgate.login(login, &origin).await?;
     Ok(HttpResponse::Ok().json(TokenPair::from(tokens)))
 }
@@ -150,7 +152,7 @@ pub(crate) async fn refresh(
 
 pub(crate) async fn logout(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<HttpResponse, ApiError> {
     state.tollgate.logout(&caller, &origin).await?;

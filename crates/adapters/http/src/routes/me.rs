@@ -6,8 +6,9 @@ use serde_json::json;
 use tollgate_domain::{Caller, SessionId};
 
 use crate::HttpState;
+use crate::auth::Principal;
 use crate::body::Json;
-use crate::extract::{Authenticated, RequestOrigin};
+use crate::extract::RequestOrigin;
 use crate::problem::ApiError;
 use crate::routes::views::{SessionView, UserView};
 
@@ -24,36 +25,44 @@ struct Enrolment {
     otpauth_url: String,
 }
 
-pub(crate) async fn me(state: web::Data<HttpState>, Authenticated(caller): Authenticated) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn me(
+    state: web::Data<HttpState>,
+    Principal(caller): Principal,
+) -> Result<HttpResponse, ApiError> {
     let (user, memberships) = state.tollgate.me(&caller).await?;
     Ok(HttpResponse::Ok().json(UserView::with(&user, &memberships)))
 }
 
-pub(crate) async fn sessions(state: web::Data<HttpState>, Authenticated(caller): Authenticated) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn sessions(
+    state: web::Data<HttpState>,
+    Principal(caller): Principal,
+) -> Result<HttpResponse, ApiError> {
     let current = match &caller {
         Caller::User { session, .. } => Some(session.clone()),
         _ => None,
     };
     let sessions = state.tollgate.my_sessions(&caller).await?;
-    let data: Vec<SessionView> = sessions.iter().map(|s| SessionView::new(s, current.as_ref() == Some(&s.id))).collect();
+    let data: Vec<SessionView> =
+        sessions.iter().map(|s| SessionView::new(s, current.as_ref() == Some(&s.id))).collect();
     Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": null })))
 }
 
 pub(crate) async fn revoke_session(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     RequestOrigin(origin): RequestOrigin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     // A malformed id names no session of the caller's.
-    let id = SessionId::parse(id.into_inner()).map_err(|_| ApiError::from(tollgate_app::AppError::NotFound("session")))?;
+    let id = SessionId::parse(id.into_inner())
+        .map_err(|_| ApiError::from(tollgate_app::AppError::NotFound("session")))?;
     state.tollgate.revoke_my_session(&caller, &id, &origin).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub(crate) async fn resend_verification(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
 ) -> Result<HttpResponse, ApiError> {
     state.tollgate.resend_verification(&caller).await?;
     Ok(HttpResponse::Accepted().finish())
@@ -61,16 +70,17 @@ pub(crate) async fn resend_verification(
 
 pub(crate) async fn begin_totp(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<HttpResponse, ApiError> {
     let enrolment = state.tollgate.begin_totp(&caller, &origin).await?;
-    Ok(HttpResponse::Ok().json(Enrolment { secret: enrolment.secret.expose().to_owned(), otpauth_url: enrolment.otpauth_url }))
+    Ok(HttpResponse::Ok()
+        .json(Enrolment { secret: enrolment.secret.expose().to_owned(), otpauth_url: enrolment.otpauth_url }))
 }
 
 pub(crate) async fn confirm_totp(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     RequestOrigin(origin): RequestOrigin,
     Json(body): Json<Code>,
 ) -> Result<HttpResponse, ApiError> {
@@ -81,7 +91,7 @@ pub(crate) async fn confirm_totp(
 
 pub(crate) async fn disable_totp(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     RequestOrigin(origin): RequestOrigin,
     Json(body): Json<Code>,
 ) -> Result<HttpResponse, ApiError> {

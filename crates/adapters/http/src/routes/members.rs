@@ -8,8 +8,9 @@ use tollgate_app::{AppError, Invite};
 use tollgate_domain::{MemberRole, UserId};
 
 use crate::HttpState;
+use crate::auth::Principal;
 use crate::body::Json;
-use crate::extract::{AccountPath, Authenticated, RequestOrigin};
+use crate::extract::{AccountPath, RequestOrigin};
 use crate::problem::ApiError;
 
 /// `POST /v1/accounts/{key}/members`.
@@ -39,7 +40,7 @@ fn member_id(path: &web::Path<(String, String)>) -> Result<UserId, ApiError> {
 
 pub(crate) async fn list(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {
     let members = state.tollgate.members(&caller, &key).await?;
@@ -48,12 +49,15 @@ pub(crate) async fn list(
 
 pub(crate) async fn add(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     RequestOrigin(origin): RequestOrigin,
     AccountPath(key): AccountPath,
     Json(body): Json<AddMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.tollgate.add_member(&caller, &key, Invite { email: body.email, role: body.role }, &origin).await?;
+    let view = state
+        .tollgate
+        .add_member(&caller, &key, Invite { email: body.email, role: body.role }, &origin)
+        .await?;
     let mut response = HttpResponse::Created();
     if let Some(user) = &view.user_id {
         response.insert_header((header::LOCATION, format!("/v1/accounts/{key}/members/{user}")));
@@ -63,7 +67,7 @@ pub(crate) async fn add(
 
 pub(crate) async fn change_role(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     RequestOrigin(origin): RequestOrigin,
     AccountPath(key): AccountPath,
     path: web::Path<(String, String)>,
@@ -76,7 +80,7 @@ pub(crate) async fn change_role(
 
 pub(crate) async fn remove(
     state: web::Data<HttpState>,
-    Authenticated(caller): Authenticated,
+    Principal(caller): Principal,
     RequestOrigin(origin): RequestOrigin,
     AccountPath(key): AccountPath,
     path: web::Path<(String, String)>,

@@ -2,9 +2,13 @@
 
 mod accounts;
 mod api_keys;
+mod auth;
 mod enforcement;
+mod me;
+mod members;
 mod ops;
 mod plans;
+mod views;
 
 use actix_web::http::Method;
 use actix_web::{Route, web};
@@ -51,6 +55,25 @@ fn endpoint(doc: &RouteDoc) -> Option<Route> {
         "suspend_account" => route.to(accounts::suspend),
         "activate_account" => route.to(accounts::activate),
         "mark_account_past_due" => route.to(accounts::past_due),
+        "register" => route.to(auth::register),
+        "login" => route.to(auth::login),
+        "refresh" => route.to(auth::refresh),
+        "logout" => route.to(auth::logout),
+        "forgot_password" => route.to(auth::forgot_password),
+        "reset_password" => route.to(auth::reset_password),
+        "verify_email" => route.to(auth::verify_email),
+        "accept_invitation" => route.to(auth::accept_invitation),
+        "me" => route.to(me::me),
+        "list_sessions" => route.to(me::sessions),
+        "revoke_session" => route.to(me::revoke_session),
+        "resend_verification" => route.to(me::resend_verification),
+        "begin_totp" => route.to(me::begin_totp),
+        "confirm_totp" => route.to(me::confirm_totp),
+        "disable_totp" => route.to(me::disable_totp),
+        "list_members" => route.to(members::list),
+        "add_member" => route.to(members::add),
+        "change_member_role" => route.to(members::change_role),
+        "remove_member" => route.to(members::remove),
         _ => return None,
     })
 }
@@ -59,7 +82,7 @@ fn endpoint(doc: &RouteDoc) -> Option<Route> {
 /// each route requires is applied by the middleware from the same table.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     let mut paths: Vec<&str> = Vec::new();
-    for doc in ROUTES {
+    for doc in ROUTES.iter() {
         if !paths.contains(&doc.path) {
             paths.push(doc.path);
         }

@@ -29,7 +29,10 @@ impl UserView {
     }
 
     pub(crate) fn with(user: &User, memberships: &[Membership]) -> Self {
-        Self::new(user, memberships.iter().map(|m| AccountBrief { account: m.account.clone(), role: m.role }).collect())
+        Self::new(
+            user,
+            memberships.iter().map(|m| AccountBrief { account: m.account.clone(), role: m.role }).collect(),
+        )
     }
 }
 
