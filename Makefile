@@ -4,9 +4,13 @@ CARGO ?= cargo
 
 .PHONY: test lint fmt doc run bench fuzz
 
-## test: every test of the workspace, then >= 1,000 generated requests (schemathesis) against the
+## test: every test of the workspace (the security interop tests with PyJWT, argon2-cffi and pyotp
+## from scripts/python-env.sh), then >= 1,000 generated requests (schemathesis) against the
 ## served OpenAPI document (PostgreSQL tests and runs when TOLLGATE_TEST_POSTGRES_URL is set)
+# The venv's python, as scripts/python-env.sh prints it (its first line creates or updates it).
+test: export TOLLGATE_TEST_PYTHON = $(abspath $(or $(CARGO_TARGET_DIR),target))/venv/bin/python
 test:
+	bash scripts/python-env.sh >/dev/null
 	$(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) test --workspace --doc
 	bash scripts/schemathesis.sh 1000

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Generated requests against the served OpenAPI document: schemathesis (pinned, installed into
-# target/venv on first use) runs against the real `tollgate` binary with the operator's key, on a
-# fresh SQLite file and, when TOLLGATE_TEST_POSTGRES_URL is set, on a fresh PostgreSQL database
-# (dropped afterwards). Any 5xx, any response that breaks the document (schema, status code,
-# content type, headers), a request the document forbids that is accepted, a 405 without `Allow`,
-# a request without its credential that is not a 401, or fewer requests than asked for fails
-# the run.
+# Generated requests against the served OpenAPI document: schemathesis (pinned in
+# scripts/python-requirements.txt, installed into target/venv by scripts/python-env.sh) runs
+# against the real `tollgate` binary with the operator's key, on a fresh SQLite file and, when
+# TOLLGATE_TEST_POSTGRES_URL is set, on a fresh PostgreSQL database (dropped afterwards). Any
+# 5xx, any response that breaks the document (schema, status code, content type, headers), a
+# request the document forbids that is accepted, a 405 without `Allow`, a request without its
+# credential that is not a 401, or fewer requests than asked for fails the run.
 #
 # Usage: scripts/schemathesis.sh MIN_REQUESTS
 #   MIN_REQUESTS                 requests each backend must receive (default 1000)
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-VERSION=4.32.5
+VERSION=$(sed -n 's/^schemathesis==//p' scripts/python-requirements.txt)
 MIN_REQUESTS=${1:-1000}
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-$((MIN_REQUESTS / 20 > 1 ? MIN_REQUESTS / 20 : 1))}
 SEED=${SCHEMATHESIS_SEED:-20261202}
@@ -58,11 +58,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -qF "version $VERSION"; then
-  echo "installing schemathesis $VERSION into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
-fi
+bash scripts/python-env.sh >/dev/null
 
 cargo build --quiet -p tollgate
 BIN=$TARGET/debug/tollgate

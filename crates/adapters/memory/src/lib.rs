@@ -4,7 +4,7 @@
 //! exactly the semantics the database store has (atomic conditional consume, idempotent replay,
 //! release floored at zero, all-or-nothing), so use cases can be tested, or embedded, without a
 //! database. [`ManualClock`], [`SequentialIds`], [`FakeGateway`], [`RecordingNotifier`],
-//! [`FakePasswordHasher`], [`MemoryTokenCodec`] and [`SequentialSecrets`] complete the set; [`SystemClock`] is the real
+//! [`FakePasswordHasher`], [`MemoryTokenCodec`], [`SequentialSecrets`], [`MemoryMailer`] and [`FakeTotp`] complete the set; [`SystemClock`] is the real
 //! clock, and [`OffsetClock`] the real clock shifted (to rehearse a later date on staging).
 #![warn(missing_docs)]
 
@@ -12,12 +12,16 @@ mod access;
 mod clock;
 mod gateway;
 mod secrets;
+mod mailer;
 mod security;
 mod store;
+mod totp;
 
 pub use access::{MemoryApiKeys, MemoryIdempotency};
 pub use clock::{ManualClock, OffsetClock, SequentialIds, SystemClock};
 pub use gateway::{Behaviour, FakeGateway, RecordingNotifier};
 pub use secrets::SequentialSecrets;
+pub use mailer::MemoryMailer;
 pub use security::{FakePasswordHasher, MemoryTokenCodec};
 pub use store::MemoryStore;
+pub use totp::FakeTotp;
