@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tollgate_app::{
-    MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey, Ports, Settings as AppSettings, Tollgate,
+    IdentityPorts, IdentitySettings, MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey, Ports,
+    Settings as AppSettings, Tollgate,
 };
+use tollgate_email::{OutboxMailer, SmtpMailer};
 use tollgate_domain::{ApiKeyId, Policy};
 use tollgate_http::{HttpState, Services};
 use tollgate_memory::{OffsetClock, SystemClock};
-use tollgate_ports::{Clock, Secret};
-use tollgate_security::RandomSecrets;
+use tollgate_ports::{Clock, Mailer, Secret};
+use tollgate_security::{Argon2Hasher, Argon2Settings, JwtCodec, RandomSecrets, Totp, load_or_create_jwt_secret};
 use tollgate_store::{Store, StoreConfig};
 
 use crate::adapters::{LogNotifier, NoGateway, RandomIds, StoreHealth};
@@ -60,11 +62,57 @@ pub fn clock(settings: &Settings) -> Arc<dyn Clock> {
     Arc::new(OffsetClock::new(SystemClock, settings.clock_offset()))
 }
 
+/// The adapters of identity: the store's users and login failures, argon2id, the JWT codec with
+/// its secret (generated into the data directory when not configured), TOTP, and e-mail (SMTP, or
+/// the outbox directory).
+fn identity_ports(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> anyhow::Result<IdentityPorts> {
+    let auth = &settings.auth;
+    let hasher = Argon2Hasher::new(Argon2Settings {
+        memory_kib: auth.argon2_memory_kib,
+        iterations: auth.argon2_iterations,
+        parallelism: 1,
+    })
+    .context("auth.argon2_*")?;
+    let configured = Some(auth.jwt_secret.as_str()).filter(|s| !s.is_empty());
+    let secret = load_or_create_jwt_secret(configured, &settings.data_dir).context("the JWT secret")?;
+    let tokens = JwtCodec::new(&secret).context("the JWT secret")?;
+    let email = &settings.email;
+    let mailer: Arc<dyn Mailer> = if email.smtp_url.is_empty() {
+        Arc::new(OutboxMailer::new(&email.outbox_dir, clock).context("email.outbox_dir")?)
+    } else {
+        Arc::new(SmtpMailer::new(&email.smtp_url, &email.from).context("email.smtp_url")?)
+    };
+    Ok(IdentityPorts {
+        store: Arc::new(store.identity()),
+        attempts: Arc::new(store.login_attempts()),
+        hasher: Arc::new(hasher),
+        tokens: Arc::new(tokens),
+        totp: Arc::new(Totp),
+        mailer,
+    })
+}
+
+/// The identity rules of the settings.
+fn identity_settings(settings: &Settings) -> IdentitySettings {
+    let auth = &settings.auth;
+    IdentitySettings {
+        open_registration: auth.open_registration,
+        access_ttl: time::Duration::minutes(i64::from(auth.access_token_minutes)),
+        session_ttl: time::Duration::days(i64::from(auth.session_days)),
+        max_failures_per_email: auth.max_failures_per_email,
+        max_failures_per_ip: auth.max_failures_per_ip,
+        ..IdentitySettings::default()
+    }
+}
+
 /// The use cases over `store`.
 ///
 /// # Errors
-/// An invalid default plan code.
+/// An invalid default plan code; identity adapters that cannot be set up (see [`identity_ports`]).
 pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> anyhow::Result<Tollgate> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    let identity = identity_ports(settings, store, clock.clone())?;
     let api_keys = Arc::new(store.api_keys());
     let store = Arc::new(store.clone());
     let ports = Ports {
@@ -78,12 +126,14 @@ pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> an
         ids: Arc::new(RandomIds),
         gateway: Arc::new(NoGateway),
         notifier: Arc::new(LogNotifier),
+        identity,
     };
     let default_plan = settings.plans.default_plan()?;
     let policy =
         Policy { past_due_grace: time::Duration::days(i64::from(settings.billing.past_due_grace_days)) };
     let cache_ttl = time::Duration::milliseconds(i64::try_from(settings.cache.ttl_ms).unwrap_or(i64::MAX));
-    Ok(Tollgate::new(ports, AppSettings { default_plan, policy, cache_ttl }))
+    let identity = identity_settings(settings);
+    Ok(Tollgate::new(ports, AppSettings { default_plan, policy, cache_ttl, identity }))
 }
 
 /// Writes the generated operator key to a file only its owner can read.

@@ -33,6 +33,70 @@ pub struct Settings {
     pub clock: ClockSettings,
     /// How long replay records are kept, and how they are purged.
     pub retention: RetentionSettings,
+    /// Users, sessions and logins.
+    pub auth: AuthSettings,
+    /// Outgoing e-mail.
+    pub email: EmailSettings,
+}
+
+/// Users, sessions and logins.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Whether anyone may register.
+    pub open_registration: bool,
+    /// The HS256 secret of access tokens (at least 32 bytes); empty: one is generated into
+    /// `<data_dir>/jwt-secret` on first start and read from there after.
+    pub jwt_secret: String,
+    /// Minutes an access token lives.
+    pub access_token_minutes: u32,
+    /// Days a session lives, whatever its refreshes.
+    pub session_days: u32,
+    /// Failed logins per e-mail address within 15 minutes before 429.
+    pub max_failures_per_email: u32,
+    /// Failed logins from one address within 15 minutes before 429.
+    pub max_failures_per_ip: u32,
+    /// Argon2id memory in KiB (OWASP: 19456 or more).
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes (OWASP: 2 or more at 19 MiB).
+    pub argon2_iterations: u32,
+}
+
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("open_registration", &self.open_registration)
+            .field("jwt_secret", &if self.jwt_secret.is_empty() { "(generated)" } else { "[redacted]" })
+            .field("access_token_minutes", &self.access_token_minutes)
+            .field("session_days", &self.session_days)
+            .field("max_failures_per_email", &self.max_failures_per_email)
+            .field("max_failures_per_ip", &self.max_failures_per_ip)
+            .field("argon2_memory_kib", &self.argon2_memory_kib)
+            .field("argon2_iterations", &self.argon2_iterations)
+            .finish()
+    }
+}
+
+/// Outgoing e-mail: SMTP when `smtp_url` is set, else one JSON file per message in `outbox_dir`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// `smtp://user:password@host:587` (STARTTLS) or `smtps://…`; empty: the outbox directory.
+    pub smtp_url: String,
+    /// Where messages are written when there is no SMTP server.
+    pub outbox_dir: PathBuf,
+    /// The sender of every message.
+    pub from: String,
+}
+
+impl fmt::Debug for EmailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailSettings")
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("outbox_dir", &self.outbox_dir)
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 /// The purge of idempotency keys past their 24 hours.
@@ -164,6 +228,14 @@ impl Settings {
         anyhow::ensure!(self.database.timeout_ms >= 1, "database.timeout_ms: at least 1");
         anyhow::ensure!(self.retention.interval_seconds >= 1, "retention.interval_seconds: at least 1");
         anyhow::ensure!(self.retention.batch >= 1, "retention.batch: at least 1");
+        anyhow::ensure!(
+            self.auth.jwt_secret.is_empty() || self.auth.jwt_secret.len() >= 32,
+            "auth.jwt_secret: at least 32 bytes (or empty, to generate one)"
+        );
+        anyhow::ensure!(self.auth.access_token_minutes >= 1, "auth.access_token_minutes: at least 1");
+        anyhow::ensure!(self.auth.session_days >= 1, "auth.session_days: at least 1");
+        anyhow::ensure!(self.auth.max_failures_per_email >= 1, "auth.max_failures_per_email: at least 1");
+        anyhow::ensure!(self.auth.max_failures_per_ip >= 1, "auth.max_failures_per_ip: at least 1");
         anyhow::ensure!(
             self.clock.offset_seconds.unsigned_abs() <= MAX_CLOCK_OFFSET_SECONDS.unsigned_abs(),
             "clock.offset_seconds: at most {MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) either way"
