@@ -13,6 +13,8 @@ mod identity;
 pub use identity::*;
 mod identity_races;
 pub use identity_races::*;
+mod identity_sessions;
+pub use identity_sessions::*;
 
 use std::collections::BTreeMap;
 use std::future::Future;
