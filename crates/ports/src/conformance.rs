@@ -9,6 +9,12 @@
 //! ```
 
 pub mod access;
+mod identity;
+pub use identity::*;
+mod identity_races;
+pub use identity_races::*;
+mod identity_sessions;
+pub use identity_sessions::*;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -23,8 +29,8 @@ use tollgate_domain::{
 };
 
 use crate::{
-    Account, AccountRepository, LedgerRetention, PlanRepository, StoreError, SubscriptionRepository,
-    UsageCommand, UsageKind, UsageRepository,
+    Account, AccountRepository, IdentityStore, LedgerRetention, LoginAttempts, PlanRepository, StoreError,
+    SubscriptionRepository, UsageCommand, UsageKind, UsageRepository,
 };
 
 mod repositories;
@@ -50,6 +56,11 @@ pub struct Backend {
     pub usage: Arc<dyn UsageRepository>,
     /// The retention of the ledger's idempotency keys.
     pub retention: Arc<dyn LedgerRetention>,
+    /// Users, memberships, sessions, one-time tokens and the audit log; its accounts are those
+    /// of [`Backend::accounts`].
+    pub identity: Arc<dyn IdentityStore>,
+    /// The login throttle's failure counts.
+    pub login_attempts: Arc<dyn LoginAttempts>,
 }
 
 /// A fresh, empty backend for one test, torn down after it (a PostgreSQL fixture drops its
@@ -112,7 +123,26 @@ macro_rules! conformance_suite {
             keys_younger_than_the_cutoff_are_never_forgotten,
             a_consume_on_a_stale_state_version_writes_nothing,
             stale_and_current_commands_in_one_batch_are_told_apart,
-            a_save_on_a_stale_state_version_is_refused
+            a_save_on_a_stale_state_version_is_refused,
+            a_registration_writes_account_user_owner_and_audit_together,
+            a_failing_change_leaves_the_earlier_ones_unwritten,
+            an_email_is_unique_only_among_live_users,
+            a_user_update_is_a_compare_and_set,
+            the_last_owner_can_neither_leave_nor_be_demoted,
+            tokens_are_spent_once_and_expire,
+            invitations_list_the_usable_invitations_of_the_account,
+            sessions_are_listed_live_newest_first_and_revoked,
+            a_spent_refresh_token_presented_again_revokes_the_session,
+            rotation_after_revocation_or_expiry_is_invalid,
+            the_audit_log_filters_and_pages_newest_first,
+            users_are_searched_case_insensitively_and_paged_by_id,
+            login_failures_are_counted_cleared_and_purged,
+            a_token_spent_concurrently_is_spent_once,
+            a_refresh_token_rotated_concurrently_rotates_once,
+            two_owners_removing_each_other_concurrently_leave_one_owner,
+            owners_removing_one_another_concurrently_keep_exactly_one,
+            one_email_registered_concurrently_makes_one_user,
+            concurrent_user_updates_from_one_version_apply_once
         );
     };
     (@tests $setup:expr; $($name:ident),*) => {

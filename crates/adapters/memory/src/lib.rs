@@ -3,25 +3,31 @@
 //! In-process adapters of every Tollgate port. [`MemoryStore`] implements the repositories with
 //! exactly the semantics the database store has (atomic conditional consume, idempotent replay,
 //! release floored at zero, all-or-nothing), so use cases can be tested, or embedded, without a
-//! database. [`ManualClock`], [`SequentialIds`], [`FakeGateway`], [`RecordingNotifier`],
-//! [`FakePasswordHasher`], [`MemoryTokenCodec`], [`SequentialSecrets`], [`MemoryMailer`] and [`FakeTotp`] complete the set; [`SystemClock`] is the real
+//! database; [`MemoryIdentity`] and [`MemoryLoginAttempts`] do the same for the identity
+//! records. [`ManualClock`], [`SequentialIds`], [`FakeGateway`], [`RecordingNotifier`],
+//! [`FakePasswordHasher`], [`MemoryTokenCodec`], [`SequentialSecrets`], [`MemoryMailer`] and
+//! [`FakeTotp`] complete the set; [`SystemClock`] is the real
 //! clock, and [`OffsetClock`] the real clock shifted (to rehearse a later date on staging).
 #![warn(missing_docs)]
 
 mod access;
+mod attempts;
 mod clock;
 mod gateway;
-mod secrets;
+mod identity;
 mod mailer;
+mod secrets;
 mod security;
 mod store;
 mod totp;
 
 pub use access::{MemoryApiKeys, MemoryIdempotency};
+pub use attempts::MemoryLoginAttempts;
 pub use clock::{ManualClock, OffsetClock, SequentialIds, SystemClock};
 pub use gateway::{Behaviour, FakeGateway, RecordingNotifier};
-pub use secrets::SequentialSecrets;
+pub use identity::MemoryIdentity;
 pub use mailer::MemoryMailer;
+pub use secrets::SequentialSecrets;
 pub use security::{FakePasswordHasher, MemoryTokenCodec};
 pub use store::MemoryStore;
 pub use totp::FakeTotp;

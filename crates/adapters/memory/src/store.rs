@@ -94,6 +94,35 @@ impl MemoryStore {
         Ok(outcome)
     }
 
+    /// Whether the account exists.
+    pub(crate) fn has_account(&self, key: &AccountKey) -> bool {
+        self.lock().accounts.contains_key(key)
+    }
+
+    /// Creates every account or, when one of the keys exists, none
+    /// ([`StoreError::Conflict`]`("account")`): what [`AccountRepository::create`] does, also for
+    /// the identity store's registrations.
+    pub(crate) fn create_accounts(
+        &self,
+        accounts: Vec<(Account, Option<Subscription>)>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if accounts.iter().any(|(account, _)| state.accounts.contains_key(&account.key)) {
+            return Err(StoreError::Conflict("account"));
+        }
+        for (account, subscription) in accounts {
+            let state_of = AccountState {
+                version: 0,
+                account,
+                subscription,
+                add_ons: Vec::new(),
+                overrides: Overrides::default(),
+            };
+            state.accounts.insert(state_of.account.key.clone(), state_of);
+        }
+        Ok(())
+    }
+
     /// Changes an account's state and moves its version on, if it is still `expected` (when given).
     fn change_state(
         &self,
@@ -115,21 +144,7 @@ impl MemoryStore {
 #[async_trait]
 impl AccountRepository for MemoryStore {
     async fn create(&self, account: &Account, subscription: Option<Subscription>) -> Result<(), StoreError> {
-        let mut state = self.lock();
-        if state.accounts.contains_key(&account.key) {
-            return Err(StoreError::Conflict("account"));
-        }
-        state.accounts.insert(
-            account.key.clone(),
-            AccountState {
-                version: 0,
-                account: account.clone(),
-                subscription,
-                add_ons: Vec::new(),
-                overrides: Overrides::default(),
-            },
-        );
-        Ok(())
+        self.create_accounts(vec![(account.clone(), subscription)])
     }
 
     async fn state(&self, key: &AccountKey) -> Result<Option<AccountState>, StoreError> {

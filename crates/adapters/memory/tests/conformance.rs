@@ -3,20 +3,26 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tollgate_memory::MemoryStore;
+use tollgate_memory::{MemoryIdentity, MemoryLoginAttempts, MemoryStore};
 use tollgate_ports::conformance::{Backend, Fixture};
 
-struct Memory(Arc<MemoryStore>);
+struct Memory {
+    store: Arc<MemoryStore>,
+    identity: Arc<MemoryIdentity>,
+    login_attempts: Arc<MemoryLoginAttempts>,
+}
 
 #[async_trait]
 impl Fixture for Memory {
     fn backend(&self) -> Backend {
         Backend {
-            accounts: self.0.clone(),
-            subscriptions: self.0.clone(),
-            plans: self.0.clone(),
-            usage: self.0.clone(),
-            retention: self.0.clone(),
+            accounts: self.store.clone(),
+            subscriptions: self.store.clone(),
+            plans: self.store.clone(),
+            usage: self.store.clone(),
+            retention: self.store.clone(),
+            identity: self.identity.clone(),
+            login_attempts: self.login_attempts.clone(),
         }
     }
 
@@ -24,7 +30,9 @@ impl Fixture for Memory {
 }
 
 async fn memory() -> Option<Box<dyn Fixture>> {
-    Some(Box::new(Memory(Arc::new(MemoryStore::new()))))
+    let store = Arc::new(MemoryStore::new());
+    let identity = Arc::new(MemoryIdentity::new(store.clone()));
+    Some(Box::new(Memory { store, identity, login_attempts: Arc::default() }))
 }
 
 tollgate_ports::conformance_suite!(memory());

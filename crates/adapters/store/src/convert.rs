@@ -23,6 +23,11 @@ pub(crate) fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// Whether the error is a foreign-key violation (a reference to a missing row).
+pub(crate) fn is_foreign_key_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_)))
+}
+
 /// Connection, pool and timeout failures are `Unavailable` (the caller fails closed and may
 /// retry); anything else is `Internal`. Either way the transaction did not commit.
 pub(crate) fn db_error(error: DbErr) -> StoreError {

@@ -13,6 +13,7 @@
 mod access;
 mod convert;
 mod entities;
+mod identity;
 mod migrate;
 mod repositories;
 mod retention;
@@ -33,6 +34,7 @@ use tollgate_ports::StoreError;
 
 pub use crate::access::{SqlApiKeys, SqlIdempotency};
 use crate::convert::db_error;
+pub use crate::identity::{SqlIdentity, SqlLoginAttempts};
 pub use crate::usage::WriterConfig;
 
 /// How to reach the database.
@@ -185,6 +187,17 @@ impl Store {
     /// The HTTP idempotency records, on this store's database.
     pub fn idempotency(&self) -> SqlIdempotency {
         SqlIdempotency::new(self.inner.db.clone())
+    }
+
+    /// The identity records (users, memberships, sessions, tokens, audit log), on this store's
+    /// database: the accounts its registrations create are this store's.
+    pub fn identity(&self) -> SqlIdentity {
+        SqlIdentity::new(self.clone())
+    }
+
+    /// The failed logins, on this store's database.
+    pub fn login_attempts(&self) -> SqlLoginAttempts {
+        SqlLoginAttempts::new(self.inner.db.clone())
     }
 
     pub(crate) fn connection(&self) -> &DatabaseConnection {

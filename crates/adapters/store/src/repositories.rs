@@ -15,7 +15,7 @@ use tollgate_ports::{
     Account, AccountRepository, AccountState, PlanRepository, StoreError, SubscriptionRepository,
 };
 
-use crate::convert::{corrupt, db_error, instant, is_unique_violation, micros};
+use crate::convert::{corrupt, db_error, instant, is_foreign_key_violation, is_unique_violation, micros};
 use crate::entities::{account_terms, accounts, plans, subscriptions};
 use crate::{Store, begin_write};
 
@@ -109,30 +109,41 @@ fn state_from_row(row: &QueryResult) -> Result<(i64, AccountState), StoreError> 
     Ok((id, AccountState { version, account, subscription, add_ons, overrides }))
 }
 
+/// Writes a new account and its first subscription in `txn` and returns the account's internal
+/// id: what [`AccountRepository::create`] commits, also part of an identity registration.
+pub(crate) async fn insert_account(
+    txn: &DatabaseTransaction,
+    account: &Account,
+    subscription: Option<&Subscription>,
+) -> Result<i64, StoreError> {
+    let inserted = accounts::Entity::insert(accounts::ActiveModel {
+        key: Set(account.key.to_string()),
+        name: Set(account.name.clone()),
+        email: Set(account.email.as_ref().map(ToString::to_string)),
+        created_at: Set(micros(account.created_at)),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await;
+    let id = match inserted {
+        Ok(result) => result.last_insert_id,
+        Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("account")),
+        Err(e) => return Err(db_error(e)),
+    };
+    if let Some(subscription) = subscription {
+        subscriptions::Entity::insert(subscription_model(id, subscription))
+            .exec(txn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(id)
+}
+
 #[async_trait]
 impl AccountRepository for Store {
     async fn create(&self, account: &Account, subscription: Option<Subscription>) -> Result<(), StoreError> {
         let txn = begin_write(self.connection()).await.map_err(db_error)?;
-        let inserted = accounts::Entity::insert(accounts::ActiveModel {
-            key: Set(account.key.to_string()),
-            name: Set(account.name.clone()),
-            email: Set(account.email.as_ref().map(ToString::to_string)),
-            created_at: Set(micros(account.created_at)),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await;
-        let id = match inserted {
-            Ok(result) => result.last_insert_id,
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("account")),
-            Err(e) => return Err(db_error(e)),
-        };
-        if let Some(subscription) = &subscription {
-            subscriptions::Entity::insert(subscription_model(id, subscription))
-                .exec(&txn)
-                .await
-                .map_err(db_error)?;
-        }
+        let id = insert_account(&txn, account, subscription.as_ref()).await?;
         txn.commit().await.map_err(db_error)?;
         self.remember(&account.key, id);
         Ok(())
@@ -226,10 +237,6 @@ async fn upsert_terms(
             |e| if is_foreign_key_violation(&e) { StoreError::NotFound("account") } else { db_error(e) },
         )?;
     Ok(())
-}
-
-fn is_foreign_key_violation(error: &sea_orm::DbErr) -> bool {
-    matches!(error.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)))
 }
 
 #[async_trait]

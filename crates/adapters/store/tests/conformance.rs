@@ -21,6 +21,8 @@ impl Fixture for Db {
             plans: store.clone(),
             usage: store.clone(),
             retention: store,
+            identity: std::sync::Arc::new(self.store.identity()),
+            login_attempts: std::sync::Arc::new(self.store.login_attempts()),
         }
     }
 
@@ -68,11 +70,12 @@ mod store {
 
     use super::*;
 
-    const MIGRATIONS: [&str; 4] = [
+    const MIGRATIONS: [&str; 5] = [
         "m20261123_000001_core",
         "m20261123_000002_api_keys",
         "m20261124_000001_state_version",
         "m20261202_000101_idempotency_owner",
+        "m20261202_000201_identity",
     ];
 
     #[tokio::test]
