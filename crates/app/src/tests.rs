@@ -8,13 +8,16 @@ use tollgate_domain::{
     AccountKey, DecisionCode, IdempotencyKey, Interval, Limit, Locale, MetricName, Money, Overrides,
     PlanCode, PlanDraft, Policy, Quantity, Request, Reset, Status,
 };
-use tollgate_memory::{ManualClock, MemoryApiKeys, MemoryStore, SequentialIds, SequentialSecrets};
+use tollgate_memory::{
+    FakePasswordHasher, FakeTotp, ManualClock, MemoryApiKeys, MemoryIdentity, MemoryLoginAttempts,
+    MemoryMailer, MemoryStore, MemoryTokenCodec, SequentialIds, SequentialSecrets,
+};
 use tollgate_ports::{
     CheckoutSession, GatewayError, MockNotifier, MockPaymentGateway, MockUsageRepository, Notification,
     NotifyError, StoreError,
 };
 
-use crate::{AppError, ChangePlan, NewAccount, Ports, Settings, Tollgate};
+use crate::{AppError, ChangePlan, IdentityPorts, IdentitySettings, NewAccount, Ports, Settings, Tollgate};
 
 struct World {
     app: Tollgate,
@@ -87,6 +90,19 @@ fn ports(
         ids: Arc::new(SequentialIds::default()),
         gateway: Arc::new(gateway),
         notifier: Arc::new(notifier),
+        identity: memory_identity(store, Arc::new(MemoryMailer::default())),
+    }
+}
+
+/// Identity on memory adapters, mailing into `mailer`.
+pub(crate) fn memory_identity(store: &Arc<MemoryStore>, mailer: Arc<MemoryMailer>) -> IdentityPorts {
+    IdentityPorts {
+        store: Arc::new(MemoryIdentity::new(store.clone())),
+        attempts: Arc::new(MemoryLoginAttempts::default()),
+        hasher: Arc::new(FakePasswordHasher::default()),
+        tokens: Arc::new(MemoryTokenCodec::default()),
+        totp: Arc::new(FakeTotp::default()),
+        mailer,
     }
 }
 
@@ -95,6 +111,7 @@ fn settings() -> Settings {
         default_plan: Some(PlanCode::parse("free").unwrap()),
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
+        identity: IdentitySettings::default(),
     }
 }
 

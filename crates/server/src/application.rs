@@ -10,12 +10,14 @@ use tollgate_app::{
     IdentityPorts, IdentitySettings, MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey, Ports,
     Settings as AppSettings, Tollgate,
 };
-use tollgate_email::{OutboxMailer, SmtpMailer};
 use tollgate_domain::{ApiKeyId, Policy};
+use tollgate_email::{OutboxMailer, SmtpMailer};
 use tollgate_http::{HttpState, Services};
 use tollgate_memory::{OffsetClock, SystemClock};
 use tollgate_ports::{Clock, Mailer, Secret};
-use tollgate_security::{Argon2Hasher, Argon2Settings, JwtCodec, RandomSecrets, Totp, load_or_create_jwt_secret};
+use tollgate_security::{
+    Argon2Hasher, Argon2Settings, JwtCodec, RandomSecrets, Totp, load_or_create_jwt_secret,
+};
 use tollgate_store::{Store, StoreConfig};
 
 use crate::adapters::{LogNotifier, NoGateway, RandomIds, StoreHealth};
@@ -65,7 +67,11 @@ pub fn clock(settings: &Settings) -> Arc<dyn Clock> {
 /// The adapters of identity: the store's users and login failures, argon2id, the JWT codec with
 /// its secret (generated into the data directory when not configured), TOTP, and e-mail (SMTP, or
 /// the outbox directory).
-fn identity_ports(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> anyhow::Result<IdentityPorts> {
+fn identity_ports(
+    settings: &Settings,
+    store: &Store,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<IdentityPorts> {
     let auth = &settings.auth;
     let hasher = Argon2Hasher::new(Argon2Settings {
         memory_kib: auth.argon2_memory_kib,

@@ -91,11 +91,20 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
         ids: Arc::new(SequentialIds::default()),
         gateway: Arc::new(FakeGateway::new("whsec")),
         notifier: Arc::new(RecordingNotifier::default()),
+        identity: tollgate_app::IdentityPorts {
+            store: Arc::new(tollgate_memory::MemoryIdentity::new(store.clone())),
+            attempts: Arc::new(tollgate_memory::MemoryLoginAttempts::default()),
+            hasher: Arc::new(tollgate_memory::FakePasswordHasher::default()),
+            tokens: Arc::new(tollgate_memory::MemoryTokenCodec::default()),
+            totp: Arc::new(tollgate_memory::FakeTotp::default()),
+            mailer: Arc::new(tollgate_memory::MemoryMailer::default()),
+        },
     };
     let settings = Settings {
         default_plan: Some(PlanCode::parse("free").unwrap()),
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
+        identity: tollgate_app::IdentitySettings::default(),
     };
     let tollgate = Arc::new(Tollgate::new(ports, settings));
     for draft in [

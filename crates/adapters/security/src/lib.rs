@@ -20,6 +20,6 @@ pub use jwt::{AUDIENCE, ISSUER, JwtCodec, MIN_SECRET_BYTES};
 pub use jwt_secret::{JWT_SECRET_FILE, load_or_create_jwt_secret};
 pub use password::{Argon2Hasher, Argon2Settings};
 pub use secrets::RandomSecrets;
-pub use totp::{ISSUER_NAME, Totp};
 #[doc(no_inline)]
 pub use tollgate_ports::SecretMinter;
+pub use totp::{ISSUER_NAME, Totp};
