@@ -100,9 +100,9 @@ fn key_of(caller: &Caller) -> Option<&ApiKeyId> {
     }
 }
 
-/// Whether a bearer credential is a JWT (three base64url segments of a JSON header) rather than an
-/// API key secret (which never starts with a JSON header).
-fn is_jwt(credential: &str) -> bool {
+/// Whether a bearer credential is a user's access token, a JWT (three base64url segments of a JSON
+/// header), rather than an API key secret (which never starts with a JSON header).
+pub fn is_jwt(credential: &str) -> bool {
     credential.starts_with("eyJ") && credential.bytes().filter(|b| *b == b'.').count() == 2
 }
 

@@ -19,6 +19,7 @@ mod tollgate;
 mod views;
 
 pub use api_keys::{API_KEY_PREFIX, MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey};
+pub use authentication::is_jwt;
 pub use error::AppError;
 pub use identity::{
     IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration,

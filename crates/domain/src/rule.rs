@@ -198,7 +198,7 @@ mod tests {
     fn every_validation_of_the_crate_names_a_rule_that_speaks_french() {
         use crate::{
             AccountKey, AddOn, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName, Money,
-            Name, Plan, PlanCode, PlanDraft, Quantity, Status, WindowKey,
+            Name, Plan, PlanCode, PlanDraft, Quantity, SessionId, Status, UserId, WindowKey,
         };
         let draft: PlanDraft = serde_json::from_str(
             r#"{"code": "pro", "name": "Pro", "price": {"amount": "45.00", "currency": "USD"},
@@ -214,6 +214,8 @@ mod tests {
             Email::parse("").unwrap_err(),
             ApiKeyId::parse("").unwrap_err(),
             WindowKey::parse("").unwrap_err(),
+            UserId::parse("").unwrap_err(),
+            SessionId::parse("").unwrap_err(),
             Name::parse("").unwrap_err(),
             Name::parse("a\u{1b}b").unwrap_err(),
             Quantity::new(0).unwrap_err(),

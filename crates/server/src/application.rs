@@ -84,7 +84,7 @@ fn identity_ports(
     let tokens = JwtCodec::new(&secret).context("the JWT secret")?;
     let email = &settings.email;
     let mailer: Arc<dyn Mailer> = if email.smtp_url.is_empty() {
-        Arc::new(OutboxMailer::new(&email.outbox_dir, clock).context("email.outbox_dir")?)
+        Arc::new(OutboxMailer::new(settings.outbox_dir(), clock).context("email.outbox_dir")?)
     } else {
         Arc::new(SmtpMailer::new(&email.smtp_url, &email.from).context("email.smtp_url")?)
     };

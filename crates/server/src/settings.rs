@@ -83,7 +83,7 @@ impl fmt::Debug for AuthSettings {
 pub struct EmailSettings {
     /// `smtp://user:password@host:587` (STARTTLS) or `smtps://…`; empty: the outbox directory.
     pub smtp_url: String,
-    /// Where messages are written when there is no SMTP server.
+    /// Where messages are written when there is no SMTP server; empty: `<data_dir>/outbox`.
     pub outbox_dir: PathBuf,
     /// The sender of every message.
     pub from: String,
@@ -241,6 +241,15 @@ impl Settings {
             "clock.offset_seconds: at most {MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) either way"
         );
         Ok(())
+    }
+
+    /// The outbox directory: `email.outbox_dir`, or `<data_dir>/outbox` when it is empty.
+    pub fn outbox_dir(&self) -> PathBuf {
+        if self.email.outbox_dir.as_os_str().is_empty() {
+            self.data_dir.join("outbox")
+        } else {
+            self.email.outbox_dir.clone()
+        }
     }
 
     /// The clock offset.

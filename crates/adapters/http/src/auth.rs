@@ -28,6 +28,8 @@ pub enum Refusal {
     Malformed,
     /// A key that is unknown or revoked.
     Unknown,
+    /// An access token that is forged, expired, or of a revoked session.
+    InvalidToken,
 }
 
 /// The credential of an `Authorization` header value: `Bearer <credential>`, the scheme in any

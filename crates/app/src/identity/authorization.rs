@@ -26,11 +26,14 @@ struct SessionFacts {
     read_at: OffsetDateTime,
 }
 
+/// A membership as last read: the role (`None`: not a member) and when it was read.
+type RoleEntry = (Option<MemberRole>, OffsetDateTime);
+
 /// Per-instance memory of sessions and memberships.
 #[derive(Debug, Default)]
 pub(crate) struct IdentityCache {
     sessions: Mutex<HashMap<SessionId, SessionFacts>>,
-    roles: Mutex<HashMap<(AccountKey, UserId), (Option<MemberRole>, OffsetDateTime)>>,
+    roles: Mutex<HashMap<(AccountKey, UserId), RoleEntry>>,
     revoked: Mutex<HashSet<SessionId>>,
     dummy: OnceCell<String>,
 }

@@ -58,7 +58,11 @@ pub(crate) async fn authenticate(
             req.extensions_mut().insert(caller);
             next.call(req).await
         }
-        Ok(None) => Ok(req.error_response(ApiError::unauthorized(Refusal::Unknown))),
+        Ok(None) => {
+            let refusal =
+                if tollgate_app::is_jwt(credential) { Refusal::InvalidToken } else { Refusal::Unknown };
+            Ok(req.error_response(ApiError::unauthorized(refusal)))
+        }
         Err(error) => Ok(req.error_response(ApiError::app(error))),
     }
 }

@@ -39,9 +39,10 @@ pub(crate) async fn middleware(
     let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
         return Ok(req.error_response(ApiError::internal("the HTTP state is not registered")));
     };
-    let Some(caller) = req.extensions().get::<Caller>().cloned() else {
-        return Ok(req.error_response(ApiError::internal("idempotency ran before authentication")));
-    };
+    // Keys are scoped by caller; a public route's callers (registration) share one scope, where
+    // the fingerprint of the body (the password included) keeps them apart.
+    let scope =
+        req.extensions().get::<Caller>().map_or_else(|| "public".to_owned(), |c| c.actor_id().1.to_owned());
     let bytes = match body::read(&mut req).await {
         Ok(bytes) => bytes,
         Err(problem) => return Ok(req.error_response(problem)),
@@ -51,12 +52,7 @@ pub(crate) async fn middleware(
         Ok(owner) => owner,
         Err(error) => return Ok(req.error_response(ApiError::internal(error))),
     };
-    let claim = Claim {
-        store: state.idempotency.clone(),
-        scope: caller.actor_id().1.to_owned(),
-        key: key.to_string(),
-        owner,
-    };
+    let claim = Claim { store: state.idempotency.clone(), scope, key: key.to_string(), owner };
     let now = state.clock.now();
     let begun =
         claim.store.begin(&claim.scope, &claim.key, &claim.owner, &fingerprint, now, now + IN_PROGRESS_LEASE);

@@ -163,12 +163,15 @@ impl Detail {
                 "A request with this idempotency key is still being processed; retry later.".to_owned()
             }
             Detail::Unauthorized(Refusal::Missing) => {
-                "Send an API key as `Authorization: Bearer <key>`.".to_owned()
+                "Send an API key or an access token as `Authorization: Bearer <credential>`.".to_owned()
             }
             Detail::Unauthorized(Refusal::Malformed) => {
                 "The Authorization header must be `Bearer <key>`.".to_owned()
             }
             Detail::Unauthorized(Refusal::Unknown) => "The API key is unknown or revoked.".to_owned(),
+            Detail::Unauthorized(Refusal::InvalidToken) => {
+                "The access token is invalid, expired or revoked. Log in again.".to_owned()
+            }
             Detail::AdminOnly => "This operation needs an admin API key.".to_owned(),
             Detail::PlatformOnly => {
                 "This operation needs a platform API key (service or admin role).".to_owned()
@@ -259,6 +262,9 @@ impl Detail {
                 "L'en-tête Authorization doit être `Bearer <clé>`.".to_owned()
             }
             Detail::Unauthorized(Refusal::Unknown) => "La clé d'API est inconnue ou révoquée.".to_owned(),
+            Detail::Unauthorized(Refusal::InvalidToken) => {
+                "Le jeton d'accès est invalide, expiré ou révoqué. Reconnectez-vous.".to_owned()
+            }
             Detail::AdminOnly => "Cette opération exige une clé d'API d'administrateur.".to_owned(),
             Detail::PlatformOnly => {
                 "Cette opération exige une clé d'API de plateforme (rôle service ou admin).".to_owned()
