@@ -7,8 +7,9 @@ mod table;
 
 use serde_json::{Map, Value, json};
 
+pub use self::routes::{ROUTES, policy, public_path, routes_of};
 use self::schemas::{cursor_schema, idempotency_key_schema, path_parameter_schema, schemas};
-pub use self::table::{Access, Idempotency, ROUTES, RouteDoc, policy, public_path, routes_of};
+pub use self::table::{Access, Idempotency, RouteDoc};
 
 fn schema(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
