@@ -15,11 +15,13 @@ test:
 	$(CARGO) test --workspace --doc
 	bash scripts/schemathesis.sh 1000
 
-## lint: formatting, clippy with warnings as errors, docs without warnings
+## lint: formatting, clippy with warnings as errors, docs without warnings, no import cycle between
+## the modules of a crate
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	python3 scripts/module_cycles.py
 
 ## fmt: format the code
 fmt:
