@@ -552,4 +552,5 @@ async fn encoded_spellings_of_protected_paths_are_authenticated_like_the_plain_o
     }
 }
 
+mod access;
 mod methods;

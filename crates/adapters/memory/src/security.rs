@@ -40,7 +40,8 @@ impl PasswordHasher for FakePasswordHasher {
     }
 }
 
-/// Tokens as opaque handles to claims kept in memory: only tokens this codec issued decode.
+/// Tokens as opaque handles to claims kept in memory, shaped like JWTs: only tokens this codec
+/// issued decode.
 #[derive(Debug, Default)]
 pub struct MemoryTokenCodec {
     next: AtomicU64,
@@ -49,7 +50,10 @@ pub struct MemoryTokenCodec {
 
 impl TokenCodec for MemoryTokenCodec {
     fn encode(&self, claims: &Claims) -> Result<Secret, SecurityError> {
-        let token = format!("mem.{}.{}", self.next.fetch_add(1, Ordering::Relaxed), claims.session.as_str());
+        // Shaped like a JWT (a JSON header's base64 first, three segments), as callers tell access
+        // tokens from API keys by their shape.
+        let token =
+            format!("eyJtZW0iOjF9.{}.{}", self.next.fetch_add(1, Ordering::Relaxed), claims.session.as_str());
         self.issued.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), claims.clone());
         Ok(Secret::new(token))
     }

@@ -50,8 +50,9 @@ pub(crate) async fn authenticate(
     };
     match state.tollgate.authenticate(credential).await {
         Ok(Some(caller)) => {
+            let matched = Matched { pattern, doc };
             if let Some(doc) = doc
-                && let Err(problem) = permit(&state, &req, &caller, doc.access).await
+                && let Err(problem) = permit(&state, &req, &matched, &caller, doc.access).await
             {
                 return Ok(req.error_response(problem));
             }
@@ -73,6 +74,7 @@ pub(crate) async fn authenticate(
 async fn permit(
     state: &HttpState,
     req: &ServiceRequest,
+    matched: &Matched,
     caller: &Caller,
     access: Access,
 ) -> Result<(), ApiError> {
@@ -83,10 +85,11 @@ async fn permit(
         Access::Platform => Err(ApiError::new(ProblemCode::Forbidden, Detail::PlatformOnly)),
         Access::Admin => Err(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)),
         Access::Account(right) => {
-            // A key that is not well formed names no account: the handler answers 404.
-            let Some(key) = req.match_info().get("key").and_then(|k| AccountKey::parse(k).ok()) else {
-                return Ok(());
-            };
+            // Fails closed: a path without a well-formed key names no account the caller may see.
+            let key = matched
+                .param(req.match_info().as_str(), "key")
+                .and_then(|k| AccountKey::parse(k).ok())
+                .ok_or_else(|| ApiError::new(ProblemCode::AccountNotFound, Detail::AccountNotFound))?;
             state.tollgate.authorize(caller, &key, right).await.map_err(ApiError::app)
         }
     }

@@ -22,6 +22,19 @@ pub(crate) struct Matched {
     pub(crate) doc: Option<&'static RouteDoc>,
 }
 
+impl Matched {
+    /// The value of the pattern's `{name}` segment in `path` (the percent-decoded path the
+    /// pattern matched). The router fills a request's own parameters only once it dispatches,
+    /// after the application's middleware, so the middleware reads them here.
+    pub(crate) fn param<'a>(&self, path: &'a str, name: &str) -> Option<&'a str> {
+        let pattern = self.pattern.as_deref()?;
+        let index = pattern
+            .split('/')
+            .position(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name))?;
+        path.split('/').nth(index)
+    }
+}
+
 /// The route `req` matched (see [`Matched`]).
 pub(crate) fn matched_route(req: &ServiceRequest) -> Matched {
     if let Some(matched) = req.extensions().get::<Matched>() {
