@@ -80,5 +80,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // the shape, with the path of the failing field.
     let document: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::malformed_json(&e))?;
+    // Every body of this API is an object: serde would also read a struct from an array of its
+    // fields (`[null, null]` for two optional ones), which no client means.
+    if !document.is_object() {
+        return Err(ApiError::new(ProblemCode::InvalidBody, Detail::NotAnObject));
+    }
     serde_path_to_error::deserialize(document).map_err(|e| json_error(&e))
 }

@@ -158,6 +158,21 @@ impl Page {
         let next_cursor = if more { items.last().map(id) } else { None };
         serde_json::json!({ "data": items, "next_cursor": next_cursor })
     }
+
+    /// The page of a list read whole (short lists: members, sessions): the items after the one
+    /// whose `id` is the cursor (none when no item has it), then as [`Page::answer`].
+    pub fn answer_all<T: serde::Serialize>(
+        &self,
+        items: Vec<T>,
+        id: impl Fn(&T) -> String,
+    ) -> serde_json::Value {
+        let start = match &self.cursor {
+            None => 0,
+            Some(cursor) => items.iter().position(|item| id(item) == *cursor).map_or(items.len(), |i| i + 1),
+        };
+        let page: Vec<T> = items.into_iter().skip(start).take(self.limit + 1).collect();
+        self.answer(page, id)
+    }
 }
 
 /// Whether `cursor` could be a `next_cursor` (ids and codes: printable ASCII without spaces, at

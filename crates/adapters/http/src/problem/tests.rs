@@ -218,3 +218,20 @@ fn use_case_rules_are_validation_problems_in_both_languages() {
         );
     }
 }
+
+#[test]
+fn a_body_of_optional_fields_is_still_an_object() {
+    // serde reads a struct from an array of its fields: `[null, null]` was a valid subscription
+    // change (found by schemathesis).
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Optional {
+        a: Option<u8>,
+        b: Option<u8>,
+    }
+    for json in ["[null, null]", "[]", "null", "1", "\"x\""] {
+        let problem = crate::body::parse::<Optional>(json.as_bytes()).unwrap_err();
+        assert_eq!(problem.code(), "invalid_body", "{json}");
+    }
+    assert!(crate::body::parse::<Optional>(b"{}").is_ok());
+}

@@ -8,7 +8,7 @@ use tollgate_domain::{Caller, SessionId};
 use crate::HttpState;
 use crate::auth::Principal;
 use crate::body::Json;
-use crate::extract::RequestOrigin;
+use crate::extract::{Page, RequestOrigin};
 use crate::problem::ApiError;
 use crate::routes::views::{SessionView, UserView};
 
@@ -36,6 +36,7 @@ pub(crate) async fn me(
 pub(crate) async fn sessions(
     state: web::Data<HttpState>,
     Principal(caller): Principal,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let current = match &caller {
         Caller::User { session, .. } => Some(session.clone()),
@@ -44,7 +45,7 @@ pub(crate) async fn sessions(
     let sessions = state.tollgate.my_sessions(&caller).await?;
     let data: Vec<SessionView> =
         sessions.iter().map(|s| SessionView::new(s, current.as_ref() == Some(&s.id))).collect();
-    Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": null })))
+    Ok(HttpResponse::Ok().json(page.answer_all(data, SessionView::id)))
 }
 
 pub(crate) async fn revoke_session(

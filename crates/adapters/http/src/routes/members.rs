@@ -10,7 +10,7 @@ use tollgate_domain::{MemberRole, UserId};
 use crate::HttpState;
 use crate::auth::Principal;
 use crate::body::Json;
-use crate::extract::{AccountPath, RequestOrigin};
+use crate::extract::{AccountPath, Page, RequestOrigin};
 use crate::problem::ApiError;
 
 /// `POST /v1/accounts/{key}/members`.
@@ -42,9 +42,10 @@ pub(crate) async fn list(
     state: web::Data<HttpState>,
     Principal(caller): Principal,
     AccountPath(key): AccountPath,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let members = state.tollgate.members(&caller, &key).await?;
-    Ok(HttpResponse::Ok().json(json!({ "data": members, "next_cursor": null })))
+    Ok(HttpResponse::Ok().json(page.answer_all(members, |m| m.email.to_string())))
 }
 
 pub(crate) async fn add(

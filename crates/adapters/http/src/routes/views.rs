@@ -65,6 +65,10 @@ pub(crate) struct SessionView {
 }
 
 impl SessionView {
+    pub(crate) fn id(&self) -> String {
+        self.id.clone()
+    }
+
     pub(crate) fn new(session: &Session, current: bool) -> Self {
         Self {
             id: session.id.to_string(),
