@@ -31,11 +31,12 @@ pub enum Change {
     /// [`StoreError::Conflict`]`("email")` when another live user has the new address.
     UpdateUser(User),
     /// Adds a membership. Fails with [`StoreError::Conflict`]`("member")` when the user is already
-    /// a member of the account.
+    /// a member of the account, [`StoreError::NotFound`]`("account")` for an unknown account,
+    /// [`StoreError::NotFound`]`("user")` for an unknown user.
     AddMember(Membership),
     /// Changes a member's role. Fails with [`StoreError::NotFound`]`("member")` when the user is
-    /// not a member, [`StoreError::Conflict`]`("last_owner")` when it would leave the account
-    /// without an owner (checked atomically with the write).
+    /// not a member, [`StoreError::Conflict`]`("last_owner")` when the member was an owner and the
+    /// change would leave the account without one (checked atomically with the write).
     SetRole {
         /// The account.
         account: AccountKey,
@@ -66,7 +67,8 @@ pub enum Change {
         at: OffsetDateTime,
     },
     /// Starts a session whose refresh token has this fingerprint. Fails with
-    /// [`StoreError::Conflict`]`("session")` when the id exists.
+    /// [`StoreError::Conflict`]`("session")` when the id exists, [`StoreError::Conflict`]`("token")`
+    /// when the fingerprint exists, [`StoreError::NotFound`]`("user")` for an unknown user.
     CreateSession {
         /// The session.
         session: Session,
@@ -83,14 +85,15 @@ pub enum Change {
         /// When.
         at: OffsetDateTime,
     },
-    /// Revokes every live session of a user (none is not an error).
+    /// Revokes every session of a user live at `at` (none is not an error).
     RevokeSessions {
         /// The user.
         user: UserId,
         /// When.
         at: OffsetDateTime,
     },
-    /// Appends an event to the audit log (never fails for a valid event).
+    /// Appends an event to the audit log. Fails only with [`StoreError::Conflict`]`("audit")`
+    /// when its id exists.
     Audit(AuditEvent),
 }
 
@@ -205,14 +208,16 @@ pub trait IdentityStore: Send + Sync {
     ///   [`Rotation::Rotated`] (of two concurrent presentations of one token, exactly one
     ///   rotates; the other is a reuse);
     /// - when it is a spent token of a session, the session is revoked at `now` (a stolen token
-    ///   was replayed, so neither holder keeps the session): [`Rotation::Reused`];
+    ///   was replayed, so neither holder keeps the session; a session revoked earlier keeps its
+    ///   first revocation time): [`Rotation::Reused`], whatever the session's state;
     /// - otherwise [`Rotation::Invalid`], and nothing changes.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn rotate(&self, presented: &str, next: &str, now: OffsetDateTime) -> Result<Rotation, StoreError>;
 
-    /// Audit events, newest first, after the event id `after` in that order, at most `limit`.
+    /// Audit events, newest first, after the event id `after` in that order (an unknown `after`:
+    /// an empty page), at most `limit`.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
