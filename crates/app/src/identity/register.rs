@@ -116,9 +116,9 @@ impl Tollgate {
             StoreError::Conflict(_) => AppError::AccountExists,
             other => other.into(),
         })?;
-        // The owner's seat: a plan that counts seats and allows none is refused up front by the
-        // plan's validation, so this only fails on a storage error, which leaves the account
-        // usable (one seat uncounted, logged).
+        // The owner's seat, counted after the account exists (the usage port writes to an
+        // existing account): a default plan allowing no seat, or a storage error, leaves the
+        // owner uncounted, which is logged; the registration itself stands.
         if let Err(error) = self.hold_seat(&key).await {
             tracing::warn!(%error, account = %key, "owner seat not counted");
         }
