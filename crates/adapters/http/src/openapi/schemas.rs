@@ -64,6 +64,14 @@ fn quantity() -> Value {
     json!({ "type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_u64 })
 }
 
+/// `schema` where `null` is also accepted (an optional field sent as null means omitted).
+pub(super) fn nullable(mut schema: Value) -> Value {
+    if let Some(kind) = schema.get("type").cloned() {
+        schema["type"] = json!([kind, "null"]);
+    }
+    schema
+}
+
 fn seats() -> Value {
     json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX })
 }
@@ -124,12 +132,12 @@ fn core_schemas() -> Value {
             "properties": {
                 "key": { "type": "string", "pattern": ACCOUNT_KEY },
                 "name": name(),
-                "email": {
+                "email": nullable(json!({
                     "type": "string", "maxLength": 254, "pattern": EMAIL,
                     "description": "Checked for shape only: one @, a dotted domain, printable ASCII."
-                },
-                "plan": plan_code("Omitted: the configured default plan."),
-                "seats": seats()
+                })),
+                "plan": nullable(plan_code("Omitted or null: the configured default plan.")),
+                "seats": nullable(seats())
             }
         },
         "Subscription": {
@@ -153,7 +161,10 @@ fn core_schemas() -> Value {
         },
         "UpdateSubscription": {
             "type": "object", "additionalProperties": false,
-            "properties": { "plan": plan_code("The new plan."), "seats": seats() }
+            "properties": {
+                "plan": nullable(plan_code("The new plan; omitted or null: unchanged.")),
+                "seats": nullable(seats())
+            }
         },
         "Cancel": {
             "type": "object", "required": ["at_period_end"], "additionalProperties": false,

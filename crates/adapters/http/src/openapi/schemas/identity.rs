@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ACCOUNT_KEY, EMAIL, name};
+use super::{ACCOUNT_KEY, EMAIL, name, nullable};
 use crate::openapi::schema;
 
 fn password() -> Value {
@@ -46,10 +46,11 @@ pub(super) fn schemas() -> Map<String, Value> {
             "type": "object", "required": ["email", "password", "name"], "additionalProperties": false,
             "properties": {
                 "email": email(), "password": password(), "name": name(),
-                "account": {
+                "account": nullable(json!({
                     "type": "object", "required": ["key", "name"], "additionalProperties": false,
-                    "properties": { "key": { "type": "string", "pattern": ACCOUNT_KEY }, "name": name() }
-                }
+                    "properties": { "key": { "type": "string", "pattern": ACCOUNT_KEY }, "name": name() },
+                    "description": "Omitted or null: a key is generated."
+                }))
             }
         },
         "Registered": {
@@ -60,7 +61,7 @@ pub(super) fn schemas() -> Map<String, Value> {
             "type": "object", "required": ["email", "password"], "additionalProperties": false,
             "properties": {
                 "email": { "type": "string" }, "password": { "type": "string" },
-                "totp": { "type": "string", "description": "A 6-digit code, or a recovery code (once)." }
+                "totp": { "type": ["string", "null"], "description": "A 6-digit code, or a recovery code (once)." }
             }
         },
         "TokenPair": {
