@@ -499,3 +499,6 @@ async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
 
 mod api_keys;
 mod exactness;
+mod identity;
+mod identity_members;
+mod identity_totp;

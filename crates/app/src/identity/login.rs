@@ -43,7 +43,11 @@ impl Tollgate {
             .map_or_else(|_| login.email.trim().to_lowercase(), |e| e.as_str().to_owned());
         let ip = origin.ip.clone().unwrap_or_default();
         let now = self.now();
-        let failures = ports.attempts.failures(&throttle_key, &ip, now - settings.failure_window).await?;
+        // A failure counts during [at, at + window): one exactly a window old no longer does, so a
+        // client that waits the Retry-After it was given is let through. (Stores keep
+        // microseconds; `since` is inclusive.)
+        let since = now - settings.failure_window + time::Duration::microseconds(1);
+        let failures = ports.attempts.failures(&throttle_key, &ip, since).await?;
         let blocked_until = [
             (failures.email >= settings.max_failures_per_email).then_some(failures.oldest_email).flatten(),
             (failures.ip >= settings.max_failures_per_ip).then_some(failures.oldest_ip).flatten(),

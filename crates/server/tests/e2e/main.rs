@@ -6,6 +6,7 @@
 //! binary's path (`CARGO_BIN_EXE_tollgate`) to the package that defines the binary.
 
 mod helpers;
+mod people;
 
 mod auth;
 mod bad_input;
@@ -14,6 +15,10 @@ mod decisions;
 mod exactness;
 mod faults;
 mod idempotency;
+mod identity;
+mod identity_logs;
+mod identity_members;
+mod identity_tokens;
 mod languages;
 mod operations;
 mod quickstart;
