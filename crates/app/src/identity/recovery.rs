@@ -51,8 +51,9 @@ impl Tollgate {
         origin: &Origin,
     ) -> Result<(), AppError> {
         check_password(password.expose())?;
-        let hash = self.identity_ports().hasher.hash(password).await.map_err(internal)?;
+        // The token first: a bad token must not cost a password hash (the route is public).
         let user = self.token_user(token, TokenPurpose::PasswordReset).await?;
+        let hash = self.identity_ports().hasher.hash(password).await.map_err(internal)?;
         let now = self.now();
         let mut updated = user.clone();
         updated.password_hash = hash;
