@@ -105,6 +105,7 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
         identity: tollgate_app::IdentitySettings::default(),
+        platform_rate_limit_per_minute: 0,
     };
     let tollgate = Arc::new(Tollgate::new(ports, settings));
     for draft in [
