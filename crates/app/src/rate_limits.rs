@@ -215,6 +215,17 @@ pub(crate) enum Counted<'a> {
 }
 
 impl Tollgate {
+    /// Whether a request of `caller` can be rate limited at all; `false` for a platform key while
+    /// platform keys are not limited, and for a platform admin: such a request may skip
+    /// [`Tollgate::rate_limit`] and whatever finding its account would cost, and spends no lock.
+    pub fn may_rate_limit(&self, caller: &Caller) -> bool {
+        match caller {
+            Caller::PlatformKey { .. } => self.rates.platform.is_some(),
+            Caller::User { platform_admin, .. } => !platform_admin,
+            Caller::AccountKey { .. } => true,
+        }
+    }
+
     /// Counts one authenticated request of `caller` (on a route whose account is `path_account`,
     /// the raw `{key}`, if any) against its rate limit, and says where it stands; `None` when
     /// nothing limits it: a platform key while `platform_rate_limit_per_minute` is 0, a platform

@@ -17,6 +17,7 @@ mod idempotency;
 mod languages;
 mod operations;
 mod quickstart;
+mod rate_limits;
 mod routing;
 mod scale;
 mod startup;
