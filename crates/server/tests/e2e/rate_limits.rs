@@ -98,7 +98,24 @@ async fn a_plan_rate_limit_binds_the_account_users(app: &TestApp) {
     let (refused, _) = until_refused(10, account).await;
     let retry_after = assert_refused(refused, 60, 1, 2).await;
 
-    // Routes of no account, and the operator's key on the account, spend nothing of it.
+    // Another account's user is refused before counting (404), so cannot spend this budget;
+    // routes of no account, and the operator's key on the account, spend nothing of it either.
+    let body = json!({"email": "eve@other.test", "password": "correct horse battery", "name": "Eve",
+                      "account": {"key": "other-co", "name": "Other Co"}});
+    let (status, _) =
+        read(app.anonymous(Method::POST, "/v1/auth/register").json(&body).send().await.unwrap()).await;
+    assert_eq!(status, 201);
+    let login = json!({"email": "eve@other.test", "password": "correct horse battery"});
+    let (_, eve) =
+        read(app.anonymous(Method::POST, "/v1/auth/login").json(&login).send().await.unwrap()).await;
+    let eve = app.with_key(
+        eve["access_token"].as_str().expect("access token"),
+        Method::GET,
+        "/v1/accounts/metered-co",
+    );
+    let response = eve.send().await.unwrap();
+    assert_eq!(rate_headers(&response), None);
+    assert_problem(response, 404, "account_not_found").await;
     let me = app.with_key(&token, Method::GET, "/v1/me").send().await.unwrap();
     assert_eq!((me.status().as_u16(), rate_headers(&me)), (200, None));
     let operator = app.admin(Method::GET, "/v1/accounts/metered-co").send().await.unwrap();

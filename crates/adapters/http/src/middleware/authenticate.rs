@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::route::{Matched, matched_route};
+use super::route::{Matched, matched_route, path_account};
 use tollgate_domain::{AccountKey, Caller};
 
 use crate::HttpState;
@@ -83,8 +83,10 @@ async fn permit(
         Access::Platform => Err(ApiError::new(ProblemCode::Forbidden, Detail::PlatformOnly)),
         Access::Admin => Err(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)),
         Access::Account(right) => {
-            // A key that is not well formed names no account: the handler answers 404.
-            let Some(key) = req.match_info().get("key").and_then(|k| AccountKey::parse(k).ok()) else {
+            // Read from the matched pattern: the router has not filled `match_info` yet. A key
+            // that is not well formed names no account: the handler answers 404.
+            let matched = matched_route(req);
+            let Some(key) = path_account(req, &matched).and_then(|k| AccountKey::parse(k).ok()) else {
                 return Ok(());
             };
             state.tollgate.authorize(caller, &key, right).await.map_err(ApiError::app)
