@@ -105,7 +105,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
                     allowed: true,
                     limit,
                     remaining,
-                    reset: ceil_seconds(interval * (burst - remaining)),
+                    reset: ceil_seconds(interval * burst.saturating_sub(remaining)),
                     retry_after: 0,
                 }
             }
@@ -115,7 +115,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
                     allowed: false,
                     limit,
                     remaining: 0,
-                    reset: ceil_seconds(wait + interval * (burst - 1)),
+                    reset: ceil_seconds(wait + interval * burst.saturating_sub(1)),
                     retry_after: ceil_seconds(wait).max(1),
                 }
             }
