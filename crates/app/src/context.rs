@@ -33,7 +33,23 @@ impl Tollgate {
     /// the store catches for consumes), its plan version and resolved entitlements.
     pub(crate) async fn context(&self, key: &AccountKey) -> Result<Context, AppError> {
         let now = self.now();
-        let state = match self.cache.state(key, now) {
+        let state = self.cached_state(key, now).await?;
+        let plan = self.plan_of(&state).await?;
+        let entitlements = match &plan {
+            Some(plan) => Entitlements::resolve(plan, &state.add_ons, &state.overrides),
+            None => Entitlements::default(),
+        };
+        let catalog = self.catalog.latest(self.ports.plans.as_ref(), now).await?;
+        Ok(Context { state, plan, entitlements, catalog, policy: self.settings.policy, now })
+    }
+
+    /// The account's state through the cache at `now` (possibly stale).
+    pub(crate) async fn cached_state(
+        &self,
+        key: &AccountKey,
+        now: OffsetDateTime,
+    ) -> Result<Arc<AccountState>, AppError> {
+        Ok(match self.cache.state(key, now) {
             Lookup::Fresh(state) => state,
             Lookup::Refresh(state) => {
                 self.refresh_state(key);
@@ -44,19 +60,17 @@ impl Tollgate {
                 self.cache.put_state(key, state.clone(), now);
                 state
             }
-        };
-        let plan = match &state.subscription {
+        })
+    }
+
+    /// The plan version `state`'s subscription is on, from the catalog's cache.
+    pub(crate) async fn plan_of(&self, state: &AccountState) -> Result<Option<Arc<Plan>>, AppError> {
+        match &state.subscription {
             Some(s) => {
-                Some(self.catalog.version(self.ports.plans.as_ref(), s.plan(), s.plan_version()).await?)
+                Ok(Some(self.catalog.version(self.ports.plans.as_ref(), s.plan(), s.plan_version()).await?))
             }
-            None => None,
-        };
-        let entitlements = match &plan {
-            Some(plan) => Entitlements::resolve(plan, &state.add_ons, &state.overrides),
-            None => Entitlements::default(),
-        };
-        let catalog = self.catalog.latest(self.ports.plans.as_ref(), now).await?;
-        Ok(Context { state, plan, entitlements, catalog, policy: self.settings.policy, now })
+            None => Ok(None),
+        }
     }
 
     /// Reloads a cached state in the background (see [`crate::cache`]); without a runtime to

@@ -14,6 +14,7 @@ mod enforcement;
 mod error;
 mod identity;
 mod plans;
+mod rate_limits;
 mod subscriptions;
 mod tollgate;
 mod views;
@@ -25,6 +26,7 @@ pub use identity::{
     IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration,
     RegistrationAccount, Tokens, TotpEnrolment,
 };
+pub use rate_limits::RateStatus;
 pub use subscriptions::{ChangePlan, NewAccount};
 pub use tollgate::{Ports, Settings, Tollgate};
 pub use views::{AccountView, SubscriptionView, UsageReport};

@@ -40,6 +40,7 @@ fn draft(code: &str, price: &str, trial_days: u32, tickets: Option<u64>, sites: 
             (m("sites"), Limit { max: sites, reset: Reset::Never, enforcement: Default::default() }),
         ]
         .into(),
+        rate_limit: None,
     }
 }
 
@@ -112,6 +113,7 @@ fn settings() -> Settings {
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
         identity: IdentitySettings::default(),
+        platform_rate_limit_per_minute: 0,
     }
 }
 
@@ -502,3 +504,4 @@ mod exactness;
 mod identity;
 mod identity_members;
 mod identity_totp;
+mod rate_limits;

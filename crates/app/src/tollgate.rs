@@ -15,6 +15,7 @@ use crate::authentication::Authenticator;
 use crate::cache::Cache;
 use crate::catalog::Catalog;
 use crate::identity::{IdentityCache, IdentityPorts, IdentitySettings};
+use crate::rate_limits::RateLimits;
 
 /// How many times a subscription change or a consume decided on an account state that a
 /// concurrent change moved meanwhile is decided again on the fresh state, before answering
@@ -65,6 +66,9 @@ pub struct Settings {
     pub cache_ttl: time::Duration,
     /// Registration, sessions, login throttling.
     pub identity: IdentitySettings,
+    /// Requests per minute each platform API key may make (GCRA, with a burst of a tenth of it,
+    /// at least 1; see [`Tollgate::rate_limit`]); 0 for no limit.
+    pub platform_rate_limit_per_minute: u32,
 }
 
 /// Tollgate's use cases.
@@ -76,6 +80,7 @@ pub struct Tollgate {
     pub(crate) cache: Arc<Cache>,
     pub(crate) identity_cache: IdentityCache,
     pub(crate) access: Authenticator,
+    pub(crate) rates: RateLimits,
 }
 
 impl Tollgate {
@@ -83,7 +88,9 @@ impl Tollgate {
     pub fn new(ports: Ports, settings: Settings) -> Self {
         let cache = Arc::new(Cache::new(settings.cache_ttl));
         let access = Authenticator::new(ports.api_keys.clone(), ports.secrets.clone());
+        let rates = RateLimits::new(ports.clock.clone(), settings.platform_rate_limit_per_minute);
         Self {
+            rates,
             ports,
             settings,
             catalog: Catalog::default(),

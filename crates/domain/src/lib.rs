@@ -69,7 +69,7 @@ pub use ids::{
 pub use locale::Locale;
 pub use money::{Money, MoneyError};
 pub use period::{Interval, Period};
-pub use plan::{Enforcement, Limit, MAX_TRIAL_DAYS, Plan, PlanDraft, PlanError, Reset};
+pub use plan::{Enforcement, Limit, MAX_RATE, MAX_TRIAL_DAYS, Plan, PlanDraft, PlanError, RateLimit, Reset};
 pub use quantity::{MAX_QUANTITY, Quantity};
 pub use request::Request;
 pub use rule::Rule;

@@ -76,6 +76,37 @@ impl Limit {
     }
 }
 
+/// How fast an account's users and keys may call the API: a GCRA quota of `per_minute` requests
+/// per minute, of which up to `burst` may arrive at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Requests per minute, sustained.
+    pub per_minute: u32,
+    /// Requests that may arrive at once (the bucket's size).
+    pub burst: u32,
+}
+
+/// The largest `per_minute` and `burst` a rate limit may declare: past it a limiter's arithmetic
+/// in nanoseconds could overflow, and no API is called faster.
+pub const MAX_RATE: u32 = 1_000_000;
+
+impl RateLimit {
+    /// Checks both numbers are within 1..=[`MAX_RATE`].
+    ///
+    /// # Errors
+    /// [`InvalidValue`] naming `rate_limit.per_minute` or `rate_limit.burst`.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        if !(1..=MAX_RATE).contains(&self.per_minute) {
+            return Err(InvalidValue::new("rate_limit.per_minute", Rule::RateLimit));
+        }
+        if !(1..=MAX_RATE).contains(&self.burst) {
+            return Err(InvalidValue::new("rate_limit.burst", Rule::RateLimit));
+        }
+        Ok(())
+    }
+}
+
 /// Why a plan was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -114,6 +145,9 @@ pub struct PlanDraft {
     /// Limits by metric; a metric missing here is not included in the plan.
     #[serde(default)]
     pub limits: BTreeMap<MetricName, Limit>,
+    /// How fast the account's users and account keys may call the API; `None`: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 fn yes() -> bool {
@@ -150,7 +184,7 @@ impl Plan {
     ///
     /// # Errors
     /// [`PlanError::Invalid`] naming the field: empty or over-long name, negative price,
-    /// trial over [`MAX_TRIAL_DAYS`], version 0.
+    /// trial over [`MAX_TRIAL_DAYS`], a rate limit out of range, version 0.
     pub fn new(mut terms: PlanDraft, version: u32) -> Result<Self, PlanError> {
         terms.name = terms.name.trim().to_owned();
         if terms.name.is_empty() || terms.name.chars().count() > 200 {
@@ -171,6 +205,9 @@ impl Plan {
         }
         if terms.trial_days > MAX_TRIAL_DAYS {
             return Err(InvalidValue::new("trial_days", Rule::TrialLength).into());
+        }
+        if let Some(rate_limit) = &terms.rate_limit {
+            rate_limit.validate()?;
         }
         if version == 0 {
             return Err(InvalidValue::new("version", Rule::FirstVersion).into());
@@ -229,6 +266,10 @@ impl Plan {
     pub fn limits(&self) -> &BTreeMap<MetricName, Limit> {
         &self.terms.limits
     }
+    /// How fast the account's users and account keys may call the API; `None`: no limit.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.terms.rate_limit
+    }
     /// The terms without the version.
     pub fn terms(&self) -> &PlanDraft {
         &self.terms
@@ -283,6 +324,7 @@ pub(crate) mod tests {
                         )
                     })
                     .collect(),
+                rate_limit: None,
             },
             1,
         )
@@ -311,6 +353,35 @@ pub(crate) mod tests {
         let back = serde_json::to_value(&plan).unwrap();
         assert_eq!(back["price"]["amount"], "45.00");
         assert_eq!(back["limits"]["sites"]["enforcement"], "hard");
+        assert!(back.get("rate_limit").is_none(), "written only when set");
+    }
+
+    #[test]
+    fn a_rate_limit_is_read_checked_and_written_back_when_set() {
+        let mut draft = plan("api", "10", &[], &[]).terms().clone();
+        draft.rate_limit = Some(RateLimit { per_minute: 600, burst: 60 });
+        let plan = Plan::new(draft.clone(), 1).unwrap();
+        assert_eq!(plan.rate_limit(), Some(RateLimit { per_minute: 600, burst: 60 }));
+        let mut json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["rate_limit"], serde_json::json!({"per_minute": 600, "burst": 60}));
+        json.as_object_mut().unwrap().remove("version");
+        let back: PlanDraft = serde_json::from_value(json).unwrap();
+        assert_eq!(back.rate_limit, draft.rate_limit);
+        for (per_minute, burst, field) in [
+            (0, 1, "rate_limit.per_minute"),
+            (1, 0, "rate_limit.burst"),
+            (MAX_RATE + 1, 1, "rate_limit.per_minute"),
+            (1, MAX_RATE + 1, "rate_limit.burst"),
+        ] {
+            draft.rate_limit = Some(RateLimit { per_minute, burst });
+            assert_eq!(
+                Plan::new(draft.clone(), 1),
+                Err(PlanError::Invalid(InvalidValue::new(field, Rule::RateLimit))),
+                "{per_minute}/{burst}"
+            );
+        }
+        let unknown = r#"{"per_minute": 1, "burst": 1, "window": 2}"#;
+        assert!(serde_json::from_str::<RateLimit>(unknown).is_err());
     }
 
     #[test]

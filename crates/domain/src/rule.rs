@@ -70,6 +70,8 @@ rules! {
     TrialLength,
     /// The first plan version.
     FirstVersion,
+    /// A plan's rate limit's range.
+    RateLimit,
     /// The shape of a user id.
     UserId,
     /// The shape of a session id.
@@ -120,6 +122,7 @@ impl Rule {
             Rule::PriceMinorUnits => "a price is a whole number of minor units",
             Rule::TrialLength => "a trial is at most 730 days",
             Rule::FirstVersion => "versions start at 1",
+            Rule::RateLimit => "a rate limit's per_minute and burst are whole numbers from 1 to 1000000",
             Rule::UserId => "a user id looks like usr_1a2b3c",
             Rule::SessionId => "a session id looks like ses_1a2b3c",
             Rule::ApiKeyId => "an API key id is key_ and 1 to 60 characters of A-Z a-z 0-9 _ -",
@@ -157,6 +160,9 @@ impl Rule {
             Rule::PriceMinorUnits => "un prix est un nombre entier d'unités mineures de sa devise",
             Rule::TrialLength => "un essai dure au plus 730 jours",
             Rule::FirstVersion => "les versions commencent à 1",
+            Rule::RateLimit => {
+                "le per_minute et le burst d'une limite de débit sont des entiers de 1 à 1000000"
+            }
             Rule::UserId => "un identifiant d'utilisateur s'écrit comme usr_1a2b3c",
             Rule::SessionId => "un identifiant de session s'écrit comme ses_1a2b3c",
             Rule::ApiKeyId => {
@@ -241,6 +247,7 @@ mod tests {
         plan_error(&|d| d.price = Money::parse("-1", "USD").unwrap(), 1);
         plan_error(&|d| d.trial_days = 731, 1);
         plan_error(&|_| {}, 0);
+        plan_error(&|d| d.rate_limit = Some(crate::RateLimit { per_minute: 0, burst: 1 }), 1);
         let usd = Currency::parse("USD").unwrap();
         plan_error(&|d| d.price = Money::new(rust_decimal::Decimal::new(1001, 3), usd), 1);
         let Err(crate::SubscriptionError::Invalid(seats)) = crate::Subscription::start(

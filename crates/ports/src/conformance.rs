@@ -192,6 +192,7 @@ fn draft(code: &str, sites: u64) -> PlanDraft {
             ),
         ]
         .into(),
+        rate_limit: None,
     }
 }
 

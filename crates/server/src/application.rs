@@ -139,7 +139,11 @@ pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> an
         Policy { past_due_grace: time::Duration::days(i64::from(settings.billing.past_due_grace_days)) };
     let cache_ttl = time::Duration::milliseconds(i64::try_from(settings.cache.ttl_ms).unwrap_or(i64::MAX));
     let identity = identity_settings(settings);
-    Ok(Tollgate::new(ports, AppSettings { default_plan, policy, cache_ttl, identity }))
+    let platform_rate_limit_per_minute = settings.server.rate_limit_per_minute;
+    Ok(Tollgate::new(
+        ports,
+        AppSettings { default_plan, policy, cache_ttl, identity, platform_rate_limit_per_minute },
+    ))
 }
 
 /// Writes the generated operator key to a file only its owner can read.

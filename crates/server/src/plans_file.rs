@@ -87,6 +87,16 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_may_declare_a_rate_limit() {
+        let plan = "[[plans]]\ncode = \"api\"\nname = \"API\"\nprice = { amount = \"0\", currency = \"USD\" }\n\
+                    interval = \"month\"\nrate_limit = { per_minute = 600, burst = 60 }\n";
+        let plans = parse(plan).unwrap();
+        let expected = tollgate_domain::RateLimit { per_minute: 600, burst: 60 };
+        assert_eq!(plans[0].rate_limit, Some(expected));
+        assert!(parse(&plan.replace("burst = 60", "burst = 60, window = 1")).is_err(), "unknown field");
+    }
+
+    #[test]
     fn mistakes_are_reported() {
         assert!(parse("[[plans]]\ncode = \"x\"").is_err(), "missing fields");
         let twice = format!(

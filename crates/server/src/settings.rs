@@ -139,6 +139,10 @@ pub struct ServerSettings {
     /// Worker threads (the number of CPUs when unset).
     #[serde(default)]
     pub workers: Option<usize>,
+    /// Requests per minute each platform API key may make, per instance (GCRA with a burst of a
+    /// tenth of it, at least 1); 0 for no limit.
+    #[serde(default)]
+    pub rate_limit_per_minute: u32,
 }
 
 /// The database.
@@ -226,6 +230,11 @@ impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
         self.plans.default_plan()?;
         anyhow::ensure!(self.database.timeout_ms >= 1, "database.timeout_ms: at least 1");
+        anyhow::ensure!(
+            self.server.rate_limit_per_minute <= tollgate_domain::MAX_RATE,
+            "server.rate_limit_per_minute: at most {} (0 for no limit)",
+            tollgate_domain::MAX_RATE
+        );
         anyhow::ensure!(self.retention.interval_seconds >= 1, "retention.interval_seconds: at least 1");
         anyhow::ensure!(self.retention.batch >= 1, "retention.batch: at least 1");
         anyhow::ensure!(

@@ -132,8 +132,9 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(|error, _| {
             ApiError::new(ProblemCode::NotFound, Detail::InvalidPath(error.to_string())).into()
         }))
-        // Outermost last: observe, localize, authenticate, idempotency, then the router.
+        // Outermost last: observe, localize, authenticate, rate limit, idempotency, then the router.
         .wrap(actix_web::middleware::from_fn(middleware::idempotency))
+        .wrap(actix_web::middleware::from_fn(middleware::rate_limit))
         .wrap(actix_web::middleware::from_fn(middleware::authenticate))
         .wrap(actix_web::middleware::from_fn(problem::localize_problems))
         .wrap(actix_web::middleware::from_fn(middleware::observe))

@@ -19,6 +19,22 @@ fn problem_response(description: &str) -> Value {
     json!({ "description": description, "content": { "application/problem+json": { "schema": schema("Problem") } } })
 }
 
+/// The headers of an answer to a rate-limited caller (a plan's `rate_limit`, or a platform key
+/// under `server.rate_limit_per_minute`); with `Retry-After` on a 429.
+fn rate_limit_headers(refused: bool) -> Value {
+    let integer = json!({ "type": "integer", "minimum": 0 });
+    let mut headers = json!({
+        "RateLimit-Limit": { "description": "Requests per minute of the caller's rate limit.", "schema": integer },
+        "RateLimit-Remaining": { "description": "Requests that may be sent right now (at most the burst).", "schema": integer },
+        "RateLimit-Reset": { "description": "Seconds until the whole burst is available again.", "schema": integer }
+    });
+    if refused {
+        headers["Retry-After"] =
+            json!({ "description": "Seconds until the next request is let through.", "schema": integer });
+    }
+    headers
+}
+
 fn operation(route: &RouteDoc) -> Value {
     let mut parameters = Vec::new();
     for segment in route.path.split('/') {
@@ -67,9 +83,16 @@ fn operation(route: &RouteDoc) -> Value {
         }
     };
     let mut responses = Map::new();
-    responses.insert(route.status.to_string(), success);
-    if route.access != Access::Public {
+    if route.access == Access::Public {
+        responses.insert(route.status.to_string(), success);
+    } else {
+        let mut success = success;
+        success["headers"] = rate_limit_headers(false);
+        responses.insert(route.status.to_string(), success);
         responses.insert("401".into(), problem_response("Missing or invalid credential (unauthorized)"));
+        let mut limited = problem_response("Past the caller's rate limit (rate_limited)");
+        limited["headers"] = rate_limit_headers(true);
+        responses.insert("429".into(), limited);
     }
     match route.access {
         Access::Admin | Access::Platform => {

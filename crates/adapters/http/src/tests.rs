@@ -72,6 +72,14 @@ fn plan(json: Value) -> PlanDraft {
 }
 
 async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
+    let (state, usage, _) = state_with(0).await;
+    (state, usage)
+}
+
+/// The state with platform keys limited to `platform_per_minute` (0: not limited), and its clock.
+async fn state_with(
+    platform_per_minute: u32,
+) -> (actix_web::web::Data<HttpState>, Arc<Flaky>, Arc<ManualClock>) {
     let store = Arc::new(MemoryStore::new());
     let usage = Arc::new(Flaky {
         inner: store.clone(),
@@ -105,6 +113,7 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
         identity: tollgate_app::IdentitySettings::default(),
+        platform_rate_limit_per_minute: platform_per_minute,
     };
     let tollgate = Arc::new(Tollgate::new(ports, settings));
     for draft in [
@@ -123,9 +132,9 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
         tollgate,
         idempotency: Arc::new(MemoryIdempotency::default()),
         health: Arc::new(AlwaysReady),
-        clock,
+        clock: clock.clone(),
     };
-    (HttpState::new(services), usage)
+    (HttpState::new(services), usage, clock)
 }
 
 async fn read(response: ServiceResponse<impl MessageBody>) -> (StatusCode, Value) {
@@ -554,3 +563,4 @@ async fn encoded_spellings_of_protected_paths_are_authenticated_like_the_plain_o
 
 mod access;
 mod methods;
+mod rate_limits;

@@ -151,6 +151,7 @@ fn seats_plan(code: &str, price: &str, seats: u64) -> PlanDraft {
             Limit { max: Some(seats), reset: Reset::Never, enforcement: Default::default() },
         )]
         .into(),
+        rate_limit: None,
     }
 }
 

@@ -22,6 +22,7 @@ mod identity_tokens;
 mod languages;
 mod operations;
 mod quickstart;
+mod rate_limits;
 mod routing;
 mod scale;
 mod startup;

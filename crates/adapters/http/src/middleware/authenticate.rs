@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::route::{Matched, matched_route};
+use super::route::{Matched, matched_route, path_account};
 use tollgate_domain::{AccountKey, Caller};
 
 use crate::HttpState;
@@ -85,9 +85,10 @@ async fn permit(
         Access::Platform => Err(ApiError::new(ProblemCode::Forbidden, Detail::PlatformOnly)),
         Access::Admin => Err(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)),
         Access::Account(right) => {
-            // Fails closed: a path without a well-formed key names no account the caller may see.
-            let key = matched
-                .param(req.match_info().as_str(), "key")
+            // Read from the matched pattern (the router fills `match_info` only after the
+            // middleware), failing closed: a path without a well-formed key names no account the
+            // caller may see.
+            let key = path_account(req, matched)
                 .and_then(|k| AccountKey::parse(k).ok())
                 .ok_or_else(|| ApiError::new(ProblemCode::AccountNotFound, Detail::AccountNotFound))?;
             state.tollgate.authorize(caller, &key, right).await.map_err(ApiError::app)

@@ -22,19 +22,6 @@ pub(crate) struct Matched {
     pub(crate) doc: Option<&'static RouteDoc>,
 }
 
-impl Matched {
-    /// The value of the pattern's `{name}` segment in `path` (the percent-decoded path the
-    /// pattern matched). The router fills a request's own parameters only once it dispatches,
-    /// after the application's middleware, so the middleware reads them here.
-    pub(crate) fn param<'a>(&self, path: &'a str, name: &str) -> Option<&'a str> {
-        let pattern = self.pattern.as_deref()?;
-        let index = pattern
-            .split('/')
-            .position(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name))?;
-        path.split('/').nth(index)
-    }
-}
-
 /// The route `req` matched (see [`Matched`]).
 pub(crate) fn matched_route(req: &ServiceRequest) -> Matched {
     if let Some(matched) = req.extensions().get::<Matched>() {
@@ -46,4 +33,34 @@ pub(crate) fn matched_route(req: &ServiceRequest) -> Matched {
     let matched = Matched { pattern, doc };
     req.extensions_mut().insert(matched.clone());
     matched
+}
+
+/// The path's account, the `{key}` segment of the matched pattern. Middleware runs before the
+/// router fills `match_info`, so it is read here from the pattern and the path the router
+/// dispatches on; `None` when the pattern has no `{key}`.
+pub(crate) fn path_account<'a>(req: &'a ServiceRequest, matched: &Matched) -> Option<&'a str> {
+    path_param(matched.pattern.as_deref()?, req.match_info().as_str(), "{key}")
+}
+
+/// The segment of `path` where `pattern` has `placeholder` (patterns of the table have plain
+/// `{name}` segments, one per slash).
+fn path_param<'a>(pattern: &str, path: &'a str, placeholder: &str) -> Option<&'a str> {
+    let index = pattern.split('/').position(|segment| segment == placeholder)?;
+    let value = path.split('/').nth(index)?;
+    (pattern.split('/').count() == path.split('/').count()).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_param;
+
+    #[test]
+    fn a_path_parameter_is_the_segment_where_the_pattern_names_it() {
+        let pattern = "/v1/accounts/{key}/check";
+        assert_eq!(path_param(pattern, "/v1/accounts/acme/check", "{key}"), Some("acme"));
+        assert_eq!(path_param("/v1/accounts/{key}", "/v1/accounts/a.b@c", "{key}"), Some("a.b@c"));
+        assert_eq!(path_param(pattern, "/v1/accounts/acme/check", "{code}"), None);
+        assert_eq!(path_param(pattern, "/v1/accounts/acme", "{key}"), None, "another shape");
+        assert_eq!(path_param("/v1/me", "/v1/me", "{key}"), None);
+    }
 }

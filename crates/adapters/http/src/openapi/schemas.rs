@@ -110,6 +110,15 @@ fn core_schemas() -> Value {
                 "enforcement": { "enum": ["hard", "soft"], "default": "hard" }
             }
         },
+        "RateLimit": {
+            "type": "object", "required": ["per_minute", "burst"], "additionalProperties": false,
+            "description": "How fast the account's users and account keys may call the API (GCRA, per \
+                            instance: see the README). Absent: no limit.",
+            "properties": {
+                "per_minute": { "type": "integer", "minimum": 1, "maximum": 1_000_000, "description": "Requests per minute, sustained." },
+                "burst": { "type": "integer", "minimum": 1, "maximum": 1_000_000, "description": "Requests that may arrive at once." }
+            }
+        },
         "Plan": {
             "type": "object",
             "required": ["code", "name", "price", "interval", "trial_days", "per_seat", "active", "features", "limits", "version"],
@@ -120,6 +129,7 @@ fn core_schemas() -> Value {
                 "active": { "type": "boolean" },
                 "features": { "type": "object", "additionalProperties": { "type": "boolean" } },
                 "limits": { "type": "object", "additionalProperties": schema("Limit") },
+                "rate_limit": schema("RateLimit"),
                 "version": { "type": "integer", "minimum": 1 }
             }
         },

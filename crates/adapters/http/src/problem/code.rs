@@ -73,6 +73,8 @@ pub enum ProblemCode {
     InvalidTotp,
     /// `too_many_attempts` (429).
     TooManyAttempts,
+    /// `rate_limited` (429).
+    RateLimited,
     /// `refresh_token_reused` (401).
     RefreshTokenReused,
     /// `invalid_refresh_token` (401).
@@ -130,7 +132,7 @@ impl Spec {
 
 impl ProblemCode {
     /// Every code, in the order of the documentation.
-    pub const ALL: [ProblemCode; 46] = [
+    pub const ALL: [ProblemCode; 47] = [
         ProblemCode::MalformedJson,
         ProblemCode::MalformedBody,
         ProblemCode::InvalidParameter,
@@ -165,6 +167,7 @@ impl ProblemCode {
         ProblemCode::TotpRequired,
         ProblemCode::InvalidTotp,
         ProblemCode::TooManyAttempts,
+        ProblemCode::RateLimited,
         ProblemCode::RefreshTokenReused,
         ProblemCode::InvalidRefreshToken,
         ProblemCode::InvalidToken,
@@ -319,6 +322,9 @@ impl ProblemCode {
             ),
             ProblemCode::TooManyAttempts => {
                 Spec::row("too_many_attempts", 429, "Too many attempts", "Trop de tentatives", false)
+            }
+            ProblemCode::RateLimited => {
+                Spec::row("rate_limited", 429, "Rate limit exceeded", "Limite de débit dépassée", true)
             }
             ProblemCode::RefreshTokenReused => Spec::row(
                 "refresh_token_reused",

@@ -117,6 +117,8 @@ pub enum Detail {
     Internal,
     /// A problem with credentials, tokens or memberships.
     Identity(IdentityDetail),
+    /// The caller went past its rate limit; the next request is let through in this many seconds.
+    RateLimited(u64),
 }
 
 impl Detail {
@@ -204,6 +206,9 @@ impl Detail {
             Detail::DatabaseUnreachable => "The database is not reachable.".to_owned(),
             Detail::Internal => "An internal error occurred; it has been logged.".to_owned(),
             Detail::Identity(detail) => detail.render(Locale::En),
+            Detail::RateLimited(seconds) => {
+                format!("Too many requests for this rate limit; retry in {seconds} seconds.")
+            }
         }
     }
 
@@ -307,6 +312,9 @@ impl Detail {
             Detail::DatabaseUnreachable => "La base de données est injoignable.".to_owned(),
             Detail::Internal => "Une erreur interne s'est produite ; elle a été journalisée.".to_owned(),
             Detail::Identity(detail) => detail.render(Locale::Fr),
+            Detail::RateLimited(seconds) => {
+                format!("Trop de requêtes pour cette limite de débit ; réessayez dans {seconds} secondes.")
+            }
         }
     }
 }
