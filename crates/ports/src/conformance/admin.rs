@@ -6,7 +6,7 @@ use tollgate_domain::Status;
 
 use super::identity::event;
 use super::*;
-use crate::{AccountFilter, AuditFilter, SubscriptionTally};
+use crate::{AccountFilter, AccountState, AuditFilter, SubscriptionTally};
 
 async fn logged(b: &Backend) -> Vec<String> {
     let events = b.identity.audit(&AuditFilter::default(), None, 100).await.expect("audit");
