@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod admin;
 mod auth;
 mod bad_input;
 mod cli;
