@@ -247,9 +247,9 @@ mod tests {
         plan_error(&|d| d.price = Money::parse("-1", "USD").unwrap(), 1);
         plan_error(&|d| d.trial_days = 731, 1);
         plan_error(&|_| {}, 0);
-        invalid.push(draft.check_code(&PlanCode::parse("other").unwrap()).unwrap_err());
         let usd = Currency::parse("USD").unwrap();
         plan_error(&|d| d.price = Money::new(rust_decimal::Decimal::new(1001, 3), usd), 1);
+        invalid.push(draft.check_code(&PlanCode::parse("other").unwrap()).unwrap_err());
         let Err(crate::SubscriptionError::Invalid(seats)) = crate::Subscription::start(
             &Plan::new(draft.clone(), 1).unwrap(),
             0,
