@@ -2,9 +2,12 @@
 //!
 //! Tollgate's use cases over the ports only: provisioning accounts, changing and cancelling
 //! subscriptions, checking, consuming and releasing quota, usage reports, plan publication,
-//! checkout, and API keys (creation, revocation, the operator's key, authenticating a caller). [`Tollgate`] is the one entry point; adapters are injected through [`Ports`].
+//! checkout, API keys (creation, revocation, the operator's key, authenticating a caller),
+//! identity, and the platform admins' back office. [`Tollgate`] is the one entry point; adapters
+//! are injected through [`Ports`].
 #![warn(missing_docs)]
 
+mod admin;
 mod api_keys;
 mod authentication;
 mod cache;
@@ -19,6 +22,7 @@ mod subscriptions;
 mod tollgate;
 mod views;
 
+pub use admin::{Impersonation, NewOperator, OverLimits, Stats};
 pub use api_keys::{API_KEY_PREFIX, MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey};
 pub use authentication::is_jwt;
 pub use error::AppError;

@@ -2,11 +2,14 @@
 //! cancellation and resumption, the operator transitions, add-ons and overrides, checkout.
 
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, AddOn, Email, Name, Overrides, PlanCode, Subscription};
+use tollgate_domain::{
+    AccountKey, AddOn, AuditEvent, Caller, Email, Name, Overrides, PlanCode, Subscription,
+};
 use tollgate_ports::{Account, CheckoutRequest, CheckoutSession, Notification, StoreError};
 
+use crate::identity::target;
 use crate::tollgate::STATE_ATTEMPTS;
-use crate::{AccountView, AppError, SubscriptionView, Tollgate};
+use crate::{AccountView, AppError, Origin, SubscriptionView, Tollgate};
 
 /// A request to provision an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +99,8 @@ impl Tollgate {
     /// Moves the account to another plan (its latest version) and/or seat count. Limits change at
     /// once; usage already counted stays. An account without a subscription starts one on the
     /// plan named (trialing when the plan has a trial). Stored only if the account did not change
-    /// meanwhile; otherwise decided again on its fresh state.
+    /// meanwhile; otherwise decided again on its fresh state. Audited (`subscription.changed`, by
+    /// `caller`) in the same write.
     ///
     /// # Errors
     /// [`AppError::PlanNotFound`], [`AppError::PlanInactive`], [`AppError::Subscription`] when
@@ -105,15 +109,19 @@ impl Tollgate {
     /// [`AppError::Conflict`] when concurrent changes kept moving the account.
     pub async fn change_plan(
         &self,
+        caller: &Caller,
+        origin: &Origin,
         key: &AccountKey,
         change: ChangePlan,
     ) -> Result<SubscriptionView, AppError> {
         for _ in 0..STATE_ATTEMPTS {
             let state = self.state(key).await?;
+            let audit =
+                [self.audit_by(caller, "subscription.changed", target("account", key.as_str()), origin)];
             let stored = match state.subscription {
-                None => self.start_subscription(key, &change, state.version).await?,
+                None => self.start_subscription(key, &change, state.version, &audit).await?,
                 Some(subscription) => {
-                    self.change_subscription(key, &change, subscription, state.version).await?
+                    self.change_subscription(key, &change, subscription, state.version, &audit).await?
                 }
             };
             if let Some(view) = stored {
@@ -131,6 +139,7 @@ impl Tollgate {
         change: &ChangePlan,
         mut subscription: Subscription,
         version: u64,
+        audit: &[AuditEvent],
     ) -> Result<Option<SubscriptionView>, AppError> {
         let from = subscription.plan().clone();
         let plan = match &change.plan {
@@ -139,7 +148,7 @@ impl Tollgate {
         };
         let now = self.now();
         subscription.change_plan(&plan, change.seats.unwrap_or(subscription.seats()), now)?;
-        if !self.store_subscription(key, &subscription, version).await? {
+        if !self.store_subscription(key, &subscription, version, audit).await? {
             return Ok(None);
         }
         if &from != plan.code() {
@@ -156,6 +165,7 @@ impl Tollgate {
         key: &AccountKey,
         change: &ChangePlan,
         version: u64,
+        audit: &[AuditEvent],
     ) -> Result<Option<SubscriptionView>, AppError> {
         let Some(code) = &change.plan else {
             return Err(AppError::PlanRequired);
@@ -163,22 +173,24 @@ impl Tollgate {
         let plan = self.subscribable(code).await?;
         let now = self.now();
         let subscription = Subscription::start(&plan, change.seats.unwrap_or(1), now)?;
-        if !self.store_subscription(key, &subscription, version).await? {
+        if !self.store_subscription(key, &subscription, version, audit).await? {
             return Ok(None);
         }
         self.notify(Notification::SubscriptionStarted { account: key.clone(), plan: code.clone() }).await;
         Ok(Some(SubscriptionView::at(&subscription, now)))
     }
 
-    /// Stores `subscription` if the account is still at state version `expected`: false when a
-    /// concurrent change moved it (nothing stored; the caller decides again on the fresh state).
+    /// Stores `subscription`, with the `audit` events recording the change, if the account is
+    /// still at state version `expected`: false when a concurrent change moved it (nothing
+    /// stored; the caller decides again on the fresh state).
     async fn store_subscription(
         &self,
         key: &AccountKey,
         subscription: &Subscription,
         expected: u64,
+        audit: &[AuditEvent],
     ) -> Result<bool, AppError> {
-        match self.ports.subscriptions.save(key, subscription, expected).await {
+        match self.ports.subscriptions.save(key, subscription, expected, audit).await {
             Ok(()) => {
                 self.cache.forget(key, self.now());
                 Ok(true)
@@ -193,7 +205,7 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::Subscription`] when already ended; lookup and storage errors.
     pub async fn cancel(&self, key: &AccountKey, at_period_end: bool) -> Result<SubscriptionView, AppError> {
-        let view = self.transition(key, |s, now| s.cancel(at_period_end, now)).await?;
+        let view = self.transition(key, None, |s, now| s.cancel(at_period_end, now)).await?;
         self.notify(Notification::SubscriptionCancelled { account: key.clone(), at_period_end }).await;
         Ok(view)
     }
@@ -203,33 +215,51 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::Subscription`] when none is scheduled or it took effect.
     pub async fn resume(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
-        let view = self.transition(key, |s, now| s.resume(now)).await?;
+        let view = self.transition(key, None, |s, now| s.resume(now)).await?;
         self.notify(Notification::SubscriptionResumed { account: key.clone() }).await;
         Ok(view)
     }
 
     /// Suspends the subscription (operator action, dunning): nothing is allowed until activated.
+    /// Audited (`account.suspended`, by `caller`) in the same write.
     ///
     /// # Errors
     /// [`AppError::Subscription`] when already suspended or ended.
-    pub async fn suspend(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
-        self.transition(key, |s, now| s.suspend(now)).await
+    pub async fn suspend(
+        &self,
+        caller: &Caller,
+        origin: &Origin,
+        key: &AccountKey,
+    ) -> Result<SubscriptionView, AppError> {
+        self.transition(key, Some((caller, origin, "account.suspended")), |s, now| s.suspend(now)).await
     }
 
     /// Activates the subscription: converts a trial, clears past due, lifts a suspension.
+    /// Audited (`account.activated`, by `caller`) in the same write.
     ///
     /// # Errors
     /// [`AppError::Subscription`] when already active or ended.
-    pub async fn activate(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
-        self.transition(key, |s, now| s.activate(now)).await
+    pub async fn activate(
+        &self,
+        caller: &Caller,
+        origin: &Origin,
+        key: &AccountKey,
+    ) -> Result<SubscriptionView, AppError> {
+        self.transition(key, Some((caller, origin, "account.activated")), |s, now| s.activate(now)).await
     }
 
-    /// Records a failed payment: past due from now.
+    /// Records a failed payment: past due from now. Audited (`account.past_due`, by `caller`) in
+    /// the same write.
     ///
     /// # Errors
     /// [`AppError::Subscription`] unless trialing or active.
-    pub async fn mark_past_due(&self, key: &AccountKey) -> Result<SubscriptionView, AppError> {
-        self.transition(key, |s, now| s.mark_past_due(now)).await
+    pub async fn mark_past_due(
+        &self,
+        caller: &Caller,
+        origin: &Origin,
+        key: &AccountKey,
+    ) -> Result<SubscriptionView, AppError> {
+        self.transition(key, Some((caller, origin, "account.past_due")), |s, now| s.mark_past_due(now)).await
     }
 
     /// Replaces the account's add-ons.
@@ -255,10 +285,12 @@ impl Tollgate {
 
     /// Applies a state-machine transition to the subscription as stored now, and stores the
     /// result only if nothing changed the account meanwhile; otherwise applies it again to the
-    /// fresh state (which may refuse it), so a concurrent change is never silently undone.
+    /// fresh state (which may refuse it), so a concurrent change is never silently undone. With
+    /// `audited`, the event of that action by that caller is written with the change.
     async fn transition(
         &self,
         key: &AccountKey,
+        audited: Option<(&Caller, &Origin, &str)>,
         apply: impl Fn(&mut Subscription, OffsetDateTime) -> Result<(), tollgate_domain::SubscriptionError>,
     ) -> Result<SubscriptionView, AppError> {
         for _ in 0..STATE_ATTEMPTS {
@@ -266,7 +298,13 @@ impl Tollgate {
             let mut subscription = state.subscription.ok_or(AppError::NoSubscription)?;
             let now = self.now();
             apply(&mut subscription, now)?;
-            if self.store_subscription(key, &subscription, state.version).await? {
+            let audit: Vec<AuditEvent> = audited
+                .map(|(caller, origin, action)| {
+                    self.audit_by(caller, action, target("account", key.as_str()), origin)
+                })
+                .into_iter()
+                .collect();
+            if self.store_subscription(key, &subscription, state.version, &audit).await? {
                 return Ok(SubscriptionView::at(&subscription, now));
             }
         }

@@ -17,7 +17,9 @@ use tollgate_ports::{
     NotifyError, StoreError,
 };
 
-use crate::{AppError, ChangePlan, IdentityPorts, IdentitySettings, NewAccount, Ports, Settings, Tollgate};
+use crate::{
+    AppError, ChangePlan, IdentityPorts, IdentitySettings, NewAccount, Origin, Ports, Settings, Tollgate,
+};
 
 struct World {
     app: Tollgate,
@@ -41,6 +43,14 @@ fn draft(code: &str, price: &str, trial_days: u32, tickets: Option<u64>, sites: 
         ]
         .into(),
         rate_limit: None,
+    }
+}
+
+/// The operator's API key, as the admin routes' caller.
+pub(crate) fn operator() -> tollgate_domain::Caller {
+    tollgate_domain::Caller::PlatformKey {
+        id: tollgate_domain::ApiKeyId::parse("key_operator").unwrap(),
+        role: tollgate_domain::Role::Admin,
     }
 }
 
@@ -201,15 +211,25 @@ async fn without_a_default_plan_an_account_has_no_subscription_until_it_names_a_
     assert_eq!(named.subscription.map(|s| s.plan.as_str().to_owned()).as_deref(), Some("free"));
 
     let seats_only = ChangePlan { plan: None, seats: Some(2) };
-    assert!(matches!(app.change_plan(&k("acme"), seats_only).await, Err(AppError::PlanRequired)));
+    assert!(matches!(
+        app.change_plan(&operator(), &Origin::default(), &k("acme"), seats_only).await,
+        Err(AppError::PlanRequired)
+    ));
     let ghost = ChangePlan { plan: Some(PlanCode::parse("ghost").unwrap()), seats: None };
-    assert!(matches!(app.change_plan(&k("acme"), ghost).await, Err(AppError::PlanNotFound(_))));
+    assert!(matches!(
+        app.change_plan(&operator(), &Origin::default(), &k("acme"), ghost).await,
+        Err(AppError::PlanNotFound(_))
+    ));
     let pro = ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: Some(2) };
-    let started = app.change_plan(&k("acme"), pro).await.unwrap();
+    let started = app.change_plan(&operator(), &Origin::default(), &k("acme"), pro).await.unwrap();
     assert_eq!((started.plan.as_str(), started.status, started.seats), ("pro", Status::Trialing, 2));
     assert!(app.check(&k("acme"), &request).await.unwrap().allowed, "at once on this instance");
     let change = ChangePlan { plan: None, seats: Some(3) };
-    assert_eq!(app.change_plan(&k("acme"), change).await.unwrap().seats, 3, "then it is a change");
+    assert_eq!(
+        app.change_plan(&operator(), &Origin::default(), &k("acme"), change).await.unwrap().seats,
+        3,
+        "then it is a change"
+    );
 }
 
 #[tokio::test]
@@ -224,7 +244,7 @@ async fn a_plan_with_a_trial_starts_trialing_and_expires_without_payment() {
     w.clock.advance(Duration::days(14));
     let d = w.app.check(&k("acme"), &request).await.unwrap();
     assert_eq!((d.allowed, d.code), (false, DecisionCode::TrialExpired));
-    w.app.activate(&k("acme")).await.unwrap();
+    w.app.activate(&operator(), &Origin::default(), &k("acme")).await.unwrap();
     assert!(w.app.check(&k("acme"), &request).await.unwrap().allowed);
 }
 
@@ -292,7 +312,7 @@ async fn a_plan_change_raises_the_limit_at_once() {
     let denied = w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     assert_eq!(denied.code, DecisionCode::LimitReached);
     let change = ChangePlan { plan: Some(PlanCode::parse("enterprise").unwrap()), seats: None };
-    let sub = w.app.change_plan(&k("acme"), change).await.unwrap();
+    let sub = w.app.change_plan(&operator(), &Origin::default(), &k("acme"), change).await.unwrap();
     assert_eq!(sub.plan.as_str(), "enterprise");
     let allowed = w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     assert_eq!((allowed.allowed, allowed.used, allowed.limit), (true, Some(2), None));
@@ -360,14 +380,14 @@ async fn a_failing_notifier_never_fails_the_use_case() {
 async fn past_due_accounts_keep_working_through_the_grace_period() {
     let w = world().await;
     w.app.provision(new_account("acme", None)).await.unwrap();
-    w.app.mark_past_due(&k("acme")).await.unwrap();
+    w.app.mark_past_due(&operator(), &Origin::default(), &k("acme")).await.unwrap();
     let request = Request::metric("tickets", 1).unwrap();
     w.clock.advance(Duration::days(6));
     assert!(w.app.check(&k("acme"), &request).await.unwrap().allowed);
     w.clock.advance(Duration::days(1));
     let d = w.app.check(&k("acme"), &request).await.unwrap();
     assert_eq!(d.code, DecisionCode::PaymentRequired);
-    w.app.suspend(&k("acme")).await.unwrap();
+    w.app.suspend(&operator(), &Origin::default(), &k("acme")).await.unwrap();
     assert_eq!(w.app.check(&k("acme"), &request).await.unwrap().code, DecisionCode::SubscriptionSuspended);
 }
 
@@ -437,7 +457,7 @@ async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once
     let (a, b, clock) = two_instances().await;
     let request = Request::metric("tickets", 1).unwrap();
     assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b caches the active state");
-    a.suspend(&k("acme")).await.unwrap();
+    a.suspend(&operator(), &Origin::default(), &k("acme")).await.unwrap();
     let on_a = a.check(&k("acme"), &request).await.unwrap();
     assert_eq!(
         on_a.code,
@@ -449,7 +469,7 @@ async fn another_instance_sees_changes_within_the_cache_ttl_and_this_one_at_once
     let on_b = b.check(&k("acme"), &request).await.unwrap();
     assert_eq!(on_b.code, DecisionCode::SubscriptionSuspended, "b sees it once the TTL is over");
     // Counters: consume on b is exact, and check on b reflects b's own consume at once.
-    a.activate(&k("acme")).await.unwrap();
+    a.activate(&operator(), &Origin::default(), &k("acme")).await.unwrap();
     clock.advance(Duration::seconds(1));
     for _ in 0..3 {
         assert!(b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap().allowed);
@@ -465,7 +485,7 @@ async fn a_retry_after_a_suspension_gets_its_first_outcome_not_a_refusal() {
     let key = || Some(IdempotencyKey::parse("req-9").unwrap());
     let first = w.app.consume(&k("acme"), &m("tickets"), q(1), key()).await.unwrap();
     assert!(first.allowed);
-    w.app.suspend(&k("acme")).await.unwrap();
+    w.app.suspend(&operator(), &Origin::default(), &k("acme")).await.unwrap();
     let retry = w.app.consume(&k("acme"), &m("tickets"), q(1), key()).await.unwrap();
     assert_eq!(
         (retry.allowed, retry.code, retry.used),
@@ -484,7 +504,7 @@ async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
     let (a, b, clock) = two_instances().await;
     let request = Request::metric("tickets", 1).unwrap();
     assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b caches the active state");
-    a.suspend(&k("acme")).await.unwrap();
+    a.suspend(&operator(), &Origin::default(), &k("acme")).await.unwrap();
     // Past half its life, b still answers from its cache, and reloads it in the background.
     clock.advance(Duration::milliseconds(600));
     assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b within its TTL");
@@ -499,6 +519,7 @@ async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
     assert_eq!(code, DecisionCode::SubscriptionSuspended, "the refresh landed before the TTL ran out");
 }
 
+mod admin;
 mod api_keys;
 mod exactness;
 mod identity;

@@ -154,6 +154,16 @@ fn yes() -> bool {
     true
 }
 
+impl PlanDraft {
+    /// Checks that these terms describe the plan `code` (the plan a route's path names).
+    ///
+    /// # Errors
+    /// [`InvalidValue`] for `code` when the terms name another plan.
+    pub fn check_code(&self, code: &PlanCode) -> Result<(), InvalidValue> {
+        if &self.code == code { Ok(()) } else { Err(InvalidValue::new("code", Rule::PlanCodeMismatch)) }
+    }
+}
+
 /// Longest trial a plan may offer.
 pub const MAX_TRIAL_DAYS: u32 = 730;
 

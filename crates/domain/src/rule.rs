@@ -80,6 +80,8 @@ rules! {
     ApiKeyId,
     /// The shape of a counting window's key.
     WindowKey,
+    /// A plan's code in a body that names another plan than its path.
+    PlanCodeMismatch,
 }
 
 impl Rule {
@@ -127,6 +129,9 @@ impl Rule {
             Rule::SessionId => "a session id looks like ses_1a2b3c",
             Rule::ApiKeyId => "an API key id is key_ and 1 to 60 characters of A-Z a-z 0-9 _ -",
             Rule::WindowKey => "a window key is never, d:<date>, m:<year-month> or p:<unix seconds>",
+            Rule::PlanCodeMismatch => {
+                "the code in the body must be the plan code of the path, or be left out"
+            }
         }
     }
 
@@ -169,6 +174,7 @@ impl Rule {
                 "un identifiant de clé d'API est key_ suivi de 1 à 60 caractères parmi A-Z a-z 0-9 _ -"
             }
             Rule::WindowKey => "une clé de fenêtre est never, d:<date>, m:<année-mois> ou p:<secondes unix>",
+            Rule::PlanCodeMismatch => "le code du corps doit être le code d'offre du chemin, ou être omis",
         }
     }
 }
@@ -250,6 +256,7 @@ mod tests {
         plan_error(&|d| d.rate_limit = Some(crate::RateLimit { per_minute: 0, burst: 1 }), 1);
         let usd = Currency::parse("USD").unwrap();
         plan_error(&|d| d.price = Money::new(rust_decimal::Decimal::new(1001, 3), usd), 1);
+        invalid.push(draft.check_code(&PlanCode::parse("other").unwrap()).unwrap_err());
         let Err(crate::SubscriptionError::Invalid(seats)) = crate::Subscription::start(
             &Plan::new(draft.clone(), 1).unwrap(),
             0,

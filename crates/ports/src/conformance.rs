@@ -9,6 +9,8 @@
 //! ```
 
 pub mod access;
+mod admin;
+pub use admin::*;
 mod identity;
 pub use identity::*;
 mod identity_races;
@@ -142,7 +144,10 @@ macro_rules! conformance_suite {
             two_owners_removing_each_other_concurrently_leave_one_owner,
             owners_removing_one_another_concurrently_keep_exactly_one,
             one_email_registered_concurrently_makes_one_user,
-            concurrent_user_updates_from_one_version_apply_once
+            concurrent_user_updates_from_one_version_apply_once,
+            a_saved_subscription_writes_its_audit_events_with_it,
+            accounts_are_searched_by_text_status_and_plan_in_key_order,
+            subscriptions_are_tallied_and_usage_totalled
         );
     };
     (@tests $setup:expr; $($name:ident),*) => {

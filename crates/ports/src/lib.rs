@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod access;
+mod admin;
 mod error;
 mod identity;
 mod repositories;
@@ -20,6 +21,7 @@ mod services;
 pub mod conformance;
 
 pub use access::{ApiKeyStore, Begin, IdempotencyStore};
+pub use admin::{AccountFilter, SubscriptionTally};
 pub use error::StoreError;
 pub use identity::{AuditFilter, Change, Failures, IdentityStore, LoginAttempts, Rotation};
 pub use repositories::*;

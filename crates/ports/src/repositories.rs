@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, AddOn, Email, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft, Quantity,
-    Subscription, WindowKey,
+    AccountKey, AddOn, AuditEvent, Email, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft,
+    Quantity, Subscription, WindowKey,
 };
 
-use crate::StoreError;
+use crate::{AccountFilter, StoreError, SubscriptionTally};
 
 /// A customer of the integrating service, addressed by its own key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +63,26 @@ pub trait AccountRepository: Send + Sync {
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn list(&self, after: Option<AccountKey>, limit: u32) -> Result<Vec<Account>, StoreError>;
+
+    /// The states of the accounts `filter` matches, in key order, strictly after `after`, at most
+    /// `limit`. The query matches within the key, the name and the e-mail, case-insensitively
+    /// (SQLite folds ASCII letters only, as its `LOWER` does).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn search(
+        &self,
+        filter: &AccountFilter,
+        after: Option<AccountKey>,
+        limit: u32,
+    ) -> Result<Vec<AccountState>, StoreError>;
+
+    /// Every account counted once, grouped by its subscription's plan version and stored status
+    /// (one group for the accounts without a subscription), in no particular order.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn tally(&self) -> Result<Vec<SubscriptionTally>, StoreError>;
 }
 
 /// Subscriptions and the add-ons and overrides attached to them.
@@ -76,16 +96,20 @@ pub trait SubscriptionRepository: Send + Sync {
     /// Stores `subscription` as the account's (replacing the previous one), only if the
     /// account's state version is still `expected` (the version of the state the subscription
     /// was derived from), and moves the version on: a compare-and-set, so of two changes made
-    /// from the same state only the first is stored (no lost update).
+    /// from the same state only the first is stored (no lost update). The `audit` events that
+    /// record the change are appended to the audit log (the one [`crate::IdentityStore::audit`]
+    /// lists) in the same transaction: stored with the subscription, or not at all.
     ///
     /// # Errors
-    /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist, and
-    /// [`StoreError::Stale`] when its version is not `expected` (nothing written).
+    /// MUST return [`StoreError::NotFound`]`("account")` when the account does not exist,
+    /// [`StoreError::Stale`] when its version is not `expected`, and
+    /// [`StoreError::Conflict`]`("audit")` when an event's id exists; nothing is written then.
     async fn save(
         &self,
         key: &AccountKey,
         subscription: &Subscription,
         expected: u64,
+        audit: &[AuditEvent],
     ) -> Result<(), StoreError>;
 
     /// Replaces the account's add-ons (a whole new set, relying on nothing read) and moves the
@@ -301,6 +325,14 @@ pub trait UsageRepository: Send + Sync {
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError>;
+
+    /// Per metric, the sum of every counter of every account and window (what is held of the
+    /// gauges, what was counted of the metered metrics), by metric name; metrics without a
+    /// counter are left out.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn totals(&self) -> Result<Vec<(MetricName, u64)>, StoreError>;
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! # tollgate
 //!
 //! The Tollgate server: `tollgate serve` runs the HTTP API, `tollgate migrate` applies the
-//! database migrations, `tollgate plans apply FILE` publishes plans as code. Settings come from
+//! database migrations, `tollgate plans apply FILE` publishes plans as code, `tollgate admin
+//! create-user` creates the first human operator. Settings come from
 //! `config/default.toml`, `--config FILE` and `TOLLGATE__SECTION__KEY` environment variables.
 
 mod adapters;
+mod admin_cli;
 mod application;
 mod plans_file;
 mod retention;
@@ -46,6 +48,28 @@ enum Command {
     Plans {
         #[command(subcommand)]
         command: PlansCommand,
+    },
+    /// Operators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a user (the first human operator) whose password is read from
+    /// TOLLGATE_ADMIN_PASSWORD or standard input (at least 10 characters).
+    CreateUser {
+        /// Their e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Their display name.
+        #[arg(long)]
+        name: String,
+        /// Make them a platform admin.
+        #[arg(long)]
+        platform_admin: bool,
     },
 }
 
@@ -104,6 +128,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{:<24} version {:<4} {what}", plan.code, plan.version);
             }
             Ok(())
+        }
+        Command::Admin { command: AdminCommand::CreateUser { email, name, platform_admin } } => {
+            admin_cli::create_user(&settings, email, name, platform_admin).await
         }
     }
 }

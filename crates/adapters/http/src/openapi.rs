@@ -8,7 +8,9 @@ mod table;
 use serde_json::{Map, Value, json};
 
 pub use self::routes::{ROUTES, policy, public_path, routes_of};
-use self::schemas::{cursor_schema, idempotency_key_schema, path_parameter_schema, schemas};
+use self::schemas::{
+    cursor_schema, idempotency_key_schema, path_parameter_schema, query_parameters, schemas,
+};
 pub use self::table::{Access, Idempotency, RouteDoc};
 
 fn schema(name: &str) -> Value {
@@ -73,6 +75,7 @@ fn operation(route: &RouteDoc) -> Value {
         parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }));
         parameters.push(json!({ "name": "cursor", "in": "query", "schema": cursor_schema() }));
     }
+    parameters.extend(query_parameters(route.operation_id));
     let success = match route.response {
         None if route.is_empty() => json!({ "description": "Done; no body" }),
         Some(name) => {

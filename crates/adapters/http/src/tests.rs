@@ -57,6 +57,9 @@ impl UsageRepository for Flaky {
     async fn ledger(&self, account: &AccountKey, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
         self.inner.ledger(account, limit).await
     }
+    async fn totals(&self) -> Result<Vec<(MetricName, u64)>, StoreError> {
+        self.inner.totals().await
+    }
 
     async fn recorded(
         &self,

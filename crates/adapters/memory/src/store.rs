@@ -1,15 +1,16 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, AddOn, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft, Subscription,
-    WindowKey,
+    AccountKey, AddOn, AuditEvent, IdempotencyKey, MetricName, Overrides, Plan, PlanCode, PlanDraft,
+    Subscription, WindowKey,
 };
 use tollgate_ports::{
-    Account, AccountRepository, AccountState, LedgerEntry, LedgerRetention, PlanRepository, RetentionBatch,
-    StoreError, SubscriptionRepository, UsageCommand, UsageKind, UsageOutcome, UsageRepository,
+    Account, AccountFilter, AccountRepository, AccountState, LedgerEntry, LedgerRetention, PlanRepository,
+    RetentionBatch, StoreError, SubscriptionRepository, SubscriptionTally, UsageCommand, UsageKind,
+    UsageOutcome, UsageRepository,
 };
 
 /// Counters never pass `i64::MAX`, as in the database store (a signed 64-bit column).
@@ -22,6 +23,25 @@ struct State {
     counters: HashMap<(AccountKey, MetricName, WindowKey), u64>,
     ledger: HashMap<AccountKey, Vec<LedgerEntry>>,
     keys: HashMap<(AccountKey, IdempotencyKey), usize>,
+    /// The audit log, here rather than with the identity records so that a subscription change
+    /// and its event are one write under one lock.
+    audit: Vec<AuditEvent>,
+    audit_ids: HashSet<String>,
+}
+
+impl State {
+    /// Whether every event of `events` may be appended: no id already logged nor repeated.
+    fn audit_free(&self, events: &[AuditEvent]) -> bool {
+        let mut ids = HashSet::new();
+        events.iter().all(|e| !self.audit_ids.contains(&e.id) && ids.insert(e.id.as_str()))
+    }
+
+    fn append(&mut self, events: &[AuditEvent]) {
+        for event in events {
+            self.audit_ids.insert(event.id.clone());
+            self.audit.push(event.clone());
+        }
+    }
 }
 
 /// Every repository port in memory, behind one lock: each command is atomic because it runs
@@ -99,17 +119,32 @@ impl MemoryStore {
         self.lock().accounts.contains_key(key)
     }
 
-    /// Creates every account or, when one of the keys exists, none
-    /// ([`StoreError::Conflict`]`("account")`): what [`AccountRepository::create`] does, also for
-    /// the identity store's registrations.
+    /// Whether an audit event has this id.
+    pub(crate) fn has_audit(&self, id: &str) -> bool {
+        self.lock().audit_ids.contains(id)
+    }
+
+    /// The audit log, oldest first.
+    pub(crate) fn audit_log(&self) -> Vec<AuditEvent> {
+        self.lock().audit.clone()
+    }
+
+    /// Creates every account and appends every event or, when one of the keys or event ids
+    /// exists, does nothing ([`StoreError::Conflict`]`("account")` or `("audit")`): what
+    /// [`AccountRepository::create`] does, and the identity store's commit.
     pub(crate) fn create_accounts(
         &self,
         accounts: Vec<(Account, Option<Subscription>)>,
+        events: &[AuditEvent],
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         if accounts.iter().any(|(account, _)| state.accounts.contains_key(&account.key)) {
             return Err(StoreError::Conflict("account"));
         }
+        if !state.audit_free(events) {
+            return Err(StoreError::Conflict("audit"));
+        }
+        state.append(events);
         for (account, subscription) in accounts {
             let state_of = AccountState {
                 version: 0,
@@ -128,13 +163,19 @@ impl MemoryStore {
         &self,
         key: &AccountKey,
         expected: Option<u64>,
+        events: &[AuditEvent],
         f: impl FnOnce(&mut AccountState),
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
-        let account = state.accounts.get_mut(key).ok_or(StoreError::NotFound("account"))?;
+        let account = state.accounts.get(key).ok_or(StoreError::NotFound("account"))?;
         if expected.is_some_and(|v| v != account.version) {
             return Err(StoreError::Stale);
         }
+        if !state.audit_free(events) {
+            return Err(StoreError::Conflict("audit"));
+        }
+        state.append(events);
+        let account = state.accounts.get_mut(key).ok_or(StoreError::NotFound("account"))?;
         f(account);
         account.version += 1;
         Ok(())
@@ -144,7 +185,7 @@ impl MemoryStore {
 #[async_trait]
 impl AccountRepository for MemoryStore {
     async fn create(&self, account: &Account, subscription: Option<Subscription>) -> Result<(), StoreError> {
-        self.create_accounts(vec![(account.clone(), subscription)])
+        self.create_accounts(vec![(account.clone(), subscription)], &[])
     }
 
     async fn state(&self, key: &AccountKey) -> Result<Option<AccountState>, StoreError> {
@@ -161,6 +202,46 @@ impl AccountRepository for MemoryStore {
         };
         Ok(range.take(limit as usize).map(|(_, s)| s.account.clone()).collect())
     }
+
+    async fn search(
+        &self,
+        filter: &AccountFilter,
+        after: Option<AccountKey>,
+        limit: u32,
+    ) -> Result<Vec<AccountState>, StoreError> {
+        let query = filter.query.as_ref().map(|q| q.to_lowercase());
+        let contains = |text: &str| query.as_deref().is_none_or(|q| text.to_lowercase().contains(q));
+        let state = self.lock();
+        let matching = state.accounts.values().filter(|s| {
+            let subscription = s.subscription.as_ref();
+            after.as_ref().is_none_or(|a| &s.account.key > a)
+                && (contains(s.account.key.as_str())
+                    || contains(&s.account.name)
+                    || s.account.email.as_ref().is_some_and(|e| contains(e.as_str())))
+                && filter.status.is_none_or(|st| subscription.is_some_and(|sub| sub.status() == st))
+                && filter.plan.as_ref().is_none_or(|p| subscription.is_some_and(|sub| sub.plan() == p))
+        });
+        Ok(matching.take(limit as usize).cloned().collect())
+    }
+
+    async fn tally(&self) -> Result<Vec<SubscriptionTally>, StoreError> {
+        let state = self.lock();
+        let mut groups: Vec<SubscriptionTally> = Vec::new();
+        for account in state.accounts.values() {
+            let sub = account.subscription.as_ref();
+            let plan = sub.map(|s| (s.plan().clone(), s.plan_version()));
+            let status = sub.map(Subscription::status);
+            let seats = sub.map_or(0, |s| u64::from(s.seats()));
+            match groups.iter_mut().find(|g| g.plan == plan && g.status == status) {
+                Some(group) => {
+                    group.accounts += 1;
+                    group.seats += seats;
+                }
+                None => groups.push(SubscriptionTally { plan, status, accounts: 1, seats }),
+            }
+        }
+        Ok(groups)
+    }
 }
 
 #[async_trait]
@@ -170,16 +251,17 @@ impl SubscriptionRepository for MemoryStore {
         key: &AccountKey,
         subscription: &Subscription,
         expected: u64,
+        audit: &[AuditEvent],
     ) -> Result<(), StoreError> {
-        self.change_state(key, Some(expected), |s| s.subscription = Some(subscription.clone()))
+        self.change_state(key, Some(expected), audit, |s| s.subscription = Some(subscription.clone()))
     }
 
     async fn set_add_ons(&self, key: &AccountKey, add_ons: &[AddOn]) -> Result<(), StoreError> {
-        self.change_state(key, None, |s| s.add_ons = add_ons.to_vec())
+        self.change_state(key, None, &[], |s| s.add_ons = add_ons.to_vec())
     }
 
     async fn set_overrides(&self, key: &AccountKey, overrides: &Overrides) -> Result<(), StoreError> {
-        self.change_state(key, None, |s| s.overrides = overrides.clone())
+        self.change_state(key, None, &[], |s| s.overrides = overrides.clone())
     }
 }
 
@@ -261,6 +343,16 @@ impl UsageRepository for MemoryStore {
             .get(account)
             .map(|l| l.iter().take(limit as usize).cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn totals(&self) -> Result<Vec<(MetricName, u64)>, StoreError> {
+        let state = self.lock();
+        let mut totals: BTreeMap<MetricName, u64> = BTreeMap::new();
+        for ((_, metric, _), used) in &state.counters {
+            let total = totals.entry(metric.clone()).or_default();
+            *total = total.saturating_add(*used);
+        }
+        Ok(totals.into_iter().collect())
     }
 }
 

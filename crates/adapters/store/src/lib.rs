@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 
 mod access;
+mod account_state;
+mod admin;
 mod convert;
 mod entities;
 mod identity;

@@ -4,17 +4,19 @@ use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect,
+    QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, AddOn, Email, Interval, MetricName, Overrides, Plan, PlanCode, PlanDraft, Status,
-    Subscription, SubscriptionParts,
+    AccountKey, AddOn, AuditEvent, Email, Interval, MetricName, Overrides, Plan, PlanCode, PlanDraft,
+    Subscription,
 };
 use tollgate_ports::{
-    Account, AccountRepository, AccountState, PlanRepository, StoreError, SubscriptionRepository,
+    Account, AccountFilter, AccountRepository, AccountState, PlanRepository, StoreError,
+    SubscriptionRepository, SubscriptionTally,
 };
 
+use crate::account_state::{STATE_SQL, state_from_row};
 use crate::convert::{corrupt, db_error, instant, is_foreign_key_violation, is_unique_violation, micros};
 use crate::entities::{account_terms, accounts, plans, subscriptions};
 use crate::{Store, begin_write};
@@ -42,71 +44,6 @@ fn subscription_model(account_id: i64, s: &Subscription) -> subscriptions::Activ
         past_due_since: Set(p.past_due_since.map(micros)),
         ended_at: Set(p.ended_at.map(micros)),
     }
-}
-
-fn optional_instant(value: Option<i64>) -> Result<Option<time::OffsetDateTime>, StoreError> {
-    value.map(instant).transpose()
-}
-
-/// The account-state query: one round trip for everything a decision needs.
-const STATE_SQL: &str = "SELECT a.id, a.key, a.name, a.email, a.created_at, \
-     s.plan_code, s.plan_version, s.interval, s.status, s.seats, s.started_at, s.anchor, \
-     s.trial_ends_at, s.cancel_at, s.past_due_since, s.ended_at, t.add_ons, t.overrides, a.state_version \
-     FROM accounts a \
-     LEFT JOIN subscriptions s ON s.account_id = a.id \
-     LEFT JOIN account_terms t ON t.account_id = a.id \
-     WHERE a.key = $1";
-
-fn state_from_row(row: &QueryResult) -> Result<(i64, AccountState), StoreError> {
-    let get_i64 = |i| row.try_get_by_index::<i64>(i).map_err(db_error);
-    let get_opt_i64 = |i| row.try_get_by_index::<Option<i64>>(i).map_err(db_error);
-    let get_opt_str = |i| row.try_get_by_index::<Option<String>>(i).map_err(db_error);
-    let id = get_i64(0)?;
-    let key = AccountKey::parse(row.try_get_by_index::<String>(1).map_err(db_error)?).map_err(corrupt)?;
-    let email = get_opt_str(3)?.map(Email::parse).transpose().map_err(corrupt)?;
-    let account = Account {
-        key,
-        name: row.try_get_by_index::<String>(2).map_err(db_error)?,
-        email,
-        created_at: instant(get_i64(4)?)?,
-    };
-    let subscription = match get_opt_str(5)? {
-        None => None,
-        Some(plan) => {
-            let interval = match get_opt_str(7)?.as_deref() {
-                Some("year") => Interval::Year,
-                Some("month") => Interval::Month,
-                other => return Err(corrupt(format!("interval {other:?}"))),
-            };
-            let number = |i| -> Result<u32, StoreError> {
-                let v = row.try_get_by_index::<Option<i32>>(i).map_err(db_error)?.unwrap_or(0);
-                u32::try_from(v).map_err(corrupt)
-            };
-            Some(Subscription::from_parts(SubscriptionParts {
-                plan: PlanCode::parse(plan).map_err(corrupt)?,
-                plan_version: number(6)?,
-                interval,
-                status: Status::parse(&get_opt_str(8)?.unwrap_or_default()).map_err(corrupt)?,
-                seats: number(9)?,
-                started_at: instant(get_opt_i64(10)?.unwrap_or(0))?,
-                anchor: instant(get_opt_i64(11)?.unwrap_or(0))?,
-                trial_ends_at: optional_instant(get_opt_i64(12)?)?,
-                cancel_at: optional_instant(get_opt_i64(13)?)?,
-                past_due_since: optional_instant(get_opt_i64(14)?)?,
-                ended_at: optional_instant(get_opt_i64(15)?)?,
-            }))
-        }
-    };
-    let add_ons: Vec<AddOn> = match get_opt_str(16)? {
-        Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
-        None => Vec::new(),
-    };
-    let overrides: Overrides = match get_opt_str(17)? {
-        Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
-        None => Overrides::default(),
-    };
-    let version = u64::try_from(get_i64(18)?).map_err(corrupt)?;
-    Ok((id, AccountState { version, account, subscription, add_ons, overrides }))
 }
 
 /// Writes a new account and its first subscription in `txn` and returns the account's internal
@@ -180,6 +117,19 @@ impl AccountRepository for Store {
             })
             .collect()
     }
+
+    async fn search(
+        &self,
+        filter: &AccountFilter,
+        after: Option<AccountKey>,
+        limit: u32,
+    ) -> Result<Vec<AccountState>, StoreError> {
+        self.search_accounts(filter, after, limit).await
+    }
+
+    async fn tally(&self) -> Result<Vec<SubscriptionTally>, StoreError> {
+        self.tally_subscriptions().await
+    }
 }
 
 /// Moves an account's state version on, if it is `$2` (compare-and-set).
@@ -246,11 +196,16 @@ impl SubscriptionRepository for Store {
         key: &AccountKey,
         subscription: &Subscription,
         expected: u64,
+        audit: &[AuditEvent],
     ) -> Result<(), StoreError> {
         let id = self.account_id(key).await?;
         let model = subscription_model(id, subscription);
+        let audit = audit.to_vec();
         self.change_state(id, Some(expected), |txn| {
             Box::pin(async move {
+                for event in &audit {
+                    crate::identity::append_audit(txn, event).await?;
+                }
                 subscriptions::Entity::insert(model)
                     .on_conflict(
                         OnConflict::column(subscriptions::Column::AccountId)

@@ -22,6 +22,7 @@ pub use sessions::Tokens;
 pub use totp::TotpEnrolment;
 
 pub(crate) use authorization::IdentityCache;
+pub(crate) use register::internal;
 
 /// The adapters identity runs on.
 #[derive(Clone)]

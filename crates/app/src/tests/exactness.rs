@@ -11,8 +11,8 @@ use tollgate_domain::{AddOn, DecisionCode, Overrides, PlanCode, Request, Status,
 use tollgate_memory::{ManualClock, MemoryStore};
 use tollgate_ports::{AccountRepository, MockPaymentGateway, StoreError, SubscriptionRepository};
 
-use super::{draft, k, m, new_account, ports, q, quiet_notifier, settings, two_instances, world};
-use crate::{AppError, ChangePlan, Tollgate};
+use super::{draft, k, m, new_account, operator, ports, q, quiet_notifier, settings, two_instances, world};
+use crate::{AppError, ChangePlan, Origin, Tollgate};
 
 fn plan(code: &str) -> ChangePlan {
     ChangePlan { plan: Some(PlanCode::parse(code).unwrap()), seats: None }
@@ -22,7 +22,7 @@ fn plan(code: &str) -> ChangePlan {
 async fn a_downgrade_through_one_instance_is_honoured_by_the_next_consume_through_another() {
     let (a, b, _clock) = two_instances().await;
     a.publish_plan(draft("pro", "45", 14, Some(2000), Some(3))).await.unwrap();
-    a.change_plan(&k("acme"), plan("pro")).await.unwrap();
+    a.change_plan(&operator(), &Origin::default(), &k("acme"), plan("pro")).await.unwrap();
     for _ in 0..5 {
         let d = b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
         assert_eq!((d.allowed, d.limit), (true, Some(2000)), "b's cache now holds pro");
@@ -30,7 +30,7 @@ async fn a_downgrade_through_one_instance_is_honoured_by_the_next_consume_throug
     let request = Request::metric("tickets", 1).unwrap();
     assert!(b.check(&k("acme"), &request).await.unwrap().allowed, "b's cache is warm");
 
-    a.change_plan(&k("acme"), plan("free")).await.unwrap(); // tickets: 3
+    a.change_plan(&operator(), &Origin::default(), &k("acme"), plan("free")).await.unwrap(); // tickets: 3
     let d = b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
     assert_eq!(
         (d.allowed, d.code, d.used, d.limit),
@@ -38,9 +38,9 @@ async fn a_downgrade_through_one_instance_is_honoured_by_the_next_consume_throug
         "the very next consume through b applies free's limit"
     );
 
-    a.change_plan(&k("acme"), plan("pro")).await.unwrap();
+    a.change_plan(&operator(), &Origin::default(), &k("acme"), plan("pro")).await.unwrap();
     assert!(b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap().allowed);
-    a.suspend(&k("acme")).await.unwrap();
+    a.suspend(&operator(), &Origin::default(), &k("acme")).await.unwrap();
     let d = b.consume(&k("acme"), &m("tickets"), q(1), None).await.unwrap();
     assert_eq!((d.allowed, d.code), (false, DecisionCode::SubscriptionSuspended), "and a suspension");
     assert_eq!(a.usage(&k("acme")).await.unwrap().metrics[&m("tickets")].current, 6);
@@ -62,14 +62,15 @@ impl SubscriptionRepository for Racing {
         key: &tollgate_domain::AccountKey,
         s: &Subscription,
         expected: u64,
+        audit: &[tollgate_domain::AuditEvent],
     ) -> Result<(), StoreError> {
         if self.saves.fetch_add(1, Ordering::SeqCst) < self.races {
             let state = self.store.state(key).await?.expect("account");
             let mut other = state.subscription.expect("subscription");
             (self.concurrent)(&mut other);
-            self.store.save(key, &other, state.version).await?;
+            self.store.save(key, &other, state.version, &[]).await?;
         }
-        self.store.save(key, s, expected).await
+        self.store.save(key, s, expected, audit).await
     }
 
     async fn set_add_ons(
@@ -107,7 +108,7 @@ async fn a_seat_change_racing_a_suspension_never_undoes_it() {
     let change = ChangePlan { plan: None, seats: Some(4) };
     // Decided on the active subscription, then found the suspension committed: decided again on
     // the suspended one, which refuses a change.
-    let refused = app.change_plan(&k("acme"), change).await;
+    let refused = app.change_plan(&operator(), &Origin::default(), &k("acme"), change).await;
     assert!(
         matches!(
             refused,
@@ -129,7 +130,10 @@ async fn a_suspension_racing_a_seat_change_keeps_both() {
         s.change_plan(&plan, 7, datetime!(2026-11-23 10:00 UTC)).unwrap();
     })
     .await;
-    assert_eq!(app.suspend(&k("acme")).await.unwrap().status, Status::Suspended);
+    assert_eq!(
+        app.suspend(&operator(), &Origin::default(), &k("acme")).await.unwrap().status,
+        Status::Suspended
+    );
     let sub = store.state(&k("acme")).await.unwrap().unwrap().subscription.unwrap();
     assert_eq!((sub.status(), sub.seats()), (Status::Suspended, 7), "both changes are kept");
 }
@@ -141,7 +145,7 @@ async fn an_account_that_keeps_changing_answers_conflict_and_nothing_is_lost() {
         s.change_plan(&plan, s.seats() + 1, datetime!(2026-11-23 10:00 UTC)).unwrap();
     })
     .await;
-    assert_eq!(app.suspend(&k("acme")).await, Err(AppError::Conflict));
+    assert_eq!(app.suspend(&operator(), &Origin::default(), &k("acme")).await, Err(AppError::Conflict));
     let sub = store.state(&k("acme")).await.unwrap().unwrap().subscription.unwrap();
     assert_eq!(sub.status(), Status::Active, "the suspension was not stored");
     assert!(sub.seats() > 1, "and every concurrent change was kept");
@@ -162,8 +166,14 @@ async fn operator_transitions_are_refused_once_a_cancelled_term_has_run_out() {
             }))
         )
     };
-    assert!(expired(w.app.suspend(&k("acme")).await), "an expired term is not suspended");
-    assert!(expired(w.app.mark_past_due(&k("acme")).await), "nor marked past due");
-    assert!(expired(w.app.activate(&k("acme")).await), "nor activated");
+    assert!(
+        expired(w.app.suspend(&operator(), &Origin::default(), &k("acme")).await),
+        "an expired term is not suspended"
+    );
+    assert!(
+        expired(w.app.mark_past_due(&operator(), &Origin::default(), &k("acme")).await),
+        "nor marked past due"
+    );
+    assert!(expired(w.app.activate(&operator(), &Origin::default(), &k("acme")).await), "nor activated");
     assert_eq!(w.app.subscription(&k("acme")).await.unwrap().status, Status::Expired);
 }

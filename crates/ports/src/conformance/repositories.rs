@@ -39,7 +39,7 @@ pub async fn subscriptions_round_trip_with_add_ons_and_overrides(b: Backend) {
     let mut sub = Subscription::start(&plan, 4, T0).expect("start");
     sub.cancel(true, datetime!(2026-11-30 0:00 UTC)).expect("cancel");
     sub.mark_past_due(datetime!(2026-12-01 0:00:01.5 UTC)).expect("past due");
-    b.subscriptions.save(&k, &sub, 0).await.expect("save");
+    b.subscriptions.save(&k, &sub, 0, &[]).await.expect("save");
     let add_ons = vec![AddOn {
         code: "extra_sites".into(),
         quantity: 2,
@@ -65,7 +65,7 @@ pub async fn writes_for_an_unknown_account_are_not_found(b: Backend) {
     let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
     let ghost = key("ghost");
     let sub = Subscription::start(&plan, 1, T0).expect("start");
-    assert_eq!(b.subscriptions.save(&ghost, &sub, 0).await, Err(StoreError::NotFound("account")));
+    assert_eq!(b.subscriptions.save(&ghost, &sub, 0, &[]).await, Err(StoreError::NotFound("account")));
     assert_eq!(b.subscriptions.set_add_ons(&ghost, &[]).await, Err(StoreError::NotFound("account")));
     assert_eq!(
         b.subscriptions.set_overrides(&ghost, &Overrides::default()).await,

@@ -25,7 +25,7 @@ pub async fn a_consume_on_a_stale_state_version_writes_nothing(b: Backend) {
 
     let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
     let sub = Subscription::start(&plan, 2, T0).expect("start");
-    b.subscriptions.save(&k, &sub, v0).await.expect("save");
+    b.subscriptions.save(&k, &sub, v0, &[]).await.expect("save");
     let v1 = version(&b, &k).await;
     assert_ne!(v1, v0, "a subscription change moves the version");
 
@@ -89,9 +89,9 @@ pub async fn a_save_on_a_stale_state_version_is_refused(b: Backend) {
     let v0 = version(&b, &k).await;
     let two = Subscription::start(&plan, 2, T0).expect("start");
     let three = Subscription::start(&plan, 3, T0).expect("start");
-    b.subscriptions.save(&k, &two, v0).await.expect("save");
-    assert_eq!(b.subscriptions.save(&k, &three, v0).await, Err(StoreError::Stale));
-    assert_eq!(b.subscriptions.save(&k, &three, u64::MAX).await, Err(StoreError::Stale));
+    b.subscriptions.save(&k, &two, v0, &[]).await.expect("save");
+    assert_eq!(b.subscriptions.save(&k, &three, v0, &[]).await, Err(StoreError::Stale));
+    assert_eq!(b.subscriptions.save(&k, &three, u64::MAX, &[]).await, Err(StoreError::Stale));
     let state = b.accounts.state(&k).await.expect("state").expect("exists");
     assert_eq!(
         state.subscription.as_ref().map(Subscription::seats),
@@ -104,7 +104,7 @@ pub async fn a_save_on_a_stale_state_version_is_refused(b: Backend) {
     for seats in 4..12_u32 {
         let (subscriptions, k) = (b.subscriptions.clone(), k.clone());
         let sub = Subscription::start(&plan, seats, T0).expect("start");
-        tasks.push(tokio::spawn(async move { subscriptions.save(&k, &sub, v1).await.map(|()| seats) }));
+        tasks.push(tokio::spawn(async move { subscriptions.save(&k, &sub, v1, &[]).await.map(|()| seats) }));
     }
     let mut stored = Vec::new();
     for task in tasks {

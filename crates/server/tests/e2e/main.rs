@@ -8,6 +8,7 @@
 mod helpers;
 mod people;
 
+mod admin;
 mod auth;
 mod bad_input;
 mod cli;

@@ -4,7 +4,10 @@
 
 use serde_json::{Value, json};
 
+mod admin;
 mod identity;
+
+pub(super) use admin::query_parameters;
 
 use super::schema;
 use crate::problem::ProblemCode;
@@ -80,6 +83,7 @@ pub(super) fn schemas() -> Value {
     let mut all = core_schemas();
     if let Value::Object(map) = &mut all {
         map.extend(identity::schemas());
+        map.extend(admin::schemas());
     }
     all
 }

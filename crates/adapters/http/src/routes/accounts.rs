@@ -9,7 +9,7 @@ use tollgate_domain::{AccountKey, Email, PlanCode};
 use crate::HttpState;
 use crate::auth::Principal;
 use crate::body::Json;
-use crate::extract::{AccountPath, Admin};
+use crate::extract::{AccountPath, Admin, RequestOrigin};
 use crate::problem::ApiError;
 
 /// `POST /v1/accounts`.
@@ -73,13 +73,15 @@ pub(crate) async fn subscription(
 }
 
 pub(crate) async fn change_subscription(
-    _caller: Principal,
+    Principal(caller): Principal,
     state: web::Data<HttpState>,
+    RequestOrigin(origin): RequestOrigin,
     AccountPath(key): AccountPath,
     Json(body): Json<UpdateSubscription>,
 ) -> Result<HttpResponse, ApiError> {
     let change = ChangePlan { plan: body.plan, seats: body.seats };
-    let view = state.tollgate.change_plan(&key, change).await.map_err(ApiError::app_body)?;
+    let view =
+        state.tollgate.change_plan(&caller, &origin, &key, change).await.map_err(ApiError::app_body)?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -102,28 +104,31 @@ pub(crate) async fn resume(
 
 /// `POST /v1/admin/accounts/{key}/suspend` (operator only).
 pub(crate) async fn suspend(
-    _admin: Admin,
+    Admin(caller): Admin,
     state: web::Data<HttpState>,
+    RequestOrigin(origin): RequestOrigin,
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.tollgate.suspend(&key).await?))
+    Ok(HttpResponse::Ok().json(state.tollgate.suspend(&caller, &origin, &key).await?))
 }
 
 /// `POST /v1/admin/accounts/{key}/activate` (operator only).
 pub(crate) async fn activate(
-    _admin: Admin,
+    Admin(caller): Admin,
     state: web::Data<HttpState>,
+    RequestOrigin(origin): RequestOrigin,
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.tollgate.activate(&key).await?))
+    Ok(HttpResponse::Ok().json(state.tollgate.activate(&caller, &origin, &key).await?))
 }
 
 /// `POST /v1/admin/accounts/{key}/past_due` (operator only): a payment failed outside the
 /// gateway, so dunning starts; `activate` ends it.
 pub(crate) async fn past_due(
-    _admin: Admin,
+    Admin(caller): Admin,
     state: web::Data<HttpState>,
+    RequestOrigin(origin): RequestOrigin,
     AccountPath(key): AccountPath,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.tollgate.mark_past_due(&key).await?))
+    Ok(HttpResponse::Ok().json(state.tollgate.mark_past_due(&caller, &origin, &key).await?))
 }

@@ -1,6 +1,8 @@
 //! Route registration: every route of the table with its handler.
 
 mod accounts;
+mod admin;
+mod admin_users;
 mod api_keys;
 mod auth;
 mod enforcement;
@@ -74,6 +76,16 @@ fn endpoint(doc: &RouteDoc) -> Option<Route> {
         "add_member" => route.to(members::add),
         "change_member_role" => route.to(members::change_role),
         "remove_member" => route.to(members::remove),
+        "list_admin_accounts" => route.to(admin::accounts),
+        "list_admin_users" => route.to(admin_users::list),
+        "revoke_user_sessions" => route.to(admin_users::revoke_sessions),
+        "delete_user" => route.to(admin_users::delete),
+        "impersonate_user" => route.to(admin_users::impersonate),
+        "admin_stats" => route.to(admin::stats),
+        "list_audit_events" => route.to(admin::audit),
+        "list_accounts_over_limits" => route.to(admin::over_limits),
+        "put_plan" => route.to(admin::put_plan),
+        "archive_plan" => route.to(admin::archive_plan),
         _ => return None,
     })
 }

@@ -48,12 +48,12 @@ impl IdentityStore for MemoryIdentity {
         // of them succeeded, and the accounts are created (all or none) just before.
         let mut records = self.lock();
         let mut next = records.clone();
-        let mut accounts = NewAccounts { store: &self.accounts, pending: Vec::new() };
+        let mut accounts = NewAccounts { store: &self.accounts, pending: Vec::new(), events: Vec::new() };
         for change in changes {
             next.apply(change, &mut accounts)?;
         }
-        if !accounts.pending.is_empty() {
-            self.accounts.create_accounts(accounts.pending)?;
+        if !accounts.pending.is_empty() || !accounts.events.is_empty() {
+            self.accounts.create_accounts(accounts.pending, &accounts.events)?;
         }
         *records = next;
         Ok(())
@@ -142,8 +142,8 @@ impl IdentityStore for MemoryIdentity {
         after: Option<String>,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        let records = self.lock();
-        let mut events: Vec<&AuditEvent> = records.audit.iter().collect();
+        let log = self.accounts.audit_log();
+        let mut events: Vec<&AuditEvent> = log.iter().collect();
         events.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
         let start = match after {
             // An unknown position is past the end, as in the database store.

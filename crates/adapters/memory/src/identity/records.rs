@@ -1,7 +1,7 @@
 //! The identity records as plain values, and how one [`Change`] transforms them. Each change
 //! checks everything before it writes, so a failed change leaves the records as they were.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use time::OffsetDateTime;
 use tollgate_domain::{
@@ -26,14 +26,14 @@ pub(super) struct Records {
     pub(super) tokens: HashMap<String, OneTimeToken>,
     pub(super) sessions: HashMap<SessionId, Session>,
     pub(super) refresh: HashMap<String, Refresh>,
-    pub(super) audit: Vec<AuditEvent>,
-    audit_ids: HashSet<String>,
 }
 
-/// Accounts an `apply` creates: written to the account store only once every change succeeded.
+/// Accounts an `apply` creates and events it logs: written to the account store (which keeps
+/// the audit log) only once every change succeeded.
 pub(super) struct NewAccounts<'a> {
     pub(super) store: &'a MemoryStore,
     pub(super) pending: Vec<(Account, Option<tollgate_domain::Subscription>)>,
+    pub(super) events: Vec<AuditEvent>,
 }
 
 impl NewAccounts<'_> {
@@ -134,10 +134,10 @@ impl Records {
                 }
             }
             Change::Audit(event) => {
-                if !self.audit_ids.insert(event.id.clone()) {
+                if accounts.store.has_audit(&event.id) || accounts.events.iter().any(|e| e.id == event.id) {
                     return Err(StoreError::Conflict("audit"));
                 }
-                self.audit.push(event.clone());
+                accounts.events.push(event.clone());
             }
         }
         Ok(())

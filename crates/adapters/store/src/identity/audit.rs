@@ -12,7 +12,7 @@ use crate::convert::{instant, is_unique_violation, micros};
 const COLUMNS: &str =
     "id, at, action, actor_type, actor_id, impersonator, target_type, target_id, ip, request_id";
 
-pub(super) async fn append(txn: &DatabaseTransaction, event: &AuditEvent) -> Result<(), StoreError> {
+pub(crate) async fn append(txn: &DatabaseTransaction, event: &AuditEvent) -> Result<(), StoreError> {
     let values: Vec<Value> = vec![
         event.id.clone().into(),
         micros(event.at).into(),

@@ -91,6 +91,10 @@ impl UsageRepository for Store {
             .map_err(db_error)?;
         rows.iter().map(ledger_entry).collect()
     }
+
+    async fn totals(&self) -> Result<Vec<(MetricName, u64)>, StoreError> {
+        self.usage_totals().await
+    }
 }
 
 impl Store {
