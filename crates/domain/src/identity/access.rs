@@ -86,9 +86,11 @@ impl Caller {
     pub fn of_key(key: &ApiKey) -> Caller {
         match &key.account {
             None => Caller::PlatformKey { id: key.id.clone(), role: key.role },
-            Some(account) => {
-                Caller::AccountKey { id: key.id.clone(), account: account.clone(), scopes: key.scopes.clone() }
-            }
+            Some(account) => Caller::AccountKey {
+                id: key.id.clone(),
+                account: account.clone(),
+                scopes: key.scopes.clone(),
+            },
         }
     }
 

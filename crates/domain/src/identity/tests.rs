@@ -138,8 +138,11 @@ fn a_key_stands_for_a_platform_caller_or_its_account_with_its_scopes() {
     let platform = Caller::of_key(&key(None));
     assert_eq!(platform, Caller::PlatformKey { id: ApiKeyId::parse("key_1").unwrap(), role: Role::Service });
     let scoped = Caller::of_key(&key(Some(acme())));
-    let expected =
-        Caller::AccountKey { id: ApiKeyId::parse("key_1").unwrap(), account: acme(), scopes: vec![Scope::Read] };
+    let expected = Caller::AccountKey {
+        id: ApiKeyId::parse("key_1").unwrap(),
+        account: acme(),
+        scopes: vec![Scope::Read],
+    };
     assert_eq!(scoped, expected, "an account key's role grants nothing");
 }
 
