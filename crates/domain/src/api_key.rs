@@ -5,7 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::ids::{AccountKey, ApiKeyId};
+use crate::ids::{AccountKey, ApiKeyId, InvalidValue};
+use crate::rule::Rule;
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,6 +70,16 @@ impl Scope {
     pub fn parse(value: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|s| s.as_str() == value)
     }
+
+    /// The scopes of an account key as stored: sorted, each once.
+    ///
+    /// # Errors
+    /// [`Rule::Scopes`] (field `scopes`) when there are none: a key that may do nothing.
+    pub fn set(mut scopes: Vec<Scope>) -> Result<Vec<Scope>, InvalidValue> {
+        scopes.sort_unstable();
+        scopes.dedup();
+        if scopes.is_empty() { Err(InvalidValue::new("scopes", Rule::Scopes)) } else { Ok(scopes) }
+    }
 }
 
 /// A stored API key: never the secret, only its hash and a short displayable prefix.
@@ -102,6 +113,17 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
+    /// Checks the expiry a new key is given at `now`: none, or a time after `now`.
+    ///
+    /// # Errors
+    /// [`Rule::FutureExpiry`] (field `expires_at`) for a time at or before `now`.
+    pub fn check_expiry(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Result<(), InvalidValue> {
+        match expires_at {
+            Some(end) if end <= now => Err(InvalidValue::new("expires_at", Rule::FutureExpiry)),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the key opens anything at `now`: neither revoked nor expired.
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|end| now < end)

@@ -78,6 +78,10 @@ rules! {
     ApiKeyId,
     /// The shape of a counting window's key.
     WindowKey,
+    /// An account API key's scopes.
+    Scopes,
+    /// An expiry time, which must come after now.
+    FutureExpiry,
 }
 
 impl Rule {
@@ -124,6 +128,8 @@ impl Rule {
             Rule::SessionId => "a session id looks like ses_1a2b3c",
             Rule::ApiKeyId => "an API key id is key_ and 1 to 60 characters of A-Z a-z 0-9 _ -",
             Rule::WindowKey => "a window key is never, d:<date>, m:<year-month> or p:<unix seconds>",
+            Rule::Scopes => "scopes are one or more of enforce, read and manage",
+            Rule::FutureExpiry => "an expiry time must be in the future",
         }
     }
 
@@ -163,6 +169,8 @@ impl Rule {
                 "un identifiant de clé d'API est key_ suivi de 1 à 60 caractères parmi A-Z a-z 0-9 _ -"
             }
             Rule::WindowKey => "une clé de fenêtre est never, d:<date>, m:<année-mois> ou p:<secondes unix>",
+            Rule::Scopes => "les portées sont une ou plusieurs parmi enforce, read et manage",
+            Rule::FutureExpiry => "une date d'expiration doit être dans le futur",
         }
     }
 }
@@ -197,8 +205,8 @@ mod tests {
     #[test]
     fn every_validation_of_the_crate_names_a_rule_that_speaks_french() {
         use crate::{
-            AccountKey, AddOn, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName, Money,
-            Name, Plan, PlanCode, PlanDraft, Quantity, SessionId, Status, UserId, WindowKey,
+            AccountKey, AddOn, ApiKey, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName,
+            Money, Name, Plan, PlanCode, PlanDraft, Quantity, SessionId, Status, UserId, WindowKey,
         };
         let draft: PlanDraft = serde_json::from_str(
             r#"{"code": "pro", "name": "Pro", "price": {"amount": "45.00", "currency": "USD"},
@@ -218,6 +226,9 @@ mod tests {
             SessionId::parse("").unwrap_err(),
             Name::parse("").unwrap_err(),
             Name::parse("a\u{1b}b").unwrap_err(),
+            crate::Scope::set(Vec::new()).unwrap_err(),
+            ApiKey::check_expiry(Some(time::OffsetDateTime::UNIX_EPOCH), time::OffsetDateTime::UNIX_EPOCH)
+                .unwrap_err(),
             Quantity::new(0).unwrap_err(),
             Status::parse("").unwrap_err(),
             Currency::parse("").unwrap_err(),

@@ -38,9 +38,9 @@ pub trait ApiKeyStore: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn list(
+    async fn list<'a>(
         &self,
-        account: Option<&AccountKey>,
+        account: Option<&'a AccountKey>,
         after: Option<ApiKeyId>,
         limit: u32,
     ) -> Result<Vec<ApiKey>, StoreError>;
@@ -52,10 +52,10 @@ pub trait ApiKeyStore: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn revoke(
+    async fn revoke<'a>(
         &self,
         id: &ApiKeyId,
-        account: Option<&AccountKey>,
+        account: Option<&'a AccountKey>,
         at: OffsetDateTime,
     ) -> Result<Option<ApiKey>, StoreError>;
 

@@ -36,9 +36,9 @@ impl ApiKeyStore for MemoryApiKeys {
         Ok(keys.values().find(|k| k.secret_hash == secret_hash).cloned())
     }
 
-    async fn list(
+    async fn list<'a>(
         &self,
-        account: Option<&AccountKey>,
+        account: Option<&'a AccountKey>,
         after: Option<ApiKeyId>,
         limit: u32,
     ) -> Result<Vec<ApiKey>, StoreError> {
@@ -51,10 +51,10 @@ impl ApiKeyStore for MemoryApiKeys {
             .collect())
     }
 
-    async fn revoke(
+    async fn revoke<'a>(
         &self,
         id: &ApiKeyId,
-        account: Option<&AccountKey>,
+        account: Option<&'a AccountKey>,
         at: OffsetDateTime,
     ) -> Result<Option<ApiKey>, StoreError> {
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());

@@ -132,9 +132,9 @@ impl ApiKeyStore for SqlApiKeys {
         self.db.query_one(&sql, vec![secret_hash.into()]).await?.as_ref().map(Self::row).transpose()
     }
 
-    async fn list(
+    async fn list<'a>(
         &self,
-        account: Option<&AccountKey>,
+        account: Option<&'a AccountKey>,
         after: Option<ApiKeyId>,
         limit: u32,
     ) -> Result<Vec<ApiKey>, StoreError> {
@@ -157,10 +157,10 @@ impl ApiKeyStore for SqlApiKeys {
         rows.iter().map(Self::row).collect()
     }
 
-    async fn revoke(
+    async fn revoke<'a>(
         &self,
         id: &ApiKeyId,
-        account: Option<&AccountKey>,
+        account: Option<&'a AccountKey>,
         at: OffsetDateTime,
     ) -> Result<Option<ApiKey>, StoreError> {
         // The owner is part of every condition, so another owner's key is never touched.

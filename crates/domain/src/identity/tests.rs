@@ -158,3 +158,20 @@ fn a_key_is_live_until_it_expires_or_is_revoked() {
     let revoked = crate::ApiKey { revoked_at: Some(created), ..never };
     assert!(!revoked.is_live(created));
 }
+
+#[test]
+fn an_account_key_has_at_least_one_scope_each_once_in_order() {
+    let set = Scope::set(vec![Scope::Manage, Scope::Enforce, Scope::Manage]).unwrap();
+    assert_eq!(set, [Scope::Enforce, Scope::Manage]);
+    assert_eq!(Scope::set(Vec::new()).unwrap_err().field, "scopes");
+}
+
+#[test]
+fn a_new_key_expires_after_now_or_never() {
+    let now = time::macros::datetime!(2026-11-23 10:00 UTC);
+    assert_eq!(crate::ApiKey::check_expiry(None, now), Ok(()));
+    assert_eq!(crate::ApiKey::check_expiry(Some(now + time::Duration::seconds(1)), now), Ok(()));
+    for past in [now, now - time::Duration::days(1)] {
+        assert_eq!(crate::ApiKey::check_expiry(Some(past), now).unwrap_err().field, "expires_at");
+    }
+}
