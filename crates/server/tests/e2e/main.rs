@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod account_keys;
 mod auth;
 mod bad_input;
 mod cli;

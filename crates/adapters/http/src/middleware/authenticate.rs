@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::route::{Matched, matched_route};
+use super::route::{Matched, matched_route, path_segment};
 use tollgate_domain::{AccountKey, Caller};
 
 use crate::HttpState;
@@ -51,7 +51,7 @@ pub(crate) async fn authenticate(
     match state.tollgate.authenticate(credential).await {
         Ok(Some(caller)) => {
             if let Some(doc) = doc
-                && let Err(problem) = permit(&state, &req, &caller, doc.access).await
+                && let Err(problem) = permit(&state, &req, pattern.as_deref(), &caller, doc.access).await
             {
                 return Ok(req.error_response(problem));
             }
@@ -73,6 +73,7 @@ pub(crate) async fn authenticate(
 async fn permit(
     state: &HttpState,
     req: &ServiceRequest,
+    pattern: Option<&str>,
     caller: &Caller,
     access: Access,
 ) -> Result<(), ApiError> {
@@ -84,7 +85,9 @@ async fn permit(
         Access::Admin => Err(ApiError::new(ProblemCode::Forbidden, Detail::AdminOnly)),
         Access::Account(right) => {
             // A key that is not well formed names no account: the handler answers 404.
-            let Some(key) = req.match_info().get("key").and_then(|k| AccountKey::parse(k).ok()) else {
+            let path = req.match_info().as_str();
+            let key = pattern.and_then(|pattern| path_segment(pattern, path, "key"));
+            let Some(key) = key.and_then(|k| AccountKey::parse(k).ok()) else {
                 return Ok(());
             };
             state.tollgate.authorize(caller, &key, right).await.map_err(ApiError::app)

@@ -34,3 +34,13 @@ pub(crate) fn matched_route(req: &ServiceRequest) -> Matched {
     req.extensions_mut().insert(matched.clone());
     matched
 }
+
+/// The `{name}` segment of `path`, a path that matched `pattern`. The router fills a request's
+/// match info only once the app-wide middleware has run, so the middleware reads the segment
+/// itself (before, the account of an account-scoped route was never found there, and the route
+/// went unauthorized); the path matched the pattern, so their segments line up.
+pub(crate) fn path_segment<'a>(pattern: &str, path: &'a str, name: &str) -> Option<&'a str> {
+    let wanted = format!("{{{name}}}");
+    let index = pattern.split('/').position(|segment| segment == wanted)?;
+    path.split('/').nth(index)
+}
