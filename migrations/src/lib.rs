@@ -13,6 +13,7 @@ mod m20261123_000002_api_keys;
 mod m20261124_000001_state_version;
 mod m20261202_000101_idempotency_owner;
 mod m20261202_000201_identity;
+mod m20261202_000301_account_keys;
 
 /// Applies Tollgate's migrations.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_state_version::Migration),
             Box::new(m20261202_000101_idempotency_owner::Migration),
             Box::new(m20261202_000201_identity::Migration),
+            Box::new(m20261202_000301_account_keys::Migration),
         ]
     }
 }

@@ -1,12 +1,14 @@
 //! Authentication: which caller a bearer credential stands for. An API key is looked up by its
 //! fingerprint through a short cache, so the hot path rarely touches the key store, with
-//! revocation marks so a key revoked here is refused at once; a user's access token (a JWT) is
-//! verified, then its session checked (see [`crate::identity`]).
+//! revocation marks so a key revoked here is refused at once; its last use is written at most
+//! once a minute, off the request's path. A user's access token (a JWT) is verified, then its
+//! session checked (see [`crate::identity`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use time::OffsetDateTime;
 use tollgate_domain::{ApiKey, ApiKeyId, Caller};
 use tollgate_ports::{ApiKeyStore, SecretMinter, StoreError};
 
@@ -16,6 +18,9 @@ use crate::{AppError, Tollgate};
 /// instance takes effect at once; through another instance, within this time.
 const CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_MAX: usize = 10_000;
+
+/// How stale a key's `last_used_at` may get: one write per key per this much use.
+const TOUCH_EVERY: time::Duration = time::Duration::minutes(1);
 
 /// Verifies credentials against the key store by their fingerprint.
 pub(crate) struct Authenticator {
@@ -29,8 +34,22 @@ pub(crate) struct Authenticator {
 /// revocation is neither cached nor answered.
 #[derive(Default)]
 struct Verified {
-    cache: HashMap<String, (Caller, Instant)>,
+    cache: HashMap<String, Entry>,
     revoked: HashSet<String>,
+}
+
+/// A verified key: who it stands for, until when, and when its use was last written.
+struct Entry {
+    caller: Caller,
+    verified_at: Instant,
+    expires_at: Option<OffsetDateTime>,
+    last_used: Option<OffsetDateTime>,
+}
+
+impl Entry {
+    fn touch_due(&self, now: OffsetDateTime) -> bool {
+        self.last_used.is_none_or(|last| now - last >= TOUCH_EVERY)
+    }
 }
 
 impl Authenticator {
@@ -38,24 +57,47 @@ impl Authenticator {
         Self { keys, secrets, verified: RwLock::default() }
     }
 
-    /// The caller of `credential`; `None` for a key that is unknown or revoked.
-    async fn authenticate(&self, credential: &str) -> Result<Option<Caller>, StoreError> {
+    /// The caller of `credential` at `now`; `None` for a key that is unknown, revoked or expired.
+    async fn authenticate(
+        &self,
+        credential: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Caller>, StoreError> {
         let fingerprint = self.secrets.fingerprint(credential);
-        if let Some(principal) = self.cached(&fingerprint) {
-            return Ok(Some(principal));
+        if let Some((caller, expires_at, touch_due)) = self.cached(&fingerprint, now) {
+            if expires_at.is_some_and(|end| now >= end) {
+                return Ok(None);
+            }
+            if touch_due {
+                self.touch(&fingerprint, now);
+            }
+            return Ok(Some(caller));
         }
         let Some(key) = self.keys.find_by_hash(&fingerprint).await? else { return Ok(None) };
-        if key.revoked_at.is_some() || !constant_time_eq(key.secret_hash.as_bytes(), fingerprint.as_bytes()) {
+        if !key.is_live(now) || !constant_time_eq(key.secret_hash.as_bytes(), fingerprint.as_bytes()) {
             return Ok(None);
         }
-        let caller = Caller::PlatformKey { id: key.id, role: key.role };
-        Ok(self.remember(fingerprint, caller.clone()).then_some(caller))
+        let caller = Caller::of_key(&key);
+        let entry = Entry {
+            caller: caller.clone(),
+            verified_at: Instant::now(),
+            expires_at: key.expires_at,
+            last_used: key.last_used_at,
+        };
+        let touch_due = entry.touch_due(now);
+        if !self.remember(fingerprint.clone(), entry) {
+            return Ok(None);
+        }
+        if touch_due {
+            self.touch(&fingerprint, now);
+        }
+        Ok(Some(caller))
     }
 
     /// Forgets cached verifications of the key `id` (its secret was replaced).
     pub(crate) fn forget(&self, id: &ApiKeyId) {
         let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
-        verified.cache.retain(|_, (caller, _)| key_of(caller) != Some(id));
+        verified.cache.retain(|_, entry| key_of(&entry.caller) != Some(id));
     }
 
     /// Refuses `key` from now on in this instance, whatever the store or the cache says (other
@@ -63,32 +105,61 @@ impl Authenticator {
     pub(crate) fn revoked(&self, key: &ApiKey) {
         let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
         verified.revoked.insert(key.secret_hash.clone());
-        verified.cache.retain(|_, (caller, _)| key_of(caller) != Some(&key.id));
+        verified.cache.retain(|_, entry| key_of(&entry.caller) != Some(&key.id));
     }
 
-    fn cached(&self, fingerprint: &str) -> Option<Caller> {
+    /// A fresh cached verification: the caller, the key's expiry, and whether its use is due to
+    /// be written.
+    fn cached(
+        &self,
+        fingerprint: &str,
+        now: OffsetDateTime,
+    ) -> Option<(Caller, Option<OffsetDateTime>, bool)> {
         let verified = self.verified.read().unwrap_or_else(|p| p.into_inner());
         // Constant-time comparison of the stored fingerprint, as for the store's answer.
-        let (stored, (caller, at)) = verified.cache.get_key_value(fingerprint)?;
-        (at.elapsed() < CACHE_TTL && constant_time_eq(stored.as_bytes(), fingerprint.as_bytes()))
-            .then(|| caller.clone())
+        let (stored, entry) = verified.cache.get_key_value(fingerprint)?;
+        (entry.verified_at.elapsed() < CACHE_TTL
+            && constant_time_eq(stored.as_bytes(), fingerprint.as_bytes()))
+        .then(|| (entry.caller.clone(), entry.expires_at, entry.touch_due(now)))
     }
 
     /// Caches a verification; `false` (nothing cached) when this instance revoked the key.
-    fn remember(&self, fingerprint: String, caller: Caller) -> bool {
+    fn remember(&self, fingerprint: String, entry: Entry) -> bool {
         let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
         if verified.revoked.contains(&fingerprint) {
             return false;
         }
         let cache = &mut verified.cache;
         if cache.len() >= CACHE_MAX {
-            cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            cache.retain(|_, entry| entry.verified_at.elapsed() < CACHE_TTL);
             if cache.len() >= CACHE_MAX {
                 cache.clear();
             }
         }
-        cache.insert(fingerprint, (caller, Instant::now()));
+        cache.insert(fingerprint, entry);
         true
+    }
+
+    /// Writes the key's use at `now` in the background, unless another request of this instance
+    /// did within the last minute (the entry says so). The request never waits for it, and a
+    /// failed write is only logged: the next minute's use writes again.
+    fn touch(&self, fingerprint: &str, now: OffsetDateTime) {
+        let id = {
+            let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
+            let Some(entry) = verified.cache.get_mut(fingerprint).filter(|e| e.touch_due(now)) else {
+                return;
+            };
+            entry.last_used = Some(now);
+            let Some(id) = key_of(&entry.caller) else { return };
+            id.clone()
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let keys = self.keys.clone();
+        runtime.spawn(async move {
+            if let Err(error) = keys.touch(&id, now).await {
+                tracing::warn!(key_id = %id, %error, "the key's last use was not recorded");
+            }
+        });
     }
 }
 
@@ -116,7 +187,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 impl Tollgate {
     /// The caller a bearer `credential` stands for: an API key's secret, or a user's access token;
-    /// `None` when it is neither a known, unrevoked key nor a valid token of a live session. A key
+    /// `None` when it is neither a known, unrevoked, unexpired key nor a valid token of a live
+    /// session. Using a key records its `last_used_at`, to about a minute, in the background. A key
     /// revoked through this instance is refused at once; through another, within 5 s
     /// (verifications are cached that long). Sessions: see [`Tollgate::authenticate_token`].
     ///
@@ -130,7 +202,7 @@ impl Tollgate {
                 Err(error) => Err(error),
             };
         }
-        self.access.authenticate(credential).await.map_err(crate::api_keys::key_store_error)
+        self.access.authenticate(credential, self.now()).await.map_err(crate::api_keys::key_store_error)
     }
 }
 

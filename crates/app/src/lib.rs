@@ -23,7 +23,7 @@ mod tollgate;
 mod views;
 
 pub use admin::{Impersonation, NewOperator, OverLimits, Stats};
-pub use api_keys::{API_KEY_PREFIX, MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey};
+pub use api_keys::{API_KEY_PREFIX, MIN_OPERATOR_KEY_LEN, NewApiKey, OPERATOR_KEY_ID, OperatorKey};
 pub use authentication::is_jwt;
 pub use error::AppError;
 pub use identity::{

@@ -53,13 +53,13 @@ mod upgrade;
 mod usage;
 mod window;
 
-pub use api_key::{ApiKey, Role};
+pub use api_key::{ApiKey, Role, Scope};
 pub use currency::Currency;
 pub use decision::{ConsumeIntent, Decision, DecisionCode, Evaluation, Policy};
 pub use entitlements::{AddOn, Entitlements, Overrides};
 pub use identity::{
     Actor, AuditEvent, AuditTarget, Caller, Denial, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, MemberRole,
-    Membership, OneTimeToken, PasswordError, Right, Scope, Session, TokenPurpose, TotpState, User, authorize,
+    Membership, OneTimeToken, PasswordError, Right, Session, TokenPurpose, TotpState, User, authorize,
     check_password, normalise_email,
 };
 pub use ids::{

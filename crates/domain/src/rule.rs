@@ -82,6 +82,10 @@ rules! {
     WindowKey,
     /// A plan's code in a body that names another plan than its path.
     PlanCodeMismatch,
+    /// An account API key's scopes.
+    Scopes,
+    /// An expiry time, which must come after now.
+    FutureExpiry,
 }
 
 impl Rule {
@@ -132,6 +136,8 @@ impl Rule {
             Rule::PlanCodeMismatch => {
                 "the code in the body must be the plan code of the path, or be left out"
             }
+            Rule::Scopes => "scopes are one or more of enforce, read and manage",
+            Rule::FutureExpiry => "an expiry time must be in the future",
         }
     }
 
@@ -175,6 +181,8 @@ impl Rule {
             }
             Rule::WindowKey => "une clé de fenêtre est never, d:<date>, m:<année-mois> ou p:<secondes unix>",
             Rule::PlanCodeMismatch => "le code du corps doit être le code d'offre du chemin, ou être omis",
+            Rule::Scopes => "les portées sont une ou plusieurs parmi enforce, read et manage",
+            Rule::FutureExpiry => "une date d'expiration doit être dans le futur",
         }
     }
 }
@@ -209,8 +217,8 @@ mod tests {
     #[test]
     fn every_validation_of_the_crate_names_a_rule_that_speaks_french() {
         use crate::{
-            AccountKey, AddOn, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName, Money,
-            Name, Plan, PlanCode, PlanDraft, Quantity, SessionId, Status, UserId, WindowKey,
+            AccountKey, AddOn, ApiKey, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName,
+            Money, Name, Plan, PlanCode, PlanDraft, Quantity, SessionId, Status, UserId, WindowKey,
         };
         let draft: PlanDraft = serde_json::from_str(
             r#"{"code": "pro", "name": "Pro", "price": {"amount": "45.00", "currency": "USD"},
@@ -230,6 +238,9 @@ mod tests {
             SessionId::parse("").unwrap_err(),
             Name::parse("").unwrap_err(),
             Name::parse("a\u{1b}b").unwrap_err(),
+            crate::Scope::set(Vec::new()).unwrap_err(),
+            ApiKey::check_expiry(Some(time::OffsetDateTime::UNIX_EPOCH), time::OffsetDateTime::UNIX_EPOCH)
+                .unwrap_err(),
             Quantity::new(0).unwrap_err(),
             Status::parse("").unwrap_err(),
             Currency::parse("").unwrap_err(),

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{ApiKey, ApiKeyId};
+use tollgate_domain::{AccountKey, ApiKey, ApiKeyId};
 
 use crate::StoreError;
 
@@ -33,24 +33,46 @@ pub trait ApiKeyStore: Send + Sync {
     /// valid key) only.
     async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError>;
 
-    /// Keys in id order strictly after `after`, at most `limit`.
+    /// The keys of one owner — `account`'s keys, or the platform keys when `account` is `None` —
+    /// in id order strictly after `after`, at most `limit`. Keys of other owners MUST NOT appear.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn list(&self, after: Option<ApiKeyId>, limit: u32) -> Result<Vec<ApiKey>, StoreError>;
+    async fn list<'a>(
+        &self,
+        account: Option<&'a AccountKey>,
+        after: Option<ApiKeyId>,
+        limit: u32,
+    ) -> Result<Vec<ApiKey>, StoreError>;
 
-    /// Revokes the key `id` at `at` and returns it, or `None` when no key has this id. A key
-    /// already revoked MUST keep its first revocation time.
+    /// Revokes the key `id` of `account` (a platform key when `None`) at `at` and returns it, or
+    /// `None` when that owner has no key with this id: a key of another owner MUST be left
+    /// untouched and answered `None`, so an account's key is revoked only through its account. A
+    /// key already revoked MUST keep its first revocation time.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn revoke(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError>;
+    async fn revoke<'a>(
+        &self,
+        id: &ApiKeyId,
+        account: Option<&'a AccountKey>,
+        at: OffsetDateTime,
+    ) -> Result<Option<ApiKey>, StoreError>;
 
-    /// Whether any unrevoked admin key exists.
+    /// Records that the key `id` was used at `at`: its `last_used_at` becomes `at` unless it is
+    /// already later (instances may report uses out of order; the latest MUST stay). An unknown
+    /// id changes nothing and is no error.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn has_active_admin(&self) -> Result<bool, StoreError>;
+    async fn touch(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Whether a platform admin key that is live at `now` (neither revoked nor expired) exists;
+    /// account keys never count.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn has_active_admin(&self, now: OffsetDateTime) -> Result<bool, StoreError>;
 }
 
 /// What [`IdempotencyStore::begin`] found.

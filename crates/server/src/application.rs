@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tollgate_app::{
-    IdentityPorts, IdentitySettings, MIN_OPERATOR_KEY_LEN, OPERATOR_KEY_ID, OperatorKey, Ports,
-    Settings as AppSettings, Tollgate,
+    IdentityPorts, IdentitySettings, MIN_OPERATOR_KEY_LEN, OperatorKey, Ports, Settings as AppSettings,
+    Tollgate,
 };
-use tollgate_domain::{ApiKeyId, Policy};
+use tollgate_domain::Policy;
 use tollgate_email::{OutboxMailer, SmtpMailer};
 use tollgate_http::{HttpState, Services};
 use tollgate_memory::{OffsetClock, SystemClock};
@@ -217,8 +217,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             if let Err(error) = write_admin_key(&path, &secret) {
                 // Nobody could ever read this key: revoke it, so that the next start (with the
                 // directory fixed, or TOLLGATE_ADMIN_API_KEY set) generates one again.
-                let operator = ApiKeyId::parse(OPERATOR_KEY_ID)?;
-                if let Err(revoke) = tollgate.revoke_api_key(&operator).await {
+                if let Err(revoke) = tollgate.discard_operator_key().await {
                     tracing::error!(error = %revoke, "the unwritten operator key could not be revoked");
                 }
                 return Err(error).with_context(|| format!("writing {}", path.display()));

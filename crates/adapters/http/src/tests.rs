@@ -235,8 +235,12 @@ async fn credentials_are_required_except_on_public_routes() {
     assert!(!list.to_string().contains(&secret[3..]));
     let id = created["id"].as_str().unwrap();
     let req = admin(TestRequest::delete().uri(&format!("/v1/api-keys/{id}"))).to_request();
-    let (status, revoked) = read(test::call_service(&service, req).await).await;
-    assert_eq!(status, StatusCode::OK);
+    let response = test::call_service(&service, req).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (_, list) =
+        read(test::call_service(&service, admin(TestRequest::get().uri("/v1/api-keys")).to_request()).await)
+            .await;
+    let revoked = list["data"].as_array().unwrap().iter().find(|k| k["id"] == id).unwrap().clone();
     assert!(revoked["revoked_at"].is_string());
     let req = TestRequest::get().uri("/v1/accounts/acme").insert_header(("Authorization", bearer));
     assert_eq!(test::call_service(&service, req.to_request()).await.status(), StatusCode::UNAUTHORIZED);
@@ -561,6 +565,39 @@ async fn encoded_spellings_of_protected_paths_are_authenticated_like_the_plain_o
             .set_json(json!({"key": "evil", "name": "Evil"}));
         let (status, body) = read(test::call_service(&service, req.to_request()).await).await;
         assert_eq!((status.as_u16(), body["code"].as_str()), (401, Some("unauthorized")), "{method} {uri}");
+    }
+}
+
+#[actix_web::test]
+async fn account_keys_are_held_to_their_scopes_by_the_route_table() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    let req = admin(TestRequest::post().uri("/v1/accounts")).set_json(json!({"key": "acme", "name": "Acme"}));
+    assert_eq!(test::call_service(&service, req.to_request()).await.status(), StatusCode::CREATED);
+    let mut secrets = Vec::new();
+    for scope in ["read", "enforce"] {
+        let body = json!({"name": scope, "scopes": [scope]});
+        let req = admin(TestRequest::post().uri("/v1/accounts/acme/api-keys")).set_json(body);
+        let (status, created) = read(test::call_service(&service, req.to_request()).await).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        secrets.push(format!("Bearer {}", created["secret"].as_str().unwrap()));
+    }
+    let call = |method: TestRequest, uri: &str, key: &str| {
+        let req = method.uri(uri).insert_header(("Authorization", key.to_owned()));
+        let req = req.insert_header(("Idempotency-Key", format!("{uri}{key}")));
+        req.set_json(json!({"metric": "tickets", "quantity": 1})).to_request()
+    };
+    let (read_key, enforce) = (&secrets[0], &secrets[1]);
+    let cases = [
+        (TestRequest::get(), "/v1/accounts/acme", read_key, StatusCode::OK),
+        (TestRequest::post(), "/v1/accounts/acme/consume", read_key, StatusCode::FORBIDDEN),
+        (TestRequest::post(), "/v1/accounts/acme/consume", enforce, StatusCode::OK),
+        (TestRequest::get(), "/v1/accounts/acme/subscription", enforce, StatusCode::FORBIDDEN),
+        (TestRequest::get(), "/v1/accounts/acme/api-keys", read_key, StatusCode::FORBIDDEN),
+    ];
+    for (method, uri, key, expected) in cases {
+        let (status, body) = read(test::call_service(&service, call(method, uri, key)).await).await;
+        assert_eq!(status, expected, "{uri} {body}");
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::{Mutex, RwLock};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{ApiKey, ApiKeyId, Role};
+use tollgate_domain::{AccountKey, ApiKey, ApiKeyId, Role};
 use tollgate_ports::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
 
 /// API keys in memory, for tests and embedding.
@@ -36,27 +36,47 @@ impl ApiKeyStore for MemoryApiKeys {
         Ok(keys.values().find(|k| k.secret_hash == secret_hash).cloned())
     }
 
-    async fn list(&self, after: Option<ApiKeyId>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
+    async fn list<'a>(
+        &self,
+        account: Option<&'a AccountKey>,
+        after: Option<ApiKeyId>,
+        limit: u32,
+    ) -> Result<Vec<ApiKey>, StoreError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         Ok(keys
             .values()
-            .filter(|k| after.as_ref().is_none_or(|a| &k.id > a))
+            .filter(|k| k.account.as_ref() == account && after.as_ref().is_none_or(|a| &k.id > a))
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .cloned()
             .collect())
     }
 
-    async fn revoke(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
+    async fn revoke<'a>(
+        &self,
+        id: &ApiKeyId,
+        account: Option<&'a AccountKey>,
+        at: OffsetDateTime,
+    ) -> Result<Option<ApiKey>, StoreError> {
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        Ok(keys.get_mut(id).map(|key| {
+        Ok(keys.get_mut(id).filter(|key| key.account.as_ref() == account).map(|key| {
             key.revoked_at.get_or_insert(at);
             key.clone()
         }))
     }
 
-    async fn has_active_admin(&self) -> Result<bool, StoreError> {
+    async fn touch(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(key) = keys.get_mut(id)
+            && key.last_used_at.is_none_or(|last| last < at)
+        {
+            key.last_used_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn has_active_admin(&self, now: OffsetDateTime) -> Result<bool, StoreError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        Ok(keys.values().any(|k| k.role == Role::Admin && k.revoked_at.is_none()))
+        Ok(keys.values().any(|k| k.account.is_none() && k.role == Role::Admin && k.is_live(now)))
     }
 }
 

@@ -44,6 +44,18 @@ async fn api_keys_keep_their_contract() {
 }
 
 #[tokio::test]
+async fn account_keys_keep_their_contract() {
+    tollgate_ports::conformance::access::account_key_contract(&tollgate_memory::MemoryApiKeys::default())
+        .await;
+}
+
+#[tokio::test]
+async fn api_key_last_use_keeps_its_contract() {
+    tollgate_ports::conformance::access::api_key_touch_contract(&tollgate_memory::MemoryApiKeys::default())
+        .await;
+}
+
+#[tokio::test]
 async fn idempotency_records_keep_their_contract() {
     let store = tollgate_memory::MemoryIdempotency::default();
     tollgate_ports::conformance::access::idempotency_store_contract(&store).await;

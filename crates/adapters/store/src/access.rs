@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Value};
 use time::OffsetDateTime;
-use tollgate_domain::{ApiKey, ApiKeyId, Role};
+use tollgate_domain::{AccountKey, ApiKey, ApiKeyId, Role, Scope};
 use tollgate_ports::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
 
 use crate::convert::{corrupt, db_error, instant, is_unique_violation, micros};
@@ -46,7 +46,9 @@ pub struct SqlApiKeys {
     db: Db,
 }
 
-const API_KEY_COLUMNS: &str = "id, name, role, prefix, secret_hash, created_at, revoked_at";
+const API_KEY_COLUMNS: &str =
+    "id, name, role, prefix, secret_hash, created_at, revoked_at, account, scopes, expires_at, last_used_at";
+const API_KEY_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11";
 
 impl SqlApiKeys {
     /// API keys on `db` (migrated).
@@ -63,6 +65,10 @@ impl SqlApiKeys {
             key.secret_hash.clone().into(),
             micros(key.created_at).into(),
             key.revoked_at.map(micros).into(),
+            key.account.as_ref().map(|a| a.as_str().to_owned()).into(),
+            join_scopes(&key.scopes).into(),
+            key.expires_at.map(micros).into(),
+            key.last_used_at.map(micros).into(),
         ]
     }
 
@@ -76,14 +82,31 @@ impl SqlApiKeys {
             secret_hash: get(row, 4)?,
             created_at: instant(get(row, 5)?)?,
             revoked_at: get::<Option<i64>>(row, 6)?.map(instant).transpose()?,
+            account: get::<Option<String>>(row, 7)?.map(AccountKey::parse).transpose().map_err(corrupt)?,
+            scopes: split_scopes(&get::<String>(row, 8)?)?,
+            expires_at: get::<Option<i64>>(row, 9)?.map(instant).transpose()?,
+            last_used_at: get::<Option<i64>>(row, 10)?.map(instant).transpose()?,
         })
     }
+}
+
+/// Scopes as stored: their names joined by commas (empty for none).
+fn join_scopes(scopes: &[Scope]) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn split_scopes(stored: &str) -> Result<Vec<Scope>, StoreError> {
+    stored
+        .split(',')
+        .filter(|name| !name.is_empty())
+        .map(|name| Scope::parse(name).ok_or_else(|| corrupt(format!("scope {name}"))))
+        .collect()
 }
 
 #[async_trait]
 impl ApiKeyStore for SqlApiKeys {
     async fn insert(&self, key: &ApiKey) -> Result<(), StoreError> {
-        let sql = format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        let sql = format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ({API_KEY_VALUES})");
         let result = self.db.db.execute_raw(statement(self.db.backend, &sql, Self::values(key))).await;
         match result {
             Ok(_) => Ok(()),
@@ -94,10 +117,12 @@ impl ApiKeyStore for SqlApiKeys {
 
     async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ({API_KEY_VALUES}) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, \
              prefix = excluded.prefix, secret_hash = excluded.secret_hash, \
-             created_at = excluded.created_at, revoked_at = excluded.revoked_at"
+             created_at = excluded.created_at, revoked_at = excluded.revoked_at, \
+             account = excluded.account, scopes = excluded.scopes, expires_at = excluded.expires_at, \
+             last_used_at = excluded.last_used_at"
         );
         self.db.execute(&sql, Self::values(key)).await.map(|_| ())
     }
@@ -107,31 +132,70 @@ impl ApiKeyStore for SqlApiKeys {
         self.db.query_one(&sql, vec![secret_hash.into()]).await?.as_ref().map(Self::row).transpose()
     }
 
-    async fn list(&self, after: Option<ApiKeyId>, limit: u32) -> Result<Vec<ApiKey>, StoreError> {
-        let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2");
+    async fn list<'a>(
+        &self,
+        account: Option<&'a AccountKey>,
+        after: Option<ApiKeyId>,
+        limit: u32,
+    ) -> Result<Vec<ApiKey>, StoreError> {
         let after = after.as_ref().map_or("", ApiKeyId::as_str);
-        let rows = self.db.query_all(&sql, vec![after.into(), i64::from(limit).into()]).await?;
+        let rows = match account {
+            None => {
+                let sql = format!(
+                    "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE account IS NULL AND id > $1 ORDER BY id LIMIT $2"
+                );
+                self.db.query_all(&sql, vec![after.into(), i64::from(limit).into()]).await?
+            }
+            Some(account) => {
+                let sql = format!(
+                    "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3"
+                );
+                let values = vec![account.as_str().into(), after.into(), i64::from(limit).into()];
+                self.db.query_all(&sql, values).await?
+            }
+        };
         rows.iter().map(Self::row).collect()
     }
 
-    async fn revoke(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<Option<ApiKey>, StoreError> {
-        let id = id.as_str();
-        self.db
-            .execute(
-                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
-                vec![id.into(), micros(at).into()],
-            )
-            .await?;
-        let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = $1");
-        self.db.query_one(&sql, vec![id.into()]).await?.as_ref().map(Self::row).transpose()
+    async fn revoke<'a>(
+        &self,
+        id: &ApiKeyId,
+        account: Option<&'a AccountKey>,
+        at: OffsetDateTime,
+    ) -> Result<Option<ApiKey>, StoreError> {
+        // The owner is part of every condition, so another owner's key is never touched.
+        let (owner, mut values) = match account {
+            None => ("account IS NULL", vec![id.as_str().into()]),
+            Some(account) => ("account = $2", vec![id.as_str().into(), account.as_str().into()]),
+        };
+        let at_param = format!("${}", values.len() + 1);
+        values.push(micros(at).into());
+        let update = format!(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, {at_param}) WHERE id = $1 AND {owner}"
+        );
+        self.db.execute(&update, values.clone()).await?;
+        values.pop();
+        let select = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = $1 AND {owner}");
+        self.db.query_one(&select, values).await?.as_ref().map(Self::row).transpose()
     }
 
-    async fn has_active_admin(&self) -> Result<bool, StoreError> {
+    async fn touch(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+                vec![id.as_str().into(), micros(at).into()],
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn has_active_admin(&self, now: OffsetDateTime) -> Result<bool, StoreError> {
         let row = self
             .db
             .query_one(
-                "SELECT id FROM api_keys WHERE role = $1 AND revoked_at IS NULL LIMIT 1",
-                vec![Role::Admin.as_str().into()],
+                "SELECT id FROM api_keys WHERE role = $1 AND account IS NULL AND revoked_at IS NULL \
+                 AND (expires_at IS NULL OR expires_at > $2) LIMIT 1",
+                vec![Role::Admin.as_str().into(), micros(now).into()],
             )
             .await?;
         Ok(row.is_some())

@@ -70,12 +70,13 @@ mod store {
 
     use super::*;
 
-    const MIGRATIONS: [&str; 5] = [
+    const MIGRATIONS: [&str; 6] = [
         "m20261123_000001_core",
         "m20261123_000002_api_keys",
         "m20261124_000001_state_version",
         "m20261202_000101_idempotency_owner",
         "m20261202_000201_identity",
+        "m20261202_000301_account_keys",
     ];
 
     #[tokio::test]
@@ -85,6 +86,28 @@ mod store {
             store.migrate().await.expect("migrate");
             tollgate_ports::conformance::access::api_key_store_contract(&store.api_keys()).await;
             tollgate_ports::conformance::access::idempotency_store_contract(&store.idempotency()).await;
+            store.close().await;
+            database.drop_database().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn account_keys_keep_their_contract() {
+        for database in [Some(TestDatabase::sqlite()), TestDatabase::postgres().await].into_iter().flatten() {
+            let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
+            store.migrate().await.expect("migrate");
+            tollgate_ports::conformance::access::account_key_contract(&store.api_keys()).await;
+            store.close().await;
+            database.drop_database().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn api_key_last_use_keeps_its_contract() {
+        for database in [Some(TestDatabase::sqlite()), TestDatabase::postgres().await].into_iter().flatten() {
+            let store = Store::connect(&StoreConfig::new(database.url.clone())).await.expect("connect");
+            store.migrate().await.expect("migrate");
+            tollgate_ports::conformance::access::api_key_touch_contract(&store.api_keys()).await;
             store.close().await;
             database.drop_database().await;
         }
@@ -105,10 +128,14 @@ mod store {
             id: tollgate_domain::ApiKeyId::parse("key_busy").unwrap(),
             name: "busy".into(),
             role: tollgate_domain::Role::Service,
+            account: None,
+            scopes: Vec::new(),
             prefix: "tg_busy".into(),
             secret_hash: "busy".into(),
             created_at: at,
+            expires_at: None,
             revoked_at: None,
+            last_used_at: None,
         };
         let inserted = store.api_keys().insert(&key).await;
         assert!(matches!(inserted, Err(StoreError::Unavailable(_))), "{inserted:?}");

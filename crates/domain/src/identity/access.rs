@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api_key::Role;
+use crate::api_key::{ApiKey, Role, Scope};
 use crate::identity::member::MemberRole;
 use crate::ids::{AccountKey, ApiKeyId, SessionId, UserId};
 
@@ -26,36 +26,7 @@ pub enum Right {
     Own,
 }
 
-/// What an account API key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    /// Check, consume, release and read usage.
-    Enforce,
-    /// Every read of the account.
-    Read,
-    /// What an account admin may do.
-    Manage,
-}
-
 impl Scope {
-    /// Every scope.
-    pub const ALL: [Scope; 3] = [Scope::Enforce, Scope::Read, Scope::Manage];
-
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Enforce => "enforce",
-            Scope::Read => "read",
-            Scope::Manage => "manage",
-        }
-    }
-
-    /// Parses the snake_case name.
-    pub fn parse(value: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
     fn grants(self, right: Right) -> bool {
         match self {
             Scope::Enforce => matches!(right, Right::Enforce | Right::Usage),
@@ -110,6 +81,19 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// The caller a key stands for: a platform key with its role, or an account key with its
+    /// account and scopes.
+    pub fn of_key(key: &ApiKey) -> Caller {
+        match &key.account {
+            None => Caller::PlatformKey { id: key.id.clone(), role: key.role },
+            Some(account) => Caller::AccountKey {
+                id: key.id.clone(),
+                account: account.clone(),
+                scopes: key.scopes.clone(),
+            },
+        }
+    }
+
     /// Whether the caller may do everything, on every account (admin routes included).
     pub fn is_platform_admin(&self) -> bool {
         match self {

@@ -10,7 +10,7 @@ mod session;
 mod token;
 mod user;
 
-pub use access::{Caller, Denial, Right, Scope, authorize};
+pub use access::{Caller, Denial, Right, authorize};
 pub use audit::{Actor, AuditEvent, AuditTarget};
 pub use member::{MemberRole, Membership};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordError, check_password};

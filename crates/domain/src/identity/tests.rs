@@ -115,3 +115,63 @@ fn scopes_and_roles_parse_their_names() {
     }
     assert_eq!(Role::parse("enforce"), Some(Role::Enforce));
 }
+
+fn key(account: Option<AccountKey>) -> crate::ApiKey {
+    let at = time::macros::datetime!(2026-11-23 10:00 UTC);
+    crate::ApiKey {
+        id: ApiKeyId::parse("key_1").unwrap(),
+        name: "backend".into(),
+        role: Role::Service,
+        account,
+        scopes: vec![Scope::Read],
+        prefix: "tg_12345678".into(),
+        secret_hash: "hash".into(),
+        created_at: at,
+        expires_at: Some(at + time::Duration::hours(1)),
+        revoked_at: None,
+        last_used_at: None,
+    }
+}
+
+#[test]
+fn a_key_stands_for_a_platform_caller_or_its_account_with_its_scopes() {
+    let platform = Caller::of_key(&key(None));
+    assert_eq!(platform, Caller::PlatformKey { id: ApiKeyId::parse("key_1").unwrap(), role: Role::Service });
+    let scoped = Caller::of_key(&key(Some(acme())));
+    let expected = Caller::AccountKey {
+        id: ApiKeyId::parse("key_1").unwrap(),
+        account: acme(),
+        scopes: vec![Scope::Read],
+    };
+    assert_eq!(scoped, expected, "an account key's role grants nothing");
+}
+
+#[test]
+fn a_key_is_live_until_it_expires_or_is_revoked() {
+    let key = key(None);
+    let created = key.created_at;
+    assert!(key.is_live(created));
+    assert!(key.is_live(created + time::Duration::minutes(59)));
+    assert!(!key.is_live(created + time::Duration::hours(1)), "expired at its expiry time");
+    let never = crate::ApiKey { expires_at: None, ..key.clone() };
+    assert!(never.is_live(created + time::Duration::days(10_000)));
+    let revoked = crate::ApiKey { revoked_at: Some(created), ..never };
+    assert!(!revoked.is_live(created));
+}
+
+#[test]
+fn an_account_key_has_at_least_one_scope_each_once_in_order() {
+    let set = Scope::set(vec![Scope::Manage, Scope::Enforce, Scope::Manage]).unwrap();
+    assert_eq!(set, [Scope::Enforce, Scope::Manage]);
+    assert_eq!(Scope::set(Vec::new()).unwrap_err().field, "scopes");
+}
+
+#[test]
+fn a_new_key_expires_after_now_or_never() {
+    let now = time::macros::datetime!(2026-11-23 10:00 UTC);
+    assert_eq!(crate::ApiKey::check_expiry(None, now), Ok(()));
+    assert_eq!(crate::ApiKey::check_expiry(Some(now + time::Duration::seconds(1)), now), Ok(()));
+    for past in [now, now - time::Duration::days(1)] {
+        assert_eq!(crate::ApiKey::check_expiry(Some(past), now).unwrap_err().field, "expires_at");
+    }
+}

@@ -8,6 +8,7 @@
 mod helpers;
 mod people;
 
+mod account_keys;
 mod admin;
 mod auth;
 mod bad_input;

@@ -49,6 +49,9 @@ async fn health_metrics_and_the_openapi_document_are_served(app: &TestApp) {
         ("post", "/v1/api-keys"),
         ("get", "/v1/api-keys"),
         ("delete", "/v1/api-keys/{id}"),
+        ("post", "/v1/accounts/{key}/api-keys"),
+        ("get", "/v1/accounts/{key}/api-keys"),
+        ("delete", "/v1/accounts/{key}/api-keys/{id}"),
         ("post", "/v1/admin/accounts/{key}/suspend"),
         ("post", "/v1/admin/accounts/{key}/activate"),
         ("post", "/v1/admin/accounts/{key}/past_due"),
@@ -89,7 +92,7 @@ async fn health_metrics_and_the_openapi_document_are_served(app: &TestApp) {
         assert!(paths[path][method].is_object(), "{method} {path} is documented");
     }
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 51, "and nothing else is");
+    assert_eq!(operations, 54, "and nothing else is");
 }
 
 async fn unknown_routes_are_problems_and_requests_carry_ids(app: &TestApp) {

@@ -91,6 +91,10 @@ pub(super) fn schemas() -> Value {
 fn core_schemas() -> Value {
     let timestamp = json!({ "type": "string", "format": "date-time" });
     let nullable_timestamp = json!({ "type": ["string", "null"], "format": "date-time" });
+    let expiry = json!({
+        "type": ["string", "null"], "format": "date-time",
+        "description": "When the key stops working; in the future (422 otherwise). Omitted or null: never."
+    });
     let decision_codes: Vec<_> = tollgate_domain::DecisionCode::ALL.iter().map(|c| c.as_str()).collect();
     let problem_codes: Vec<_> = ProblemCode::ALL.iter().map(|code| code.as_str()).collect();
     let problem_table: Vec<_> = ProblemCode::ALL
@@ -240,13 +244,31 @@ fn core_schemas() -> Value {
         },
         "CreateApiKey": {
             "type": "object", "required": ["name"], "additionalProperties": false,
-            "properties": { "name": name(), "role": { "enum": ["admin", "service", "enforce"], "default": "service" } }
-        },
-        "ApiKey": {
-            "type": "object",
             "properties": {
-                "id": { "type": "string" }, "name": { "type": "string" }, "role": { "enum": ["admin", "service", "enforce"] },
-                "prefix": { "type": "string" }, "created_at": timestamp, "revoked_at": nullable_timestamp
+                "name": name(), "role": { "enum": ["admin", "service", "enforce"], "default": "service" },
+                "expires_at": expiry
+            }
+        },
+        "CreateAccountApiKey": {
+            "type": "object", "required": ["name", "scopes"], "additionalProperties": false,
+            "properties": {
+                "name": name(),
+                "scopes": { "type": "array", "minItems": 1, "items": schema("Scope"),
+                            "description": "enforce: check, consume, release, usage; read: every GET of the account; manage: what an account admin may do." },
+                "expires_at": expiry
+            }
+        },
+        "Scope": { "enum": ["enforce", "read", "manage"] },
+        "ApiKey": {
+            "type": "object", "required": ["id", "name", "account", "prefix", "created_at"],
+            "properties": {
+                "id": { "type": "string" }, "name": { "type": "string" },
+                "role": { "enum": ["admin", "service", "enforce"], "description": "A platform key's role." },
+                "account": { "type": ["string", "null"], "description": "An account key's account; null for a platform key." },
+                "scopes": { "type": "array", "items": schema("Scope"), "description": "An account key's scopes." },
+                "prefix": { "type": "string" }, "created_at": timestamp, "expires_at": nullable_timestamp,
+                "revoked_at": nullable_timestamp,
+                "last_used_at": { "type": ["string", "null"], "format": "date-time", "description": "To about a minute." }
             }
         },
         "CreatedApiKey": {

@@ -1,17 +1,18 @@
 //! The access matrix, generated from the route table: every account-scoped route, called by
-//! callers without the route's right on the account — the owner of another account, a member, an
-//! account admin, a platform `enforce` key — answers what the domain's rule says (404 for a caller
-//! with no relation to the account, 403 for one that sees it without the right), and nothing of
-//! the account changes (read back after each call).
+//! callers without the route's right on the account — the owner of another account, another
+//! account's key, a member, an account admin, account keys of each scope, a platform `enforce`
+//! key — answers what the domain's rule says (404 for a caller with no relation to the account,
+//! 403 for one that sees it without the right), and nothing of the account changes (read back
+//! after each call).
 
 use actix_web::http::Method;
 use actix_web::test::{self, TestRequest};
 use serde_json::{Value, json};
-use tollgate_app::{Invite, Login, Origin, Registration, RegistrationAccount};
-use tollgate_domain::{AccountKey, MemberRole, Right, Role};
+use tollgate_app::{Invite, Login, NewApiKey, Origin, Registration, RegistrationAccount};
+use tollgate_domain::{AccountKey, Denial, MemberRole, Role, Scope, authorize};
 use tollgate_ports::Secret;
 
-use super::{read, state};
+use super::{ADMIN, read, state};
 use crate::app;
 use crate::openapi::{Access, ROUTES};
 
@@ -27,25 +28,6 @@ fn body_of(operation: &str) -> Value {
         "add_member" => json!({"email": "eve@intruder.test", "role": "owner"}),
         "change_member_role" => json!({"role": "member"}),
         _ => json!({}),
-    }
-}
-
-/// Who calls, and the role the domain gives them on `acme` (`None`: no relation).
-enum Who {
-    Stranger,
-    Member(MemberRole),
-    EnforceKey,
-}
-
-impl Who {
-    /// What the domain's rule answers for `right`: `None` allowed, else the status and code.
-    fn expected(&self, right: Right) -> Option<(u16, &'static str)> {
-        let granted = match self {
-            Who::Stranger => return Some((404, "account_not_found")),
-            Who::Member(role) => role.grants(right),
-            Who::EnforceKey => matches!(right, Right::Enforce | Right::Usage),
-        };
-        (!granted).then_some((403, "forbidden"))
     }
 }
 
@@ -93,8 +75,21 @@ async fn no_caller_reaches_an_account_route_without_its_right_and_nothing_change
         let invite = Invite { email: format!("{who}@example.test"), role };
         tollgate.add_member(&owner, &acme, invite, &origin).await.unwrap();
     }
-    let (enforce, secret) = tollgate.create_api_key("enforcer", Role::Enforce).await.unwrap();
-    assert_eq!(enforce.role, Role::Enforce);
+    let operator = tollgate.authenticate(ADMIN).await.unwrap().unwrap();
+    let key = |name: &str| NewApiKey { name: name.to_owned(), expires_at: None };
+    let (_, enforcer) =
+        tollgate.create_api_key(&operator, key("enforcer"), Role::Enforce, &origin).await.unwrap();
+    let mut account_keys = Vec::new();
+    for (account, scope) in
+        [("acme", Scope::Read), ("acme", Scope::Enforce), ("acme", Scope::Manage), ("globex", Scope::Manage)]
+    {
+        let account = AccountKey::parse(account).unwrap();
+        let (_, secret) = tollgate
+            .create_account_api_key(&operator, &account, key("k"), vec![scope], &origin)
+            .await
+            .unwrap();
+        account_keys.push(secret.expose().to_owned());
+    }
     let service = test::init_service(app(state)).await;
     let (_, me) = call!(&service, Method::GET, "/v1/me", &ann, None::<Value>);
     let ann_id = me["id"].as_str().unwrap().to_owned();
@@ -107,25 +102,35 @@ async fn no_caller_reaches_an_account_route_without_its_right_and_nothing_change
         seen
     };
     let before = snapshot().await;
-    let callers = [
-        (Who::Stranger, bob.as_str()),
-        (Who::Member(MemberRole::Member), mia.as_str()),
-        (Who::Member(MemberRole::Admin), ada.as_str()),
-        (Who::EnforceKey, secret.expose()),
+    // Each caller with its membership of `acme`, as the policy is fed it.
+    let mut callers = vec![
+        (bob.clone(), None),
+        (mia.clone(), Some(MemberRole::Member)),
+        (ada.clone(), Some(MemberRole::Admin)),
+        (enforcer.expose().to_owned(), None),
     ];
+    callers.extend(account_keys.into_iter().map(|secret| (secret, None)));
+    let mut expected = Vec::new();
+    for (bearer, membership) in &callers {
+        expected.push((bearer.as_str(), tollgate.authenticate(bearer).await.unwrap().unwrap(), *membership));
+    }
     let mut denials = 0;
     for route in ROUTES.iter() {
         let Access::Account(right) = route.access else { continue };
         let uri = route.path.replace("{key}", "acme").replace("{user_id}", &ann_id).replace("{id}", "key_x");
         let method = Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
         let body = route.request.map(|_| body_of(route.operation_id));
-        for (who, bearer) in &callers {
-            let Some((status, code)) = who.expected(right) else { continue };
+        for (bearer, caller, membership) in &expected {
+            let (status, code) = match authorize(caller, &acme, *membership, right) {
+                Ok(()) => continue,
+                Err(Denial::Hidden) => (404, "account_not_found"),
+                Err(Denial::Forbidden) => (403, "forbidden"),
+            };
             let (got, problem) = call!(&service, method.clone(), &uri, bearer, body.clone());
             assert_eq!((got, problem["code"].as_str()), (status, Some(code)), "{} {uri}", route.method);
             assert_eq!(snapshot().await, before, "{} {uri} changed nothing", route.method);
             denials += 1;
         }
     }
-    assert!(denials >= 20, "the matrix covers the account routes ({denials} denials)");
+    assert!(denials >= 60, "the matrix covers the account routes ({denials} denials)");
 }

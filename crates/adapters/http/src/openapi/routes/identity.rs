@@ -157,6 +157,34 @@ pub(crate) const ROUTES: &[RouteDoc] = &[
     .returns(201, "CreatedApiKey"),
     route("get", "/v1/api-keys", "list_api_keys", "API keys, by id", "api-keys", Admin)
         .returns(200, "ApiKeyList"),
-    route("delete", "/v1/api-keys/{id}", "revoke_api_key", "Revoke an API key", "api-keys", Admin)
-        .returns(200, "ApiKey"),
+    route("delete", "/v1/api-keys/{id}", "revoke_api_key", "Revoke an API key", "api-keys", Admin).empty(204),
+    // The secret is in the answer: never recorded, as for the token-issuing routes.
+    route(
+        "post",
+        "/v1/accounts/{key}/api-keys",
+        "create_account_api_key",
+        "Create an API key of the account, with scopes (its secret is shown once)",
+        "api-keys",
+        Account(Right::Manage),
+    )
+    .body("CreateAccountApiKey", Accepted)
+    .returns(201, "CreatedApiKey"),
+    route(
+        "get",
+        "/v1/accounts/{key}/api-keys",
+        "list_account_api_keys",
+        "The account's API keys, by id",
+        "api-keys",
+        Account(Right::Manage),
+    )
+    .returns(200, "ApiKeyList"),
+    route(
+        "delete",
+        "/v1/accounts/{key}/api-keys/{id}",
+        "revoke_account_api_key",
+        "Revoke an API key of the account",
+        "api-keys",
+        Account(Right::Manage),
+    )
+    .empty(204),
 ];
