@@ -153,7 +153,8 @@ pub(crate) const ROUTES: &[RouteDoc] = &[
         "api-keys",
         Admin,
     )
-    .body("CreateApiKey", Recorded)
+    // The secret is in the answer: never recorded, as for the token-issuing routes.
+    .body("CreateApiKey", Accepted)
     .returns(201, "CreatedApiKey"),
     route("get", "/v1/api-keys", "list_api_keys", "API keys, by id", "api-keys", Admin)
         .returns(200, "ApiKeyList"),
