@@ -235,3 +235,12 @@ fn a_body_of_optional_fields_is_still_an_object() {
     }
     assert!(crate::body::parse::<Optional>(b"{}").is_ok());
 }
+
+#[test]
+fn every_code_is_documented_in_the_problems_page() {
+    let page = include_str!("../../../../../docs/problems.md");
+    for code in ProblemCode::ALL {
+        let anchor = format!("<a id=\"{}\"></a>", code.as_str());
+        assert!(page.contains(&anchor), "docs/problems.md lacks {}", code.as_str());
+    }
+}
