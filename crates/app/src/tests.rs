@@ -43,6 +43,7 @@ fn draft(code: &str, price: &str, trial_days: u32, tickets: Option<u64>, sites: 
         ]
         .into(),
         rate_limit: None,
+        addons: Vec::new(),
     }
 }
 

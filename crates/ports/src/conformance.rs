@@ -198,6 +198,7 @@ fn draft(code: &str, sites: u64) -> PlanDraft {
         ]
         .into(),
         rate_limit: None,
+        addons: Vec::new(),
     }
 }
 
