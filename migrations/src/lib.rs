@@ -14,6 +14,7 @@ mod m20261124_000001_state_version;
 mod m20261202_000101_idempotency_owner;
 mod m20261202_000201_identity;
 mod m20261202_000301_account_keys;
+mod m20261202_000401_addons;
 
 /// Applies Tollgate's migrations.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000101_idempotency_owner::Migration),
             Box::new(m20261202_000201_identity::Migration),
             Box::new(m20261202_000301_account_keys::Migration),
+            Box::new(m20261202_000401_addons::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@
 //! are injected through [`Ports`].
 #![warn(missing_docs)]
 
+mod addons;
 mod admin;
 mod api_keys;
 mod authentication;

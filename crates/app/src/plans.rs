@@ -9,10 +9,15 @@ impl Tollgate {
     /// so existing subscribers keep theirs.
     ///
     /// # Errors
-    /// [`AppError::Invalid`] for invalid terms; storage errors.
+    /// [`AppError::Invalid`] for invalid terms, or terms allowing an add-on the catalog does not
+    /// have (`addons`); storage errors.
     pub async fn publish_plan(&self, terms: PlanDraft) -> Result<Plan, AppError> {
         // Validate before storing: the repository stores only valid plans.
         Plan::new(terms.clone(), 1).map_err(|tollgate_domain::PlanError::Invalid(e)| AppError::Invalid(e))?;
+        if !terms.addons.is_empty() {
+            let known: Vec<_> = self.ports.addons.list().await?.iter().map(|a| a.code().clone()).collect();
+            terms.check_addons(&known)?;
+        }
         let plan = self.ports.plans.publish(&terms, self.now()).await?;
         self.catalog.reload(self.ports.plans.as_ref(), self.now()).await?;
         Ok(plan)

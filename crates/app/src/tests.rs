@@ -43,6 +43,7 @@ fn draft(code: &str, price: &str, trial_days: u32, tickets: Option<u64>, sites: 
         ]
         .into(),
         rate_limit: None,
+        addons: Vec::new(),
     }
 }
 
@@ -94,6 +95,7 @@ fn ports(
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
+        addons: Arc::new(tollgate_memory::MemoryAddOns::default()),
         usage,
         api_keys: Arc::new(MemoryApiKeys::default()),
         secrets: Arc::new(SequentialSecrets::default()),
@@ -519,6 +521,7 @@ async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
     assert_eq!(code, DecisionCode::SubscriptionSuspended, "the refresh landed before the TTL ran out");
 }
 
+mod addons;
 mod admin;
 mod api_keys;
 mod exactness;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{PlanCode, Policy};
 use tollgate_ports::{
-    AccountRepository, ApiKeyStore, Clock, IdGenerator, Notification, Notifier, PaymentGateway,
-    PlanRepository, SecretMinter, SubscriptionRepository, UsageRepository,
+    AccountRepository, AddOnRepository, ApiKeyStore, Clock, IdGenerator, Notification, Notifier,
+    PaymentGateway, PlanRepository, SecretMinter, SubscriptionRepository, UsageRepository,
 };
 
 use crate::authentication::Authenticator;
@@ -33,6 +33,8 @@ pub struct Ports {
     pub subscriptions: Arc<dyn SubscriptionRepository>,
     /// Plans.
     pub plans: Arc<dyn PlanRepository>,
+    /// The add-on catalog.
+    pub addons: Arc<dyn AddOnRepository>,
     /// Usage counters and ledger.
     pub usage: Arc<dyn UsageRepository>,
     /// API keys.

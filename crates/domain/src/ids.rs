@@ -121,6 +121,20 @@ string_id!(
 );
 
 string_id!(
+    /// An add-on code in the catalog, spelled as a plan code: a lowercase letter or digit, then up
+    /// to 63 of `a-z 0-9 _ -`.
+    AddOnCode,
+    field = "addon",
+    rule = Rule::AddOnCodeShape,
+    valid = |v| {
+        let mut bytes = v.bytes();
+        matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
+            && v.len() <= 64
+            && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+    }
+);
+
+string_id!(
     /// A metered or counted quantity (`tickets`, `api_calls`): `[a-z][a-z0-9_]{0,63}`.
     MetricName,
     field = "metric",

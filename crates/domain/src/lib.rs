@@ -33,6 +33,7 @@
 //! means ([`Evaluation::consumed`]).
 #![warn(missing_docs)]
 
+mod addon;
 mod api_key;
 mod currency;
 mod decision;
@@ -53,6 +54,7 @@ mod upgrade;
 mod usage;
 mod window;
 
+pub use addon::{AddOnDraft, AddOnLimit, AddOnTerms};
 pub use api_key::{ApiKey, Role, Scope};
 pub use currency::Currency;
 pub use decision::{ConsumeIntent, Decision, DecisionCode, Evaluation, Policy};
@@ -63,8 +65,8 @@ pub use identity::{
     check_password, normalise_email,
 };
 pub use ids::{
-    AccountKey, ApiKeyId, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode, SessionId,
-    UserId, WindowKey,
+    AccountKey, AddOnCode, ApiKeyId, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode,
+    SessionId, UserId, WindowKey,
 };
 pub use locale::Locale;
 pub use money::{Money, MoneyError};

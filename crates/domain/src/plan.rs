@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{FeatureName, InvalidValue, MetricName, PlanCode};
+use crate::ids::{AddOnCode, FeatureName, InvalidValue, MetricName, PlanCode};
 use crate::money::Money;
 use crate::period::Interval;
 use crate::rule::Rule;
@@ -148,6 +148,10 @@ pub struct PlanDraft {
     /// How fast the account's users and account keys may call the API; `None`: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// The catalog add-ons subscribers of the plan may buy; written only when there are some, so
+    /// the terms of plans without add-ons read as they did before add-ons existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addons: Vec<AddOnCode>,
 }
 
 fn yes() -> bool {
@@ -162,6 +166,31 @@ impl PlanDraft {
     pub fn check_code(&self, code: &PlanCode) -> Result<(), InvalidValue> {
         if &self.code == code { Ok(()) } else { Err(InvalidValue::new("code", Rule::PlanCodeMismatch)) }
     }
+
+    /// Checks that every add-on these terms allow is in the catalog, whose codes `known` lists.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] for `addons` naming [`Rule::UnknownAddOn`].
+    pub fn check_addons(&self, known: &[AddOnCode]) -> Result<(), InvalidValue> {
+        if self.addons.iter().all(|code| known.contains(code)) {
+            Ok(())
+        } else {
+            Err(InvalidValue::new("addons", Rule::UnknownAddOn))
+        }
+    }
+}
+
+/// Checks a catalog price: not negative, in whole minor units of its currency.
+pub(crate) fn check_price(price: &Money) -> Result<(), InvalidValue> {
+    if price.is_negative() {
+        return Err(InvalidValue::new("price", Rule::NegativePrice));
+    }
+    if price.amount().scale() > price.currency().exponent()
+        && price.amount().normalize().scale() > price.currency().exponent()
+    {
+        return Err(InvalidValue::new("price", Rule::PriceMinorUnits));
+    }
+    Ok(())
 }
 
 /// Longest trial a plan may offer.
@@ -205,14 +234,7 @@ impl Plan {
         }
         crate::text::refuse_control_characters("name", &terms.name)?;
         crate::text::refuse_control_characters_in_prose("description", &terms.description)?;
-        if terms.price.is_negative() {
-            return Err(InvalidValue::new("price", Rule::NegativePrice).into());
-        }
-        if terms.price.amount().scale() > terms.price.currency().exponent()
-            && terms.price.amount().normalize().scale() > terms.price.currency().exponent()
-        {
-            return Err(InvalidValue::new("price", Rule::PriceMinorUnits).into());
-        }
+        check_price(&terms.price)?;
         if terms.trial_days > MAX_TRIAL_DAYS {
             return Err(InvalidValue::new("trial_days", Rule::TrialLength).into());
         }
@@ -280,6 +302,10 @@ impl Plan {
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.terms.rate_limit
     }
+    /// The catalog add-ons subscribers of the plan may buy.
+    pub fn addons(&self) -> &[AddOnCode] {
+        &self.terms.addons
+    }
     /// The terms without the version.
     pub fn terms(&self) -> &PlanDraft {
         &self.terms
@@ -335,6 +361,7 @@ pub(crate) mod tests {
                     })
                     .collect(),
                 rate_limit: None,
+                addons: Vec::new(),
             },
             1,
         )
@@ -364,6 +391,7 @@ pub(crate) mod tests {
         assert_eq!(back["price"]["amount"], "45.00");
         assert_eq!(back["limits"]["sites"]["enforcement"], "hard");
         assert!(back.get("rate_limit").is_none(), "written only when set");
+        assert!(back.get("addons").is_none(), "written only when some are allowed");
     }
 
     #[test]
@@ -392,6 +420,18 @@ pub(crate) mod tests {
         }
         let unknown = r#"{"per_minute": 1, "burst": 1, "window": 2}"#;
         assert!(serde_json::from_str::<RateLimit>(unknown).is_err());
+    }
+
+    #[test]
+    fn a_plan_allows_only_add_ons_of_the_catalog_and_writes_them_back() {
+        let mut draft = plan("pro", "10", &[], &[]).terms().clone();
+        let extra_sites = AddOnCode::parse("extra-sites").unwrap();
+        assert!(draft.check_addons(&[]).is_ok(), "no add-on allowed, none needed");
+        draft.addons.push(extra_sites.clone());
+        assert_eq!(draft.check_addons(&[]), Err(InvalidValue::new("addons", Rule::UnknownAddOn)));
+        assert!(draft.check_addons(std::slice::from_ref(&extra_sites)).is_ok());
+        let json = serde_json::to_value(Plan::new(draft, 1).unwrap()).unwrap();
+        assert_eq!(json["addons"], serde_json::json!(["extra-sites"]));
     }
 
     #[test]

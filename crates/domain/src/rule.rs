@@ -86,6 +86,14 @@ rules! {
     Scopes,
     /// An expiry time, which must come after now.
     FutureExpiry,
+    /// The shape of a catalog add-on's code.
+    AddOnCodeShape,
+    /// An add-on's code in a body that names another add-on than its path.
+    AddOnCodeMismatch,
+    /// An add-on that neither raises a limit nor grants a feature.
+    AddOnEmpty,
+    /// A plan allowing an add-on the catalog does not have.
+    UnknownAddOn,
 }
 
 impl Rule {
@@ -138,6 +146,14 @@ impl Rule {
             }
             Rule::Scopes => "scopes are one or more of enforce, read and manage",
             Rule::FutureExpiry => "an expiry time must be in the future",
+            Rule::AddOnCodeShape => {
+                "an add-on code is 1 to 64 characters of a-z 0-9 _ - starting with a letter or digit"
+            }
+            Rule::AddOnCodeMismatch => {
+                "the code in the body must be the add-on code of the path, or be left out"
+            }
+            Rule::AddOnEmpty => "an add-on raises at least one limit or grants at least one feature",
+            Rule::UnknownAddOn => "a plan may allow only add-ons of the catalog",
         }
     }
 
@@ -183,6 +199,14 @@ impl Rule {
             Rule::PlanCodeMismatch => "le code du corps doit être le code d'offre du chemin, ou être omis",
             Rule::Scopes => "les portées sont une ou plusieurs parmi enforce, read et manage",
             Rule::FutureExpiry => "une date d'expiration doit être dans le futur",
+            Rule::AddOnCodeShape => {
+                "un code d'option fait 1 à 64 caractères parmi a-z 0-9 _ - et commence par une lettre ou un chiffre"
+            }
+            Rule::AddOnCodeMismatch => "le code du corps doit être le code d'option du chemin, ou être omis",
+            Rule::AddOnEmpty => {
+                "une option augmente au moins une limite ou accorde au moins une fonctionnalité"
+            }
+            Rule::UnknownAddOn => "une offre ne peut permettre que des options du catalogue",
         }
     }
 }
@@ -217,8 +241,9 @@ mod tests {
     #[test]
     fn every_validation_of_the_crate_names_a_rule_that_speaks_french() {
         use crate::{
-            AccountKey, AddOn, ApiKey, ApiKeyId, Currency, Email, FeatureName, IdempotencyKey, MetricName,
-            Money, Name, Plan, PlanCode, PlanDraft, Quantity, SessionId, Status, UserId, WindowKey,
+            AccountKey, AddOn, AddOnCode, AddOnDraft, AddOnTerms, ApiKey, ApiKeyId, Currency, Email,
+            FeatureName, IdempotencyKey, MetricName, Money, Name, Plan, PlanCode, PlanDraft, Quantity,
+            SessionId, Status, UserId, WindowKey,
         };
         let draft: PlanDraft = serde_json::from_str(
             r#"{"code": "pro", "name": "Pro", "price": {"amount": "45.00", "currency": "USD"},
@@ -268,6 +293,17 @@ mod tests {
         let usd = Currency::parse("USD").unwrap();
         plan_error(&|d| d.price = Money::new(rust_decimal::Decimal::new(1001, 3), usd), 1);
         invalid.push(draft.check_code(&PlanCode::parse("other").unwrap()).unwrap_err());
+        let mut with_addon = draft.clone();
+        with_addon.addons.push(AddOnCode::parse("extra-sites").unwrap());
+        invalid.push(with_addon.check_addons(&[]).unwrap_err());
+        invalid.push(AddOnCode::parse("").unwrap_err());
+        let addon: AddOnDraft = serde_json::from_str(
+            r#"{"code": "extra-sites", "name": "Extra sites", "price": {"amount": "1", "currency": "USD"},
+                "interval": "month"}"#,
+        )
+        .unwrap();
+        invalid.push(AddOnTerms::new(addon.clone()).unwrap_err());
+        invalid.push(addon.check_code(&AddOnCode::parse("other").unwrap()).unwrap_err());
         let Err(crate::SubscriptionError::Invalid(seats)) = crate::Subscription::start(
             &Plan::new(draft.clone(), 1).unwrap(),
             0,

@@ -9,6 +9,8 @@
 //! ```
 
 pub mod access;
+mod addons;
+pub use addons::*;
 mod admin;
 pub use admin::*;
 mod identity;
@@ -31,8 +33,8 @@ use tollgate_domain::{
 };
 
 use crate::{
-    Account, AccountRepository, IdentityStore, LedgerRetention, LoginAttempts, PlanRepository, StoreError,
-    SubscriptionRepository, UsageCommand, UsageKind, UsageRepository,
+    Account, AccountRepository, AddOnRepository, IdentityStore, LedgerRetention, LoginAttempts,
+    PlanRepository, StoreError, SubscriptionRepository, UsageCommand, UsageKind, UsageRepository,
 };
 
 mod repositories;
@@ -54,6 +56,8 @@ pub struct Backend {
     pub subscriptions: Arc<dyn SubscriptionRepository>,
     /// Plans.
     pub plans: Arc<dyn PlanRepository>,
+    /// The add-on catalog.
+    pub addons: Arc<dyn AddOnRepository>,
     /// Usage.
     pub usage: Arc<dyn UsageRepository>,
     /// The retention of the ledger's idempotency keys.
@@ -109,6 +113,8 @@ macro_rules! conformance_suite {
             subscriptions_round_trip_with_add_ons_and_overrides,
             writes_for_an_unknown_account_are_not_found,
             plans_are_versioned_and_old_versions_are_kept,
+            addons_are_created_replaced_and_listed_by_code,
+            concurrent_puts_of_a_new_addon_create_it_once,
             consume_applies_only_within_the_cap,
             unlimited_consumes_always_apply,
             release_never_goes_below_zero,
@@ -198,6 +204,7 @@ fn draft(code: &str, sites: u64) -> PlanDraft {
         ]
         .into(),
         rate_limit: None,
+        addons: Vec::new(),
     }
 }
 

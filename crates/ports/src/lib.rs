@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod access;
+mod addons;
 mod admin;
 mod error;
 mod identity;
@@ -21,6 +22,7 @@ mod services;
 pub mod conformance;
 
 pub use access::{ApiKeyStore, Begin, IdempotencyStore};
+pub use addons::*;
 pub use admin::{AccountFilter, SubscriptionTally};
 pub use error::StoreError;
 pub use identity::{AuditFilter, Change, Failures, IdentityStore, LoginAttempts, Rotation};

@@ -125,6 +125,7 @@ pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> an
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
+        addons: store.clone(),
         usage: store,
         api_keys,
         secrets: Arc::new(RandomSecrets),

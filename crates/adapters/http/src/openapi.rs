@@ -43,6 +43,7 @@ fn operation(route: &RouteDoc) -> Value {
         if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             let description = match name {
                 "key" => "The account's key: [A-Za-z0-9._:@-]{1,128}.",
+                "code" if route.path.contains("/addons/") => "The add-on's code.",
                 "code" => "The plan's code.",
                 _ => "The identifier.",
             };

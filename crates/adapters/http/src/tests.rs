@@ -95,6 +95,7 @@ async fn state_with(
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
+        addons: Arc::new(tollgate_memory::MemoryAddOns::default()),
         usage: usage.clone(),
         api_keys: Arc::new(MemoryApiKeys::default()),
         secrets: Arc::new(SequentialSecrets::default()),

@@ -3,14 +3,15 @@
 //! In-process adapters of every Tollgate port. [`MemoryStore`] implements the repositories with
 //! exactly the semantics the database store has (atomic conditional consume, idempotent replay,
 //! release floored at zero, all-or-nothing), so use cases can be tested, or embedded, without a
-//! database; [`MemoryIdentity`] and [`MemoryLoginAttempts`] do the same for the identity
-//! records. [`ManualClock`], [`SequentialIds`], [`FakeGateway`], [`RecordingNotifier`],
+//! database; [`MemoryAddOns`], [`MemoryIdentity`] and [`MemoryLoginAttempts`] do the same for
+//! the add-on catalog and the identity records. [`ManualClock`], [`SequentialIds`], [`FakeGateway`], [`RecordingNotifier`],
 //! [`FakePasswordHasher`], [`MemoryTokenCodec`], [`SequentialSecrets`], [`MemoryMailer`] and
 //! [`FakeTotp`] complete the set; [`SystemClock`] is the real
 //! clock, and [`OffsetClock`] the real clock shifted (to rehearse a later date on staging).
 #![warn(missing_docs)]
 
 mod access;
+mod addons;
 mod attempts;
 mod clock;
 mod gateway;
@@ -22,6 +23,7 @@ mod store;
 mod totp;
 
 pub use access::{MemoryApiKeys, MemoryIdempotency};
+pub use addons::MemoryAddOns;
 pub use attempts::MemoryLoginAttempts;
 pub use clock::{ManualClock, OffsetClock, SequentialIds, SystemClock};
 pub use gateway::{Behaviour, FakeGateway, RecordingNotifier};

@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tollgate_memory::{MemoryIdentity, MemoryLoginAttempts, MemoryStore};
+use tollgate_memory::{MemoryAddOns, MemoryIdentity, MemoryLoginAttempts, MemoryStore};
 use tollgate_ports::conformance::{Backend, Fixture};
 
 struct Memory {
     store: Arc<MemoryStore>,
+    addons: Arc<MemoryAddOns>,
     identity: Arc<MemoryIdentity>,
     login_attempts: Arc<MemoryLoginAttempts>,
 }
@@ -19,6 +20,7 @@ impl Fixture for Memory {
             accounts: self.store.clone(),
             subscriptions: self.store.clone(),
             plans: self.store.clone(),
+            addons: self.addons.clone(),
             usage: self.store.clone(),
             retention: self.store.clone(),
             identity: self.identity.clone(),
@@ -32,7 +34,7 @@ impl Fixture for Memory {
 async fn memory() -> Option<Box<dyn Fixture>> {
     let store = Arc::new(MemoryStore::new());
     let identity = Arc::new(MemoryIdentity::new(store.clone()));
-    Some(Box::new(Memory { store, identity, login_attempts: Arc::default() }))
+    Some(Box::new(Memory { store, addons: Arc::default(), identity, login_attempts: Arc::default() }))
 }
 
 tollgate_ports::conformance_suite!(memory());

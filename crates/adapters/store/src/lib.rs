@@ -12,6 +12,7 @@
 
 mod access;
 mod account_state;
+mod addons;
 mod admin;
 mod convert;
 mod entities;

@@ -19,6 +19,7 @@ impl Fixture for Db {
             accounts: store.clone(),
             subscriptions: store.clone(),
             plans: store.clone(),
+            addons: store.clone(),
             usage: store.clone(),
             retention: store,
             identity: std::sync::Arc::new(self.store.identity()),
@@ -70,13 +71,14 @@ mod store {
 
     use super::*;
 
-    const MIGRATIONS: [&str; 6] = [
+    const MIGRATIONS: [&str; 7] = [
         "m20261123_000001_core",
         "m20261123_000002_api_keys",
         "m20261124_000001_state_version",
         "m20261202_000101_idempotency_owner",
         "m20261202_000201_identity",
         "m20261202_000301_account_keys",
+        "m20261202_000401_addons",
     ];
 
     #[tokio::test]

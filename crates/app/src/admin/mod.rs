@@ -1,9 +1,10 @@
 //! The platform admins' back office: account and user search, user sessions, soft deletion and
 //! impersonation, statistics, the audit log, the accounts over their limits, plan publication
-//! and archival, and the first operator made from the command line. Every use case here checks
+//! and archival, add-on publication, and the first operator made from the command line. Every use case here checks
 //! that its caller is a platform admin (except the command line's, which runs on the server).
 
 mod accounts;
+mod addons;
 mod audit;
 mod limits;
 mod operators;

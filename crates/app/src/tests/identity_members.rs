@@ -152,6 +152,7 @@ fn seats_plan(code: &str, price: &str, seats: u64) -> PlanDraft {
         )]
         .into(),
         rate_limit: None,
+        addons: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@ mod helpers;
 mod people;
 
 mod account_keys;
+mod addons;
 mod admin;
 mod auth;
 mod bad_input;

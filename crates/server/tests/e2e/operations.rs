@@ -36,6 +36,7 @@ async fn health_metrics_and_the_openapi_document_are_served(app: &TestApp) {
     for (method, path) in [
         ("get", "/v1/plans"),
         ("get", "/v1/plans/{code}"),
+        ("get", "/v1/addons"),
         ("post", "/v1/accounts"),
         ("get", "/v1/accounts/{key}"),
         ("get", "/v1/accounts/{key}/subscription"),
@@ -88,11 +89,12 @@ async fn health_metrics_and_the_openapi_document_are_served(app: &TestApp) {
         ("get", "/v1/admin/limits/over"),
         ("put", "/v1/admin/plans/{code}"),
         ("delete", "/v1/admin/plans/{code}"),
+        ("put", "/v1/admin/addons/{code}"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path} is documented");
     }
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 54, "and nothing else is");
+    assert_eq!(operations, 56, "and nothing else is");
 }
 
 async fn unknown_routes_are_problems_and_requests_carry_ids(app: &TestApp) {
@@ -125,6 +127,7 @@ async fn plans_are_public_and_serialized_as_the_contract_says(app: &TestApp) {
     assert_eq!((pro["interval"].as_str(), pro["trial_days"].as_u64()), (Some("month"), Some(14)));
     assert_eq!(pro["limits"]["tickets"], json!({"max": 2000, "reset": "month", "enforcement": "hard"}));
     assert_eq!(pro["features"]["api_access"], true);
+    assert_eq!(pro["addons"], json!(["extra-sites"]));
     let (_, enterprise) =
         read(app.anonymous(Method::GET, "/v1/plans/enterprise").send().await.unwrap()).await;
     assert!(enterprise["limits"]["tickets"]["max"].is_null(), "unlimited is null: {enterprise}");

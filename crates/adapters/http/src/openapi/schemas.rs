@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+mod addons;
 mod admin;
 mod identity;
 
@@ -84,6 +85,7 @@ pub(super) fn schemas() -> Value {
     if let Value::Object(map) = &mut all {
         map.extend(identity::schemas());
         map.extend(admin::schemas());
+        map.extend(addons::schemas());
     }
     all
 }
@@ -138,6 +140,10 @@ fn core_schemas() -> Value {
                 "features": { "type": "object", "additionalProperties": { "type": "boolean" } },
                 "limits": { "type": "object", "additionalProperties": schema("Limit") },
                 "rate_limit": schema("RateLimit"),
+                "addons": {
+                    "type": "array", "items": { "type": "string", "pattern": PLAN_CODE },
+                    "description": "The codes of the catalog add-ons subscribers may buy; absent: none."
+                },
                 "version": { "type": "integer", "minimum": 1 }
             }
         },

@@ -1,6 +1,7 @@
 //! Route registration: every route of the table with its handler.
 
 mod accounts;
+mod addons;
 mod admin;
 mod admin_users;
 mod api_keys;
@@ -41,6 +42,7 @@ fn endpoint(doc: &RouteDoc) -> Option<Route> {
         "openapi" => route.to(ops::openapi),
         "list_plans" => route.to(plans::list),
         "get_plan" => route.to(plans::get),
+        "list_addons" => route.to(addons::list),
         "create_account" => route.to(accounts::create),
         "get_account" => route.to(accounts::get),
         "get_subscription" => route.to(accounts::subscription),
@@ -89,6 +91,7 @@ fn endpoint(doc: &RouteDoc) -> Option<Route> {
         "list_accounts_over_limits" => route.to(admin::over_limits),
         "put_plan" => route.to(admin::put_plan),
         "archive_plan" => route.to(admin::archive_plan),
+        "put_addon" => route.to(addons::put),
         _ => return None,
     })
 }

@@ -131,4 +131,14 @@ pub(crate) const ROUTES: &[RouteDoc] = &[
         Admin,
     )
     .empty(204),
+    route(
+        "put",
+        "/v1/admin/addons/{code}",
+        "put_addon",
+        "Create the add-on (201) or replace its terms (200)",
+        "admin",
+        Admin,
+    )
+    .body("AddOnTerms", Recorded)
+    .returns(200, "AddOn"),
 ];

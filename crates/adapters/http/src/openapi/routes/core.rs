@@ -1,4 +1,4 @@
-//! The routes of plans, accounts, subscriptions and enforcement.
+//! The routes of plans and add-ons, accounts, subscriptions and enforcement.
 
 use tollgate_domain::Right;
 
@@ -17,6 +17,8 @@ pub(crate) const ROUTES: &[RouteDoc] = &[
     route("get", "/v1/plans", "list_plans", "Active plans", "plans", Public).returns(200, "PlanList"),
     route("get", "/v1/plans/{code}", "get_plan", "One plan (its latest version)", "plans", Public)
         .returns(200, "Plan"),
+    route("get", "/v1/addons", "list_addons", "The add-on catalog, by code", "plans", Public)
+        .returns(200, "AddOnList"),
     route("post", "/v1/accounts", "create_account", "Create an account on a plan", "accounts", Platform)
         .body("CreateAccount", Recorded)
         .returns(201, "Account"),

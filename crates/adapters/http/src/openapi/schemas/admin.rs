@@ -123,7 +123,11 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "interval": { "enum": ["month", "year"] }, "trial_days": { "type": "integer", "minimum": 0 },
                 "per_seat": { "type": "boolean" }, "active": { "type": "boolean" },
                 "features": { "type": "object", "additionalProperties": { "type": "boolean" } },
-                "limits": { "type": "object", "additionalProperties": schema("Limit") }
+                "limits": { "type": "object", "additionalProperties": schema("Limit") },
+                "addons": {
+                    "type": "array", "items": { "type": "string", "pattern": PLAN_CODE },
+                    "description": "Codes of add-ons already in the catalog (422 naming `addons` otherwise)."
+                }
             }
         }
     });

@@ -1,0 +1,47 @@
+//! The schemas of the add-on catalog: an add-on as listed and as an admin publishes it.
+
+use serde_json::{Map, Value, json};
+
+use super::PLAN_CODE;
+use crate::openapi::schema;
+
+/// The add-on schemas, by name.
+pub(super) fn schemas() -> Map<String, Value> {
+    let value = json!({
+        "AddOnLimit": {
+            "type": "object", "required": ["max"], "additionalProperties": false,
+            "properties": { "max": { "type": "integer", "minimum": 0, "description": "Added to the plan's max per unit bought." } }
+        },
+        "AddOn": {
+            "type": "object", "required": ["code", "name", "price", "interval", "limits", "features"],
+            "properties": {
+                "code": { "type": "string", "pattern": PLAN_CODE }, "name": { "type": "string" },
+                "price": schema("Money"), "interval": { "enum": ["month", "year"] },
+                "limits": { "type": "object", "additionalProperties": schema("AddOnLimit") },
+                "features": { "type": "object", "additionalProperties": { "type": "boolean" } }
+            }
+        },
+        "AddOnList": {
+            "type": "object", "required": ["data", "next_cursor"],
+            "properties": { "data": { "type": "array", "items": schema("AddOn") }, "next_cursor": { "type": ["string", "null"] } }
+        },
+        "AddOnTerms": {
+            "type": "object", "required": ["name", "price", "interval"], "additionalProperties": false,
+            "description": "An add-on's JSON; `code`, when given, must be the path's. At least one limit or feature.",
+            "anyOf": [
+                { "required": ["limits"], "properties": { "limits": { "minProperties": 1 } } },
+                { "required": ["features"], "properties": { "features": { "minProperties": 1 } } }
+            ],
+            "properties": {
+                "code": { "type": "string", "pattern": PLAN_CODE }, "name": super::name(),
+                "price": schema("Money"), "interval": { "enum": ["month", "year"] },
+                "limits": { "type": "object", "additionalProperties": schema("AddOnLimit") },
+                "features": { "type": "object", "additionalProperties": { "type": "boolean" } }
+            }
+        }
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
