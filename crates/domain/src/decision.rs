@@ -5,7 +5,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::entitlements::Entitlements;
 use crate::ids::{FeatureName, MetricName};
-use crate::plan::{Enforcement, Limit, Plan, Reset};
+use crate::limit::{Enforcement, Limit, Reset};
+use crate::plan::Plan;
 use crate::quantity::Quantity;
 use crate::request::Request;
 use crate::subscription::{Status, Subscription};

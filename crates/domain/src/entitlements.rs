@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{FeatureName, InvalidValue, MetricName};
-use crate::plan::{Limit, Plan};
+use crate::limit::Limit;
+use crate::plan::Plan;
 use crate::rule::Rule;
 
 /// A purchasable extra that raises limits or grants features, bought in some quantity.
@@ -118,7 +119,7 @@ impl Entitlements {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Reset;
+    use crate::limit::Reset;
     use crate::plan::tests::plan;
 
     fn m(name: &str) -> MetricName {

@@ -40,6 +40,7 @@ mod decision;
 mod entitlements;
 mod identity;
 mod ids;
+mod limit;
 mod locale;
 mod messages;
 mod money;
@@ -68,10 +69,11 @@ pub use ids::{
     AccountKey, AddOnCode, ApiKeyId, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode,
     SessionId, UserId, WindowKey,
 };
+pub use limit::{Enforcement, Limit, MAX_RATE, RateLimit, Reset};
 pub use locale::Locale;
 pub use money::{Money, MoneyError};
 pub use period::{Interval, Period};
-pub use plan::{Enforcement, Limit, MAX_RATE, MAX_TRIAL_DAYS, Plan, PlanDraft, PlanError, RateLimit, Reset};
+pub use plan::{MAX_TRIAL_DAYS, Plan, PlanDraft, PlanError};
 pub use quantity::{MAX_QUANTITY, Quantity};
 pub use request::Request;
 pub use rule::Rule;

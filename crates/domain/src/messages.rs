@@ -2,8 +2,8 @@
 //! A [`Decision`] is data; this is its presentation, in every [`Locale`].
 
 use crate::decision::{Decision, DecisionCode};
+use crate::limit::Reset;
 use crate::locale::Locale;
-use crate::plan::Reset;
 
 fn upper_first(s: String) -> String {
     let mut chars = s.chars();

@@ -5,7 +5,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::ids::MetricName;
-use crate::plan::Limit;
+use crate::limit::Limit;
 
 /// One metric of a usage report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,7 +54,7 @@ impl UsageLine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Reset;
+    use crate::limit::Reset;
 
     #[test]
     fn percentages_have_two_decimals() {

@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 
 use crate::ids::WindowKey;
+use crate::limit::Reset;
 use crate::period::{day_of, month_of};
-use crate::plan::Reset;
 use crate::subscription::Subscription;
 
 /// The counting window of a metric at an instant: counters are keyed by it, so a new window
