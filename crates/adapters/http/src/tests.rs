@@ -602,6 +602,25 @@ async fn account_keys_are_held_to_their_scopes_by_the_route_table() {
     }
 }
 
+#[actix_web::test]
+async fn search_filters_refuse_control_characters_by_name() {
+    let (state, _) = state().await;
+    let service = test::init_service(app(state)).await;
+    for (uri, param) in [
+        ("/v1/admin/accounts?status=past_due&q=a%00b", "q"),
+        ("/v1/admin/users?q=%1B", "q"),
+        ("/v1/admin/audit?actor=x%00", "actor"),
+    ] {
+        let (status, body) =
+            read(test::call_service(&service, admin(TestRequest::get().uri(uri)).to_request()).await).await;
+        assert_eq!(
+            (status.as_u16(), body["code"].as_str(), body["param"].as_str()),
+            (400, Some("invalid_parameter"), Some(param)),
+            "{uri}"
+        );
+    }
+}
+
 mod access;
 mod methods;
 mod rate_limits;
