@@ -107,17 +107,21 @@ string_id!(
         && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:@-".contains(&b))
 );
 
+/// Whether `v` is a code (of a plan, an add-on): a lowercase letter or digit, then up to 63 of
+/// `a-z 0-9 _ -`.
+fn is_code(v: &str) -> bool {
+    let mut bytes = v.bytes();
+    matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
+        && v.len() <= 64
+        && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+}
+
 string_id!(
     /// A plan code: a lowercase letter or digit, then up to 63 of `a-z 0-9 _ -`.
     PlanCode,
     field = "plan",
     rule = Rule::PlanCode,
-    valid = |v| {
-        let mut bytes = v.bytes();
-        matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
-            && v.len() <= 64
-            && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
-    }
+    valid = is_code
 );
 
 string_id!(
@@ -126,12 +130,7 @@ string_id!(
     AddOnCode,
     field = "addon",
     rule = Rule::AddOnCodeShape,
-    valid = |v| {
-        let mut bytes = v.bytes();
-        matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
-            && v.len() <= 64
-            && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
-    }
+    valid = is_code
 );
 
 string_id!(
