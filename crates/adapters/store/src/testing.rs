@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+use crate::{Store, StoreConfig};
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const POSTGRES_URL_VAR: &str = "TOLLGATE_TEST_POSTGRES_URL";
@@ -52,6 +54,31 @@ impl TestDatabase {
         admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
         let _ = admin.close().await;
         Some(Self { url: with_database(&base, &name), kind: Kind::Postgres { admin_url, name } })
+    }
+
+    /// A migrated store on a fresh SQLite file that waits at most 300 ms for the database, for
+    /// tests of what a busy database does.
+    ///
+    /// # Panics
+    /// When the file cannot be opened or migrated.
+    pub async fn impatient_sqlite_store() -> (Self, Store) {
+        let database = Self::sqlite();
+        let mut config = StoreConfig::new(database.url.clone());
+        config.timeout = std::time::Duration::from_millis(300);
+        let store = Store::connect(&config).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        (database, store)
+    }
+
+    /// Another connection holding SQLite's write lock (`BEGIN IMMEDIATE`) until it is dropped or
+    /// closed, as another process would.
+    ///
+    /// # Panics
+    /// When the lock cannot be taken.
+    pub async fn hold_write_lock(&self) -> DatabaseConnection {
+        let blocker = Database::connect(self.url.as_str()).await.expect("connect");
+        blocker.execute_unprepared("BEGIN IMMEDIATE").await.expect("lock");
+        blocker
     }
 
     /// Removes the database (PostgreSQL: `DROP DATABASE … WITH (FORCE)`).

@@ -62,7 +62,7 @@ mod postgres {
 mod store {
     use std::time::Duration;
 
-    use sea_orm::{ConnectionTrait, Database};
+    use sea_orm::ConnectionTrait;
     use time::macros::datetime;
     use tollgate_domain::{AccountKey, IdempotencyKey, MetricName, Quantity, WindowKey};
     use tollgate_ports::{
@@ -117,14 +117,9 @@ mod store {
 
     #[tokio::test]
     async fn api_keys_and_idempotency_records_are_unavailable_while_the_database_is_busy() {
-        let database = TestDatabase::sqlite();
-        let mut config = StoreConfig::new(database.url.clone());
-        config.timeout = Duration::from_millis(300);
-        let store = Store::connect(&config).await.expect("connect");
-        store.migrate().await.expect("migrate");
+        let (database, store) = TestDatabase::impatient_sqlite_store().await;
         // Another process holds SQLite's write lock past the busy timeout.
-        let blocker = Database::connect(database.url.as_str()).await.expect("connect");
-        blocker.execute_unprepared("BEGIN IMMEDIATE").await.expect("lock");
+        let blocker = database.hold_write_lock().await;
         let at = datetime!(2026-01-01 0:00 UTC);
         let key = tollgate_domain::ApiKey {
             id: tollgate_domain::ApiKeyId::parse("key_busy").unwrap(),
@@ -175,11 +170,7 @@ mod store {
 
     #[tokio::test]
     async fn a_consume_that_times_out_leaves_no_trace_and_its_retry_counts_once() {
-        let database = TestDatabase::sqlite();
-        let mut config = StoreConfig::new(database.url.clone());
-        config.timeout = Duration::from_millis(300);
-        let store = Store::connect(&config).await.expect("connect");
-        store.migrate().await.expect("migrate");
+        let (database, store) = TestDatabase::impatient_sqlite_store().await;
         let key = AccountKey::parse("acme").unwrap();
         let account = Account {
             key: key.clone(),
@@ -200,8 +191,7 @@ mod store {
         };
 
         // Another process holds SQLite's write lock past the busy timeout.
-        let blocker = Database::connect(database.url.as_str()).await.expect("connect");
-        blocker.execute_unprepared("BEGIN IMMEDIATE").await.expect("lock");
+        let blocker = database.hold_write_lock().await;
         let failed = store.consume(&command).await;
         assert!(matches!(failed, Err(StoreError::Unavailable(_))), "{failed:?}");
         blocker.execute_unprepared("ROLLBACK").await.expect("unlock");

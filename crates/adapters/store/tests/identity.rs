@@ -1,8 +1,6 @@
 //! The identity tables' own guarantees, beyond the port's conformance suite: the audit log is
 //! append-only in the database itself, and a busy database fails closed.
 
-use std::time::Duration;
-
 use sea_orm::{ConnectionTrait, Database};
 use time::macros::datetime;
 use tollgate_domain::{Actor, AuditEvent, AuditTarget};
@@ -47,14 +45,9 @@ async fn the_audit_log_refuses_updates_and_deletions_on_every_database() {
 
 #[tokio::test]
 async fn identity_writes_are_unavailable_while_the_database_is_busy() {
-    let database = TestDatabase::sqlite();
-    let mut config = StoreConfig::new(database.url.clone());
-    config.timeout = Duration::from_millis(300);
-    let store = Store::connect(&config).await.expect("connect");
-    store.migrate().await.expect("migrate");
+    let (database, store) = TestDatabase::impatient_sqlite_store().await;
     // Another process holds SQLite's write lock past the busy timeout.
-    let blocker = Database::connect(database.url.as_str()).await.expect("connect");
-    blocker.execute_unprepared("BEGIN IMMEDIATE").await.expect("lock");
+    let blocker = database.hold_write_lock().await;
     let applied = store.identity().apply(&[Change::Audit(event())]).await;
     assert!(matches!(applied, Err(StoreError::Unavailable(_))), "{applied:?}");
     let rotated = store.identity().rotate("r-1", "r-2", event().at).await;
