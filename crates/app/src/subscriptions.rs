@@ -330,7 +330,9 @@ impl Tollgate {
             plan.price().checked_mul(units.into()).map_err(|e| AppError::Internal(e.to_string()))?.round();
         let request = CheckoutRequest {
             account: key.clone(),
+            customer: None,
             plan: plan.code().clone(),
+            description: plan.name().to_string(),
             amount,
             success_url,
             cancel_url,

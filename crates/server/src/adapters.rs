@@ -2,10 +2,12 @@
 //! and the readiness check on the store.
 
 use async_trait::async_trait;
+use time::OffsetDateTime;
 use tollgate_http::HealthCheck;
 use tollgate_ports::{
     Charge, ChargeRequest, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent, IdGenerator,
-    Notification, Notifier, NotifyError, PaymentGateway, Refund, RefundRequest,
+    Notification, Notifier, NotifyError, PaymentGateway, PaymentMethodRequest, Refund, RefundRequest,
+    SavedPaymentMethod,
 };
 use tollgate_store::Store;
 
@@ -51,6 +53,14 @@ const NO_GATEWAY: &str = "no payment gateway configured";
 
 #[async_trait]
 impl PaymentGateway for NoGateway {
+    fn name(&self) -> &'static str {
+        "none"
+    }
+
+    async fn save_payment_method(&self, _: &PaymentMethodRequest) -> Result<SavedPaymentMethod, GatewayError> {
+        Err(GatewayError::Unavailable(NO_GATEWAY.into()))
+    }
+
     async fn checkout(&self, _: &CheckoutRequest) -> Result<CheckoutSession, GatewayError> {
         Err(GatewayError::Unavailable(NO_GATEWAY.into()))
     }
@@ -63,7 +73,7 @@ impl PaymentGateway for NoGateway {
         Err(GatewayError::Unavailable(NO_GATEWAY.into()))
     }
 
-    fn parse_webhook(&self, _: &str, _: &[u8]) -> Result<GatewayEvent, GatewayError> {
+    fn parse_webhook(&self, _: &str, _: &[u8], _: OffsetDateTime) -> Result<GatewayEvent, GatewayError> {
         Err(GatewayError::Unavailable(NO_GATEWAY.into()))
     }
 }
