@@ -140,13 +140,14 @@ impl Money {
         Ok(Self::new(amount, self.currency))
     }
 
-    /// Rounds to the currency's minor unit, half away from zero (0.005 USD → 0.01).
+    /// Rounds to the currency's minor unit, half to even (banker's rounding: 1.005 USD → 1.00,
+    /// 1.015 USD → 1.02; 2.5 JPY → 2), so that ties do not all lean the same way over many lines.
     ///
     /// This is the only rounding Tollgate does, and it happens once, on an invoice line.
     pub fn round(self) -> Money {
         let amount = self
             .amount
-            .round_dp_with_strategy(self.currency.exponent(), RoundingStrategy::MidpointAwayFromZero);
+            .round_dp_with_strategy(self.currency.exponent(), RoundingStrategy::MidpointNearestEven);
         Self::new(amount, self.currency)
     }
 
@@ -240,13 +241,22 @@ mod tests {
     }
 
     #[test]
-    fn rounding_is_half_away_from_zero_at_the_minor_unit() {
-        let m = Money::new(Decimal::new(1005, 3), usd()).round();
-        assert_eq!(m.amount_string(), "1.01");
-        let m = Money::new(Decimal::new(-1005, 3), usd()).round();
-        assert_eq!(m.amount_string(), "-1.01");
-        let yen = Money::new(Decimal::new(15, 1), Currency::parse("JPY").unwrap()).round();
-        assert_eq!(yen.amount_string(), "2");
+    fn rounding_is_half_to_even_at_the_minor_unit() {
+        let usd = |thousandths| Money::new(Decimal::new(thousandths, 3), usd()).round().amount_string();
+        assert_eq!(usd(1005), "1.00");
+        assert_eq!(usd(1015), "1.02");
+        assert_eq!(usd(-1005), "-1.00");
+        assert_eq!(usd(-1015), "-1.02");
+        assert_eq!(usd(1006), "1.01", "only exact ties go to even");
+        assert_eq!(usd(1004), "1.00");
+        for (code, tenths, rounded) in
+            [("JPY", 15, "2"), ("JPY", 25, "2"), ("XOF", 35, "4"), ("XOF", -25, "-2")]
+        {
+            let m = Money::new(Decimal::new(tenths, 1), Currency::parse(code).unwrap()).round();
+            assert_eq!(m.amount_string(), rounded, "{tenths} tenths of {code}");
+        }
+        let kwd = Money::new(Decimal::new(12345, 4), Currency::parse("KWD").unwrap()).round();
+        assert_eq!(kwd.amount_string(), "1.234");
     }
 
     proptest! {
