@@ -150,6 +150,10 @@ impl Subscription {
     pub fn status(&self) -> Status {
         self.status
     }
+    /// The billing interval periods are counted in (the plan's, since the last change of plan).
+    pub fn interval(&self) -> Interval {
+        self.interval
+    }
     /// Seats bought.
     pub fn seats(&self) -> u32 {
         self.seats
