@@ -35,6 +35,7 @@
 
 mod addon;
 mod api_key;
+pub mod billing;
 mod currency;
 mod decision;
 mod entitlements;
@@ -57,6 +58,11 @@ mod window;
 
 pub use addon::{AddOnDraft, AddOnLimit, AddOnTerms};
 pub use api_key::{ApiKey, Role, Scope};
+pub use billing::{
+    BillingError, ChangeQuote, ChangeTiming, DunningAction, DunningPolicy, Invoice, InvoiceLine,
+    InvoiceNumber, InvoiceParts, InvoiceReason, InvoiceStatus, period_lines, plan_line_description, prorate,
+    quote_change, recurring_amount,
+};
 pub use currency::Currency;
 pub use decision::{ConsumeIntent, Decision, DecisionCode, Evaluation, Policy};
 pub use entitlements::{AddOn, Entitlements, Overrides};

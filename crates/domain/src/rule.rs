@@ -94,6 +94,8 @@ rules! {
     AddOnEmpty,
     /// A plan allowing an add-on the catalog does not have.
     UnknownAddOn,
+    /// The shape of an invoice number.
+    InvoiceNumber,
 }
 
 impl Rule {
@@ -154,6 +156,9 @@ impl Rule {
             }
             Rule::AddOnEmpty => "an add-on raises at least one limit or grants at least one feature",
             Rule::UnknownAddOn => "a plan may allow only add-ons of the catalog",
+            Rule::InvoiceNumber => {
+                "an invoice number is TG-, a year from 0001 to 9999, - and a sequence from 000001, as in TG-2026-000123"
+            }
         }
     }
 
@@ -207,6 +212,9 @@ impl Rule {
                 "une option augmente au moins une limite ou accorde au moins une fonctionnalité"
             }
             Rule::UnknownAddOn => "une offre ne peut permettre que des options du catalogue",
+            Rule::InvoiceNumber => {
+                "un numéro de facture est TG-, une année de 0001 à 9999, - et un rang à partir de 000001, comme TG-2026-000123"
+            }
         }
     }
 }
@@ -312,6 +320,7 @@ mod tests {
             panic!("zero seats are refused");
         };
         invalid.push(seats);
+        invalid.push(crate::InvoiceNumber::parse("TG-2026-000000").unwrap_err());
         let produced: HashSet<Rule> = invalid.iter().map(|error| error.rule).collect();
         for error in &invalid {
             let english = error.rule.message(Locale::En);
