@@ -4,7 +4,7 @@ CARGO ?= cargo
 
 .PHONY: test lint fmt doc run bench fuzz
 
-## test: every test of the workspace (the security interop tests with PyJWT, argon2-cffi and pyotp
+## test: every test of the workspace (the interop tests with PyJWT, argon2-cffi, pyotp and stripe
 ## from scripts/python-env.sh), then >= 1,000 generated requests (schemathesis) against the
 ## served OpenAPI document (PostgreSQL tests and runs when TOLLGATE_TEST_POSTGRES_URL is set)
 # The venv's python, as scripts/python-env.sh prints it (its first line creates or updates it).

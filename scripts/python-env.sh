@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's Python virtualenv, shared by the interop tests (PyJWT, argon2-cffi, pyotp) and
+# The project's Python virtualenv, shared by the interop tests (PyJWT, argon2-cffi, pyotp, stripe) and
 # schemathesis: creates ${CARGO_TARGET_DIR:-target}/venv when missing, installs the pinned
 # scripts/python-requirements.txt whenever it differs from what was last installed there, and
 # prints the path of the venv's python (everything else goes to standard error).
