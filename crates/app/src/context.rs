@@ -15,8 +15,14 @@ use crate::{AppError, Tollgate};
 impl Tollgate {
     /// The account's state as stored now, bypassing the cache: for changes, which must decide
     /// on the current version.
+    /// A change scheduled for an instant that has come (a downgrade at period end) is applied
+    /// to what is returned, and stored with the next change of the subscription.
     pub(crate) async fn state(&self, key: &AccountKey) -> Result<AccountState, AppError> {
-        self.ports.accounts.state(key).await?.ok_or(AppError::AccountNotFound)
+        let mut state = self.ports.accounts.state(key).await?.ok_or(AppError::AccountNotFound)?;
+        if let Some(subscription) = state.subscription.as_mut() {
+            subscription.settle(self.now());
+        }
+        Ok(state)
     }
 
     /// As [`Self::state`], for use cases that need a subscription.
@@ -33,7 +39,15 @@ impl Tollgate {
     /// the store catches for consumes), its plan version and resolved entitlements.
     pub(crate) async fn context(&self, key: &AccountKey) -> Result<Context, AppError> {
         let now = self.now();
-        let state = self.cached_state(key, now).await?;
+        let mut state = self.cached_state(key, now).await?;
+        if state.subscription.as_ref().is_some_and(|s| s.has_due_change(now)) {
+            // Rare (once per scheduled change, until a write stores it): a copy, settled.
+            let mut settled = AccountState::clone(&state);
+            if let Some(subscription) = settled.subscription.as_mut() {
+                subscription.settle(now);
+            }
+            state = Arc::new(settled);
+        }
         let plan = self.plan_of(&state).await?;
         let entitlements = match &plan {
             Some(plan) => Entitlements::resolve(plan, &state.add_ons, &state.overrides),

@@ -1,5 +1,5 @@
 use tollgate_domain::{
-    Decision, FeatureName, InvalidValue, MetricName, PasswordError, PlanCode, SubscriptionError,
+    BillingError, Decision, FeatureName, InvalidValue, MetricName, PasswordError, PlanCode, SubscriptionError,
 };
 use tollgate_ports::{GatewayError, StoreError};
 
@@ -106,6 +106,21 @@ pub enum AppError {
     /// The two-factor state does not allow the operation (not started, already on, not on).
     #[error("two-factor authentication is {0}")]
     TotpState(&'static str),
+    /// A billing rule refused the operation (currencies that differ, an illegal invoice transition).
+    #[error(transparent)]
+    Billing(#[from] BillingError),
+    /// The gateway declined the payment; carries its code (`card_declined`…).
+    #[error("payment failed: {0}")]
+    PaymentFailed(String),
+    /// The account has no saved payment method to charge.
+    #[error("no payment method on file")]
+    PaymentMethodRequired,
+    /// The gateway refused the payment method token; carries its explanation.
+    #[error("payment method refused: {0}")]
+    PaymentMethodRejected(String),
+    /// The invoice is paid, void, or has nothing to pay.
+    #[error("the invoice cannot be paid")]
+    InvoiceNotPayable,
     /// An internal fault; details are logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -3,13 +3,14 @@
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, AddOn, AuditEvent, Caller, Email, Name, Overrides, PlanCode, Subscription,
+    AccountKey, AddOn, AuditEvent, Caller, ChangeTiming, Email, Interval, Name, Overrides, PlanCode,
+    Subscription,
 };
-use tollgate_ports::{Account, CheckoutRequest, CheckoutSession, Notification, StoreError};
+use tollgate_ports::{Account, Notification, StoreError};
 
 use crate::identity::target;
 use crate::tollgate::STATE_ATTEMPTS;
-use crate::{AccountView, AppError, Origin, SubscriptionView, Tollgate};
+use crate::{AccountView, AppError, ChangeOutcome, Origin, SubscriptionView, Tollgate};
 
 /// A request to provision an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,10 @@ pub struct ChangePlan {
     pub plan: Option<PlanCode>,
     /// The new seat count; unchanged when `None`.
     pub seats: Option<u32>,
+    /// The billing interval expected of the plan (a check: plans are billed on one interval).
+    pub interval: Option<Interval>,
+    /// When the change applies; by default an upgrade now and a downgrade at period end.
+    pub at: Option<ChangeTiming>,
 }
 
 impl Tollgate {
@@ -96,9 +101,12 @@ impl Tollgate {
         Ok(SubscriptionView::at(&subscription, self.now()))
     }
 
-    /// Moves the account to another plan (its latest version) and/or seat count. Limits change at
-    /// once; usage already counted stays. An account without a subscription starts one on the
-    /// plan named (trialing when the plan has a trial). Stored only if the account did not change
+    /// Moves the account to another plan (its latest version) and/or seat count, priced as
+    /// [`Tollgate::preview_change`] shows: an upgrade at once with an invoice for the rest of the
+    /// period (charged when a payment method is on file), a downgrade at period end unless
+    /// `at` is `now` (then with a credit). Limits change when the change applies; usage already
+    /// counted stays. An account without a subscription starts one on the plan named (trialing
+    /// when the plan has a trial). Stored only if the account did not change
     /// meanwhile; otherwise decided again on its fresh state. Audited (`subscription.changed`, by
     /// `caller`) in the same write.
     ///
@@ -113,15 +121,18 @@ impl Tollgate {
         origin: &Origin,
         key: &AccountKey,
         change: ChangePlan,
-    ) -> Result<SubscriptionView, AppError> {
+    ) -> Result<ChangeOutcome, AppError> {
         for _ in 0..STATE_ATTEMPTS {
             let state = self.state(key).await?;
             let audit =
                 [self.audit_by(caller, "subscription.changed", target("account", key.as_str()), origin)];
             let stored = match state.subscription {
-                None => self.start_subscription(key, &change, state.version, &audit).await?,
+                None => self
+                    .start_subscription(key, &change, state.version, &audit)
+                    .await?
+                    .map(|subscription| ChangeOutcome { subscription, invoice: None }),
                 Some(subscription) => {
-                    self.change_subscription(key, &change, subscription, state.version, &audit).await?
+                    self.priced_change(key, &change, subscription, state.version, &audit).await?
                 }
             };
             if let Some(view) = stored {
@@ -129,33 +140,6 @@ impl Tollgate {
             }
         }
         Err(AppError::Conflict)
-    }
-
-    /// A change of an existing subscription read at state version `version`; `None` when the
-    /// account changed meanwhile (nothing stored).
-    async fn change_subscription(
-        &self,
-        key: &AccountKey,
-        change: &ChangePlan,
-        mut subscription: Subscription,
-        version: u64,
-        audit: &[AuditEvent],
-    ) -> Result<Option<SubscriptionView>, AppError> {
-        let from = subscription.plan().clone();
-        let plan = match &change.plan {
-            Some(code) => self.subscribable(code).await?,
-            None => self.plan(&from).await?,
-        };
-        let now = self.now();
-        subscription.change_plan(&plan, change.seats.unwrap_or(subscription.seats()), now)?;
-        if !self.store_subscription(key, &subscription, version, audit).await? {
-            return Ok(None);
-        }
-        if &from != plan.code() {
-            self.notify(Notification::PlanChanged { account: key.clone(), from, to: plan.code().clone() })
-                .await;
-        }
-        Ok(Some(SubscriptionView::at(&subscription, now)))
     }
 
     /// The first subscription of an account created without one, read at state version
@@ -309,35 +293,5 @@ impl Tollgate {
             }
         }
         Err(AppError::Conflict)
-    }
-
-    /// Starts a hosted checkout for `plan` (price × seats for per-seat plans).
-    ///
-    /// # Errors
-    /// [`AppError::PlanNotFound`], [`AppError::PlanInactive`], [`AppError::Gateway`].
-    pub async fn checkout(
-        &self,
-        key: &AccountKey,
-        plan: &PlanCode,
-        success_url: String,
-        cancel_url: String,
-    ) -> Result<CheckoutSession, AppError> {
-        let state = self.state(key).await?;
-        let plan = self.subscribable(plan).await?;
-        let seats = state.subscription.as_ref().map_or(1, Subscription::seats);
-        let units = if plan.per_seat() { seats } else { 1 };
-        let amount =
-            plan.price().checked_mul(units.into()).map_err(|e| AppError::Internal(e.to_string()))?.round();
-        let request = CheckoutRequest {
-            account: key.clone(),
-            customer: None,
-            plan: plan.code().clone(),
-            description: plan.name().to_string(),
-            amount,
-            success_url,
-            cancel_url,
-            idempotency_key: self.ports.ids.generate("chk"),
-        };
-        Ok(self.ports.gateway.checkout(&request).await?)
     }
 }

@@ -103,6 +103,7 @@ fn ports(
         ids: Arc::new(SequentialIds::default()),
         gateway: Arc::new(gateway),
         notifier: Arc::new(notifier),
+        billing: Arc::new(tollgate_memory::MemoryBilling::new(store.clone())),
         identity: memory_identity(store, Arc::new(MemoryMailer::default())),
     }
 }
@@ -125,6 +126,7 @@ fn settings() -> Settings {
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
         identity: IdentitySettings::default(),
+        billing: tollgate_app::BillingSettings::default(),
         platform_rate_limit_per_minute: 0,
     }
 }
@@ -212,21 +214,21 @@ async fn without_a_default_plan_an_account_has_no_subscription_until_it_names_a_
     let named = app.provision(new_account("named", Some("free"))).await.unwrap();
     assert_eq!(named.subscription.map(|s| s.plan.as_str().to_owned()).as_deref(), Some("free"));
 
-    let seats_only = ChangePlan { plan: None, seats: Some(2) };
+    let seats_only = ChangePlan { plan: None, seats: Some(2), ..ChangePlan::default() };
     assert!(matches!(
         app.change_plan(&operator(), &Origin::default(), &k("acme"), seats_only).await,
         Err(AppError::PlanRequired)
     ));
-    let ghost = ChangePlan { plan: Some(PlanCode::parse("ghost").unwrap()), seats: None };
+    let ghost = ChangePlan { plan: Some(PlanCode::parse("ghost").unwrap()), seats: None, ..ChangePlan::default() };
     assert!(matches!(
         app.change_plan(&operator(), &Origin::default(), &k("acme"), ghost).await,
         Err(AppError::PlanNotFound(_))
     ));
-    let pro = ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: Some(2) };
+    let pro = ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: Some(2), ..ChangePlan::default() };
     let started = app.change_plan(&operator(), &Origin::default(), &k("acme"), pro).await.unwrap();
     assert_eq!((started.plan.as_str(), started.status, started.seats), ("pro", Status::Trialing, 2));
     assert!(app.check(&k("acme"), &request).await.unwrap().allowed, "at once on this instance");
-    let change = ChangePlan { plan: None, seats: Some(3) };
+    let change = ChangePlan { plan: None, seats: Some(3), ..ChangePlan::default() };
     assert_eq!(
         app.change_plan(&operator(), &Origin::default(), &k("acme"), change).await.unwrap().seats,
         3,
@@ -313,7 +315,7 @@ async fn a_plan_change_raises_the_limit_at_once() {
     w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     let denied = w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     assert_eq!(denied.code, DecisionCode::LimitReached);
-    let change = ChangePlan { plan: Some(PlanCode::parse("enterprise").unwrap()), seats: None };
+    let change = ChangePlan { plan: Some(PlanCode::parse("enterprise").unwrap()), seats: None, ..ChangePlan::default() };
     let sub = w.app.change_plan(&operator(), &Origin::default(), &k("acme"), change).await.unwrap();
     assert_eq!(sub.plan.as_str(), "enterprise");
     let allowed = w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();

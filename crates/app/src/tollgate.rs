@@ -7,11 +7,12 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{PlanCode, Policy};
 use tollgate_ports::{
-    AccountRepository, AddOnRepository, ApiKeyStore, Clock, IdGenerator, Notification, Notifier,
+    AccountRepository, AddOnRepository, ApiKeyStore, BillingStore, Clock, IdGenerator, Notification, Notifier,
     PaymentGateway, PlanRepository, SecretMinter, SubscriptionRepository, UsageRepository,
 };
 
 use crate::authentication::Authenticator;
+use crate::billing::BillingSettings;
 use crate::cache::Cache;
 use crate::catalog::Catalog;
 use crate::identity::{IdentityCache, IdentityPorts, IdentitySettings};
@@ -47,6 +48,8 @@ pub struct Ports {
     pub ids: Arc<dyn IdGenerator>,
     /// Payments.
     pub gateway: Arc<dyn PaymentGateway>,
+    /// Invoices, billing profiles, checkouts, applied gateway events.
+    pub billing: Arc<dyn BillingStore>,
     /// Notifications.
     pub notifier: Arc<dyn Notifier>,
     /// Users, sessions, memberships and what they need.
@@ -68,6 +71,8 @@ pub struct Settings {
     pub cache_ttl: time::Duration,
     /// Registration, sessions, login throttling.
     pub identity: IdentitySettings,
+    /// Dunning, retries, trial endings.
+    pub billing: BillingSettings,
     /// Requests per minute each platform API key may make (GCRA, with a burst of a tenth of it,
     /// at least 1; see [`Tollgate::rate_limit`]); 0 for no limit.
     pub platform_rate_limit_per_minute: u32,

@@ -2,7 +2,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, Email, MetricName, Period, PlanCode, Status, Subscription, UsageLine};
+use tollgate_domain::{
+    AccountKey, Email, MetricName, Period, PlanCode, ScheduledChange, Status, Subscription, UsageLine,
+};
 use tollgate_ports::Account;
 
 /// A subscription as callers see it at an instant: the effective status and current period.
@@ -33,6 +35,8 @@ pub struct SubscriptionView {
     /// When it was cancelled or expired.
     #[serde(with = "time::serde::rfc3339::option")]
     pub ended_at: Option<OffsetDateTime>,
+    /// A change waiting for the end of the period (a downgrade), or `None`.
+    pub scheduled_change: Option<ScheduledChange>,
 }
 
 impl SubscriptionView {
@@ -50,6 +54,7 @@ impl SubscriptionView {
             trial_ends_at: subscription.trial_ends_at(),
             cancel_at_period_end: subscription.cancel_at_period_end(),
             ended_at: subscription.ended_at().or(subscription.cancel_at().filter(|at| *at <= now)),
+            scheduled_change: subscription.scheduled_change().cloned(),
         }
     }
 }

@@ -45,6 +45,7 @@ mod limit;
 mod locale;
 mod messages;
 mod money;
+mod payment_input;
 pub mod period;
 mod plan;
 mod quantity;
@@ -78,12 +79,15 @@ pub use ids::{
 pub use limit::{Enforcement, Limit, MAX_RATE, RateLimit, Reset};
 pub use locale::Locale;
 pub use money::{Money, MoneyError};
+pub use payment_input::{PaymentToken, ReturnUrl};
 pub use period::{Interval, Period};
 pub use plan::{MAX_TRIAL_DAYS, Plan, PlanDraft, PlanError};
 pub use quantity::{MAX_QUANTITY, Quantity};
 pub use request::Request;
 pub use rule::Rule;
-pub use subscription::{MAX_SEATS, Status, Subscription, SubscriptionError, SubscriptionParts, Transition};
+pub use subscription::{
+    MAX_SEATS, ScheduledChange, Status, Subscription, SubscriptionError, SubscriptionParts, Transition,
+};
 pub use text::Name;
 pub use upgrade::{Upgrade, suggest_upgrade};
 pub use usage::UsageLine;

@@ -71,6 +71,15 @@ impl PlanDraft {
         if &self.code == code { Ok(()) } else { Err(InvalidValue::new("code", Rule::PlanCodeMismatch)) }
     }
 
+    /// Checks that a change asking for `interval` can be made to this plan: a plan is billed on
+    /// one interval (a yearly price is another plan).
+    ///
+    /// # Errors
+    /// [`InvalidValue`] for `interval` naming [`Rule::PlanInterval`].
+    pub fn check_interval(&self, interval: Interval) -> Result<(), InvalidValue> {
+        if self.interval == interval { Ok(()) } else { Err(InvalidValue::new("interval", Rule::PlanInterval)) }
+    }
+
     /// Checks that every add-on these terms allow is in the catalog, whose codes `known` lists.
     ///
     /// # Errors

@@ -96,6 +96,12 @@ rules! {
     UnknownAddOn,
     /// The shape of an invoice number.
     InvoiceNumber,
+    /// A change naming another billing interval than its plan's.
+    PlanInterval,
+    /// The shape of a payment method token.
+    PaymentToken,
+    /// The shape of a URL a payer returns to.
+    ReturnUrl,
 }
 
 impl Rule {
@@ -159,6 +165,9 @@ impl Rule {
             Rule::InvoiceNumber => {
                 "an invoice number is TG-, a year from 0001 to 9999, - and a sequence from 000001, as in TG-2026-000123"
             }
+            Rule::PlanInterval => "the interval must be the plan's own (month or year); choose the plan billed on it",
+            Rule::PaymentToken => "a payment method token is 1 to 255 printable characters without spaces",
+            Rule::ReturnUrl => "a return URL is an absolute http or https URL of at most 2048 characters",
         }
     }
 
@@ -215,6 +224,13 @@ impl Rule {
             Rule::InvoiceNumber => {
                 "un numéro de facture est TG-, une année de 0001 à 9999, - et un rang à partir de 000001, comme TG-2026-000123"
             }
+            Rule::PlanInterval => {
+                "la périodicité doit être celle de l'offre (mois ou année) ; choisissez l'offre facturée ainsi"
+            }
+            Rule::PaymentToken => {
+                "un jeton de moyen de paiement fait 1 à 255 caractères imprimables sans espace"
+            }
+            Rule::ReturnUrl => "une URL de retour est une URL http ou https absolue d'au plus 2048 caractères",
         }
     }
 }
@@ -321,6 +337,9 @@ mod tests {
         };
         invalid.push(seats);
         invalid.push(crate::InvoiceNumber::parse("TG-2026-000000").unwrap_err());
+        invalid.push(draft.check_interval(crate::Interval::Year).unwrap_err());
+        invalid.push(crate::PaymentToken::parse("").unwrap_err());
+        invalid.push(crate::ReturnUrl::parse("success_url", "").unwrap_err());
         let produced: HashSet<Rule> = invalid.iter().map(|error| error.rule).collect();
         for error in &invalid {
             let english = error.rule.message(Locale::En);

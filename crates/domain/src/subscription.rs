@@ -8,8 +8,10 @@ use crate::period::{Interval, Period, billing_period};
 use crate::plan::Plan;
 use crate::rule::Rule;
 
+mod scheduled;
 mod status;
 
+pub use self::scheduled::ScheduledChange;
 pub use self::status::{Status, SubscriptionError, Transition};
 
 /// Most seats one subscription can hold.
@@ -38,6 +40,8 @@ pub struct Subscription {
     past_due_since: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     ended_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    scheduled: Option<ScheduledChange>,
 }
 
 fn check_seats(seats: u32) -> Result<u32, SubscriptionError> {
@@ -63,6 +67,7 @@ pub struct SubscriptionParts {
     pub cancel_at: Option<OffsetDateTime>,
     pub past_due_since: Option<OffsetDateTime>,
     pub ended_at: Option<OffsetDateTime>,
+    pub scheduled: Option<ScheduledChange>,
 }
 
 impl Subscription {
@@ -88,6 +93,7 @@ impl Subscription {
             cancel_at: None,
             past_due_since: None,
             ended_at: None,
+            scheduled: None,
         })
     }
 
@@ -105,6 +111,7 @@ impl Subscription {
             cancel_at,
             past_due_since,
             ended_at,
+            scheduled,
         } = parts;
         Self {
             plan,
@@ -118,6 +125,7 @@ impl Subscription {
             cancel_at,
             past_due_since,
             ended_at,
+            scheduled,
         }
     }
 
@@ -135,6 +143,7 @@ impl Subscription {
             cancel_at: self.cancel_at,
             past_due_since: self.past_due_since,
             ended_at: self.ended_at,
+            scheduled: self.scheduled.clone(),
         }
     }
 
@@ -337,8 +346,8 @@ impl Subscription {
         Ok(())
     }
 
-    /// Moves to `plan` with `seats`. The billing anchor stays; limits change at once. A trial
-    /// continues when moving between plans during it.
+    /// Moves to `plan` with `seats`, withdrawing any change scheduled for later. The billing
+    /// anchor stays; limits change at once. A trial continues when moving between plans during it.
     ///
     /// # Errors
     /// [`SubscriptionError::IllegalTransition`] when suspended or ended;
@@ -362,6 +371,8 @@ impl Subscription {
         self.plan = plan.code().clone();
         self.plan_version = plan.version();
         self.seats = seats;
+        // A change made now replaces one that was waiting for the period's end.
+        self.scheduled = None;
         Ok(())
     }
 }

@@ -13,6 +13,8 @@ mod addons;
 pub use addons::*;
 mod admin;
 pub use admin::*;
+mod billing;
+pub use billing::*;
 mod identity;
 pub use identity::*;
 mod identity_races;
@@ -33,7 +35,7 @@ use tollgate_domain::{
 };
 
 use crate::{
-    Account, AccountRepository, AddOnRepository, IdentityStore, LedgerRetention, LoginAttempts,
+    Account, AccountRepository, AddOnRepository, BillingStore, IdentityStore, LedgerRetention, LoginAttempts,
     PlanRepository, StoreError, SubscriptionRepository, UsageCommand, UsageKind, UsageRepository,
 };
 
@@ -67,6 +69,9 @@ pub struct Backend {
     pub identity: Arc<dyn IdentityStore>,
     /// The login throttle's failure counts.
     pub login_attempts: Arc<dyn LoginAttempts>,
+    /// Invoices, profiles, checkouts and gateway events; its accounts are those of
+    /// [`Backend::accounts`].
+    pub billing: Arc<dyn BillingStore>,
 }
 
 /// A fresh, empty backend for one test, torn down after it (a PostgreSQL fixture drops its
@@ -153,7 +158,13 @@ macro_rules! conformance_suite {
             concurrent_user_updates_from_one_version_apply_once,
             a_saved_subscription_writes_its_audit_events_with_it,
             accounts_are_searched_by_text_status_and_plan_in_key_order,
-            subscriptions_are_tallied_and_usage_totalled
+            subscriptions_are_tallied_and_usage_totalled,
+            invoices_are_numbered_per_year_without_gaps,
+            concurrent_issues_take_consecutive_numbers_once,
+            a_failing_batch_writes_nothing_and_spends_no_number,
+            invoice_updates_are_compare_and_set,
+            a_batch_with_a_stale_subscription_writes_nothing,
+            profiles_checkouts_and_gateway_events_are_kept_once
         );
     };
     (@tests $setup:expr; $($name:ident),*) => {

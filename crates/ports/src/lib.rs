@@ -11,6 +11,7 @@
 mod access;
 mod addons;
 mod admin;
+mod billing;
 mod error;
 mod identity;
 mod payments;
@@ -25,6 +26,7 @@ pub mod conformance;
 pub use access::{ApiKeyStore, Begin, IdempotencyStore};
 pub use addons::*;
 pub use admin::{AccountFilter, SubscriptionTally};
+pub use billing::*;
 pub use error::StoreError;
 pub use payments::*;
 pub use identity::{AuditFilter, Change, Failures, IdentityStore, LoginAttempts, Rotation};

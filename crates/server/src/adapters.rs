@@ -1,14 +1,9 @@
-//! The server's own small adapters: random ids, a notifier that logs, the absent payment gateway,
-//! and the readiness check on the store.
+//! The server's own small adapters: random ids, a notifier that logs, and the readiness check on
+//! the store.
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
 use tollgate_http::HealthCheck;
-use tollgate_ports::{
-    Charge, ChargeRequest, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent, IdGenerator,
-    Notification, Notifier, NotifyError, PaymentGateway, PaymentMethodRequest, Refund, RefundRequest,
-    SavedPaymentMethod,
-};
+use tollgate_ports::{IdGenerator, Notification, Notifier, NotifyError};
 use tollgate_store::Store;
 
 /// Identifiers `prefix_` and 24 random hex characters (96 bits).
@@ -42,39 +37,6 @@ impl Notifier for LogNotifier {
     async fn notify(&self, notification: &Notification) -> Result<(), NotifyError> {
         tracing::info!(?notification, "notification");
         Ok(())
-    }
-}
-
-/// The payment gateway of a server that has none configured: every call is unavailable.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoGateway;
-
-const NO_GATEWAY: &str = "no payment gateway configured";
-
-#[async_trait]
-impl PaymentGateway for NoGateway {
-    fn name(&self) -> &'static str {
-        "none"
-    }
-
-    async fn save_payment_method(&self, _: &PaymentMethodRequest) -> Result<SavedPaymentMethod, GatewayError> {
-        Err(GatewayError::Unavailable(NO_GATEWAY.into()))
-    }
-
-    async fn checkout(&self, _: &CheckoutRequest) -> Result<CheckoutSession, GatewayError> {
-        Err(GatewayError::Unavailable(NO_GATEWAY.into()))
-    }
-
-    async fn charge(&self, _: &ChargeRequest) -> Result<Charge, GatewayError> {
-        Err(GatewayError::Unavailable(NO_GATEWAY.into()))
-    }
-
-    async fn refund(&self, _: &RefundRequest) -> Result<Refund, GatewayError> {
-        Err(GatewayError::Unavailable(NO_GATEWAY.into()))
-    }
-
-    fn parse_webhook(&self, _: &str, _: &[u8], _: OffsetDateTime) -> Result<GatewayEvent, GatewayError> {
-        Err(GatewayError::Unavailable(NO_GATEWAY.into()))
     }
 }
 

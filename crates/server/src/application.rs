@@ -7,22 +7,23 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tollgate_app::{
-    IdentityPorts, IdentitySettings, MIN_OPERATOR_KEY_LEN, OperatorKey, Ports, Settings as AppSettings,
-    Tollgate,
+    BillingSettings as BillingRules, IdentityPorts, IdentitySettings, MIN_OPERATOR_KEY_LEN, OperatorKey, Ports,
+    Settings as AppSettings, Tollgate,
 };
 use tollgate_domain::Policy;
 use tollgate_email::{OutboxMailer, SmtpMailer};
 use tollgate_http::{HttpState, Services};
 use tollgate_memory::{OffsetClock, SystemClock};
-use tollgate_ports::{Clock, Mailer, Secret};
+use tollgate_ports::{Clock, Mailer, PaymentGateway, Secret};
 use tollgate_security::{
     Argon2Hasher, Argon2Settings, JwtCodec, RandomSecrets, Totp, load_or_create_jwt_secret,
 };
 use tollgate_store::{Store, StoreConfig};
+use tollgate_stripe::{FakeGateway, StripeGateway};
 
-use crate::adapters::{LogNotifier, NoGateway, RandomIds, StoreHealth};
+use crate::adapters::{LogNotifier, RandomIds, StoreHealth};
 use crate::plans_file;
-use crate::settings::{Settings, redact_url};
+use crate::settings::{GatewayKind, Settings, redact_url};
 
 /// The environment variable holding the operator's API key.
 pub const ADMIN_KEY_VAR: &str = "TOLLGATE_ADMIN_API_KEY";
@@ -126,12 +127,13 @@ pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> an
         subscriptions: store.clone(),
         plans: store.clone(),
         addons: store.clone(),
-        usage: store,
+        usage: store.clone(),
         api_keys,
         secrets: Arc::new(RandomSecrets),
         clock,
         ids: Arc::new(RandomIds),
-        gateway: Arc::new(NoGateway),
+        gateway: gateway(settings)?,
+        billing: store.clone(),
         notifier: Arc::new(LogNotifier),
         identity,
     };
@@ -141,10 +143,33 @@ pub fn tollgate(settings: &Settings, store: &Store, clock: Arc<dyn Clock>) -> an
     let cache_ttl = time::Duration::milliseconds(i64::try_from(settings.cache.ttl_ms).unwrap_or(i64::MAX));
     let identity = identity_settings(settings);
     let platform_rate_limit_per_minute = settings.server.rate_limit_per_minute;
+    let billing = BillingRules {
+        dunning: settings.billing.dunning(),
+        trial_fallback_plan: settings.billing.trial_fallback_plan()?,
+    };
     Ok(Tollgate::new(
         ports,
-        AppSettings { default_plan, policy, cache_ttl, identity, platform_rate_limit_per_minute },
+        AppSettings { default_plan, policy, cache_ttl, identity, billing, platform_rate_limit_per_minute },
     ))
+}
+
+/// The payment gateway the settings choose.
+///
+/// # Errors
+/// Stripe settings that cannot work (a missing key or secret, a bad base URL).
+fn gateway(settings: &Settings) -> anyhow::Result<Arc<dyn PaymentGateway>> {
+    let gateways = &settings.billing.gateways;
+    Ok(match settings.billing.gateway {
+        GatewayKind::Fake => {
+            tracing::warn!(
+                "billing.gateway is \"fake\": payments are simulated (Stripe's test cards), nothing is charged"
+            );
+            Arc::new(FakeGateway::new(gateways.fake.webhook_secret.clone(), gateways.fake.checkout_url.clone()))
+        }
+        GatewayKind::Stripe => Arc::new(
+            StripeGateway::new(gateways.stripe.clone()).context("billing.gateways.stripe")?,
+        ),
+    })
 }
 
 /// Writes the generated operator key to a file only its owner can read.

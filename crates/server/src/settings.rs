@@ -13,6 +13,10 @@ use tollgate_domain::PlanCode;
 /// The defaults, compiled in so the binary runs from any directory.
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
+mod billing;
+
+pub use self::billing::{BillingSettings, GatewayKind};
+
 /// Every setting.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -191,14 +195,6 @@ impl PlansSettings {
         }
         PlanCode::parse(code).map(Some).map_err(|e| anyhow::anyhow!("plans.default_plan: {e}"))
     }
-}
-
-/// Billing rules.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BillingSettings {
-    /// Days a past-due subscription keeps working.
-    pub past_due_grace_days: u32,
 }
 
 impl Settings {

@@ -87,3 +87,19 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     serde_path_to_error::deserialize(document).map_err(|e| json_error(&e))
 }
+
+/// A request body as sent, at most [`MAX_BODY`] bytes (413 past it): for what is verified over
+/// its exact bytes, such as a signed webhook.
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move { read_payload(&req, &mut payload).await.map(RawBody) })
+    }
+}

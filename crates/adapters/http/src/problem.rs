@@ -12,6 +12,7 @@
 //! middleware of [`crate::app`] does that for every response, and the idempotency middleware does
 //! it before storing a response, so that a replay is the body first sent.
 
+mod billing;
 mod code;
 mod detail;
 mod french;
@@ -198,6 +199,9 @@ impl ApiError {
 
     /// The one mapping from [`AppError`] to a status and a stable code.
     pub fn from_app(error: AppError, plan: PlanRef) -> Self {
+        if let Some(problem) = billing::problem(&error) {
+            return problem;
+        }
         match error {
             AppError::AccountNotFound => ApiError::new(ProblemCode::AccountNotFound, Detail::AccountNotFound),
             AppError::AccountExists => {
@@ -243,16 +247,17 @@ impl ApiError {
                 ApiError::new(ProblemCode::IdempotencyKeyReused, Detail::IdempotencyKeyReused)
             }
             AppError::Conflict => ApiError::new(ProblemCode::Conflict, Detail::ConcurrentChange),
-            AppError::Gateway(GatewayError::Declined(why)) => {
-                ApiError::new(ProblemCode::PaymentDeclined, Detail::PaymentDeclined(why))
-            }
             AppError::Gateway(error @ GatewayError::Unavailable(_)) => {
                 tracing::warn!(%error, "payment gateway unavailable");
                 ApiError::new(ProblemCode::ServiceUnavailable, Detail::GatewayUnavailable)
             }
-            AppError::Gateway(error @ (GatewayError::InvalidSignature | GatewayError::Malformed(_))) => {
-                ApiError::internal(error)
-            }
+            // Every other billing failure has its problem in `billing::problem`, asked first.
+            error @ (AppError::Gateway(_)
+            | AppError::Billing(_)
+            | AppError::PaymentFailed(_)
+            | AppError::PaymentMethodRequired
+            | AppError::PaymentMethodRejected(_)
+            | AppError::InvoiceNotPayable) => ApiError::internal(error),
             AppError::Unavailable(why) => ApiError::store(StoreError::Unavailable(why)),
             AppError::RegistrationClosed => {
                 identity(ProblemCode::RegistrationClosed, IdentityDetail::RegistrationClosed)
@@ -294,6 +299,7 @@ impl ApiError {
             }
             AppError::Forbidden => identity(ProblemCode::Forbidden, IdentityDetail::Forbidden),
             AppError::NotFound(kind) => {
+                // Invoices and gateways are answered by `billing::problem`, asked first.
                 let code = match kind {
                     "member" => ProblemCode::MemberNotFound,
                     "session" => ProblemCode::SessionNotFound,

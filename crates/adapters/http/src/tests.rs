@@ -14,7 +14,7 @@ use time::macros::datetime;
 use tollgate_app::{OperatorKey, Ports, Settings, Tollgate};
 use tollgate_domain::{AccountKey, MetricName, PlanCode, PlanDraft, Policy, WindowKey};
 use tollgate_memory::{
-    FakeGateway, ManualClock, MemoryApiKeys, MemoryIdempotency, MemoryStore, RecordingNotifier,
+    ScriptedGateway, ManualClock, MemoryApiKeys, MemoryIdempotency, MemoryStore, RecordingNotifier,
     SequentialIds, SequentialSecrets,
 };
 use tollgate_ports::{LedgerEntry, Secret, StoreError, UsageCommand, UsageOutcome, UsageRepository};
@@ -101,8 +101,9 @@ async fn state_with(
         secrets: Arc::new(SequentialSecrets::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
-        gateway: Arc::new(FakeGateway::new("whsec")),
+        gateway: Arc::new(ScriptedGateway::new("whsec")),
         notifier: Arc::new(RecordingNotifier::default()),
+        billing: Arc::new(tollgate_memory::MemoryBilling::new(store.clone())),
         identity: tollgate_app::IdentityPorts {
             store: Arc::new(tollgate_memory::MemoryIdentity::new(store.clone())),
             attempts: Arc::new(tollgate_memory::MemoryLoginAttempts::default()),
@@ -117,6 +118,7 @@ async fn state_with(
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
         identity: tollgate_app::IdentitySettings::default(),
+        billing: tollgate_app::BillingSettings::default(),
         platform_rate_limit_per_minute: platform_per_minute,
     };
     let tollgate = Arc::new(Tollgate::new(ports, settings));

@@ -3,10 +3,11 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use tollgate_domain::{AccountKey, PlanCode};
+use time::OffsetDateTime;
 use tollgate_ports::{
     Charge, ChargeRequest, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent, GatewayEventKind,
-    Notification, Notifier, NotifyError, PaymentGateway, Refund, RefundRequest,
+    Notification, Notifier, NotifyError, PaymentGateway, PaymentMethodRequest, Refund, RefundRequest,
+    SavedPaymentMethod,
 };
 
 /// How the fake gateway answers charges, checkouts and refunds.
@@ -28,17 +29,17 @@ struct GatewayState {
     calls: u32,
 }
 
-/// A payment gateway a test can script: succeed, decline, or fail N times then succeed.
+/// A payment gateway a unit test can script: succeed, decline, or fail N times then succeed.
 /// Charges and refunds are idempotent per key, as a real gateway's are. Webhooks are JSON
-/// (`{"id", "type", "account", "plan" | "reference", "reason"}`) signed by sending the shared
-/// secret as the signature.
+/// (`{"id", "type", "session" | "reference", "reason"}`) "signed" by sending the shared secret
+/// as the signature: the Stripe-shaped fake of development is `tollgate-stripe`'s.
 #[derive(Debug)]
-pub struct FakeGateway {
+pub struct ScriptedGateway {
     secret: String,
     state: Mutex<GatewayState>,
 }
 
-impl FakeGateway {
+impl ScriptedGateway {
     /// A gateway that succeeds, verifying webhooks against `secret`.
     pub fn new(secret: impl Into<String>) -> Self {
         Self {
@@ -94,14 +95,29 @@ struct WebhookJson {
     id: String,
     #[serde(rename = "type")]
     kind: String,
-    account: AccountKey,
-    plan: Option<PlanCode>,
+    #[serde(default)]
+    session: Option<String>,
+    #[serde(default)]
     reference: Option<String>,
+    #[serde(default)]
     reason: Option<String>,
 }
 
 #[async_trait]
-impl PaymentGateway for FakeGateway {
+impl PaymentGateway for ScriptedGateway {
+    fn name(&self) -> &'static str {
+        "scripted"
+    }
+
+    async fn save_payment_method(
+        &self,
+        request: &PaymentMethodRequest,
+    ) -> Result<SavedPaymentMethod, GatewayError> {
+        Self::answer(&mut self.lock())?;
+        let customer = request.customer.clone().unwrap_or_else(|| format!("cus_{}", request.account));
+        Ok(SavedPaymentMethod { customer, payment_method: request.token.clone() })
+    }
+
     async fn checkout(&self, request: &CheckoutRequest) -> Result<CheckoutSession, GatewayError> {
         Self::answer(&mut self.lock())?;
         let id = format!("cs_{}", request.idempotency_key);
@@ -130,7 +146,12 @@ impl PaymentGateway for FakeGateway {
         Ok(refund)
     }
 
-    fn parse_webhook(&self, signature: &str, payload: &[u8]) -> Result<GatewayEvent, GatewayError> {
+    fn parse_webhook(
+        &self,
+        signature: &str,
+        payload: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<GatewayEvent, GatewayError> {
         if signature != self.secret {
             return Err(GatewayError::InvalidSignature);
         }
@@ -139,21 +160,21 @@ impl PaymentGateway for FakeGateway {
         let missing = |what: &str| GatewayError::Malformed(format!("missing {what}"));
         let kind = match json.kind.as_str() {
             "checkout_completed" => GatewayEventKind::CheckoutCompleted {
-                account: json.account,
-                plan: json.plan.ok_or(missing("plan"))?,
+                session: json.session.ok_or(missing("session"))?,
+                customer: None,
+                payment_method: None,
             },
             "payment_succeeded" => GatewayEventKind::PaymentSucceeded {
-                account: json.account,
                 reference: json.reference.ok_or(missing("reference"))?,
+                charge: None,
             },
             "payment_failed" => GatewayEventKind::PaymentFailed {
-                account: json.account,
                 reference: json.reference.ok_or(missing("reference"))?,
                 reason: json.reason.unwrap_or_default(),
             },
-            other => return Err(GatewayError::Malformed(format!("unknown event type {other}"))),
+            other => GatewayEventKind::Ignored { kind: other.to_owned() },
         };
-        Ok(GatewayEvent { id: json.id, kind })
+        Ok(GatewayEvent { id: json.id, created: now, kind })
     }
 }
 
@@ -193,7 +214,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_gateway_follows_its_script_and_charges_once_per_key() {
-        let gateway = FakeGateway::new("whsec");
+        let gateway = ScriptedGateway::new("whsec");
         gateway.script(Behaviour::FailTimes(2));
         assert!(matches!(gateway.charge(&charge("a")).await, Err(GatewayError::Unavailable(_))));
         assert!(matches!(gateway.charge(&charge("a")).await, Err(GatewayError::Unavailable(_))));
@@ -209,7 +230,7 @@ mod tests {
 
     #[test]
     fn webhooks_verify_before_parsing() {
-        let gateway = FakeGateway::new("whsec");
+        let gateway = ScriptedGateway::new("whsec");
         let body = br#"{"id":"evt_1","type":"payment_failed","account":"acme","reference":"inv_1"}"#;
         assert_eq!(gateway.parse_webhook("wrong", body), Err(GatewayError::InvalidSignature));
         let event = gateway.parse_webhook("whsec", body).unwrap();

@@ -4,7 +4,7 @@
 //! exactly the semantics the database store has (atomic conditional consume, idempotent replay,
 //! release floored at zero, all-or-nothing), so use cases can be tested, or embedded, without a
 //! database; [`MemoryAddOns`], [`MemoryIdentity`] and [`MemoryLoginAttempts`] do the same for
-//! the add-on catalog and the identity records. [`ManualClock`], [`SequentialIds`], [`FakeGateway`], [`RecordingNotifier`],
+//! the add-on catalog and the identity records. [`ManualClock`], [`SequentialIds`], [`ScriptedGateway`], [`RecordingNotifier`],
 //! [`FakePasswordHasher`], [`MemoryTokenCodec`], [`SequentialSecrets`], [`MemoryMailer`] and
 //! [`FakeTotp`] complete the set; [`SystemClock`] is the real
 //! clock, and [`OffsetClock`] the real clock shifted (to rehearse a later date on staging).
@@ -13,6 +13,7 @@
 mod access;
 mod addons;
 mod attempts;
+mod billing;
 mod clock;
 mod gateway;
 mod identity;
@@ -25,8 +26,9 @@ mod totp;
 pub use access::{MemoryApiKeys, MemoryIdempotency};
 pub use addons::MemoryAddOns;
 pub use attempts::MemoryLoginAttempts;
+pub use billing::MemoryBilling;
 pub use clock::{ManualClock, OffsetClock, SequentialIds, SystemClock};
-pub use gateway::{Behaviour, FakeGateway, RecordingNotifier};
+pub use gateway::{Behaviour, ScriptedGateway, RecordingNotifier};
 pub use identity::MemoryIdentity;
 pub use mailer::MemoryMailer;
 pub use secrets::SequentialSecrets;

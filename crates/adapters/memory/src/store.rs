@@ -158,6 +158,28 @@ impl MemoryStore {
         Ok(())
     }
 
+    /// Stores `subscription` (when given, with the state version it was derived from) and
+    /// appends `events`, all or nothing: the part of a billing batch that lands in the accounts.
+    pub(crate) fn commit(
+        &self,
+        subscription: Option<(&AccountKey, &Subscription, u64)>,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        match subscription {
+            Some((key, subscription, expected)) => {
+                self.change_state(key, Some(expected), events, |s| s.subscription = Some(subscription.clone()))
+            }
+            None => {
+                let mut state = self.lock();
+                if !state.audit_free(events) {
+                    return Err(StoreError::Conflict("audit"));
+                }
+                state.append(events);
+                Ok(())
+            }
+        }
+    }
+
     /// Changes an account's state and moves its version on, if it is still `expected` (when given).
     fn change_state(
         &self,

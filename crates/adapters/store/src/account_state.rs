@@ -18,7 +18,8 @@ macro_rules! state_select {
     () => {
         "SELECT a.id, a.key, a.name, a.email, a.created_at, \
          s.plan_code, s.plan_version, s.interval, s.status, s.seats, s.started_at, s.anchor, \
-         s.trial_ends_at, s.cancel_at, s.past_due_since, s.ended_at, t.add_ons, t.overrides, a.state_version \
+         s.trial_ends_at, s.cancel_at, s.past_due_since, s.ended_at, t.add_ons, t.overrides, a.state_version, \
+         s.scheduled \
          FROM accounts a \
          LEFT JOIN subscriptions s ON s.account_id = a.id \
          LEFT JOIN account_terms t ON t.account_id = a.id"
@@ -68,6 +69,7 @@ pub(crate) fn state_from_row(row: &QueryResult) -> Result<(i64, AccountState), S
                 cancel_at: optional_instant(get_opt_i64(13)?)?,
                 past_due_since: optional_instant(get_opt_i64(14)?)?,
                 ended_at: optional_instant(get_opt_i64(15)?)?,
+                scheduled: get_opt_str(19)?.map(|json| serde_json::from_str(&json)).transpose().map_err(corrupt)?,
             }))
         }
     };

@@ -64,6 +64,8 @@ pub mod subscriptions {
         pub cancel_at: Option<i64>,
         pub past_due_since: Option<i64>,
         pub ended_at: Option<i64>,
+        /// A change waiting for its instant, as JSON.
+        pub scheduled: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,12 +14,14 @@ mod access;
 mod account_state;
 mod addons;
 mod admin;
+mod billing;
 mod convert;
 mod entities;
 mod identity;
 mod migrate;
 mod repositories;
 mod retention;
+mod sql;
 mod usage;
 
 use std::collections::HashMap;

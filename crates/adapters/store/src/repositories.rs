@@ -43,6 +43,7 @@ fn subscription_model(account_id: i64, s: &Subscription) -> subscriptions::Activ
         cancel_at: Set(p.cancel_at.map(micros)),
         past_due_since: Set(p.past_due_since.map(micros)),
         ended_at: Set(p.ended_at.map(micros)),
+        scheduled: Set(p.scheduled.as_ref().and_then(|change| serde_json::to_string(change).ok())),
     }
 }
 
@@ -153,6 +154,29 @@ impl Store {
         >,
     {
         let txn = begin_write(self.connection()).await.map_err(db_error)?;
+        if let Err(error) = self.bump_state(&txn, id, expected).await {
+            let _ = txn.rollback().await;
+            return Err(error);
+        }
+        if let Err(error) = write(&txn).await {
+            let _ = txn.rollback().await;
+            return Err(error);
+        }
+        txn.commit().await.map_err(db_error)
+    }
+}
+
+impl Store {
+    /// Moves account `id`'s state version on in `txn` (if it is still `expected`, when given).
+    ///
+    /// # Errors
+    /// [`StoreError::Stale`] when the version moved, [`StoreError::NotFound`]`("account")`.
+    pub(crate) async fn bump_state(
+        &self,
+        txn: &DatabaseTransaction,
+        id: i64,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError> {
         let bump = match expected {
             Some(version) => {
                 let Ok(version) = i64::try_from(version) else { return Err(StoreError::Stale) };
@@ -163,15 +187,41 @@ impl Store {
         if txn.execute_raw(bump).await.map_err(db_error)?.rows_affected() != 1 {
             let exists =
                 txn.query_one_raw(self.statement(EXISTS_SQL, vec![id.into()])).await.map_err(db_error)?;
-            let _ = txn.rollback().await;
             return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound("account") });
         }
-        if let Err(error) = write(&txn).await {
-            let _ = txn.rollback().await;
-            return Err(error);
-        }
-        txn.commit().await.map_err(db_error)
+        Ok(())
     }
+}
+
+/// Writes account `id`'s subscription in `txn`, replacing the previous one.
+pub(crate) async fn upsert_subscription(
+    txn: &DatabaseTransaction,
+    id: i64,
+    subscription: &Subscription,
+) -> Result<(), StoreError> {
+    subscriptions::Entity::insert(subscription_model(id, subscription))
+        .on_conflict(
+            OnConflict::column(subscriptions::Column::AccountId)
+                .update_columns([
+                    subscriptions::Column::PlanCode,
+                    subscriptions::Column::PlanVersion,
+                    subscriptions::Column::Interval,
+                    subscriptions::Column::Status,
+                    subscriptions::Column::Seats,
+                    subscriptions::Column::StartedAt,
+                    subscriptions::Column::Anchor,
+                    subscriptions::Column::TrialEndsAt,
+                    subscriptions::Column::CancelAt,
+                    subscriptions::Column::PastDueSince,
+                    subscriptions::Column::EndedAt,
+                    subscriptions::Column::Scheduled,
+                ])
+                .to_owned(),
+        )
+        .exec(txn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }
 
 async fn upsert_terms(
@@ -199,35 +249,14 @@ impl SubscriptionRepository for Store {
         audit: &[AuditEvent],
     ) -> Result<(), StoreError> {
         let id = self.account_id(key).await?;
-        let model = subscription_model(id, subscription);
+        let subscription = subscription.clone();
         let audit = audit.to_vec();
         self.change_state(id, Some(expected), |txn| {
             Box::pin(async move {
                 for event in &audit {
                     crate::identity::append_audit(txn, event).await?;
                 }
-                subscriptions::Entity::insert(model)
-                    .on_conflict(
-                        OnConflict::column(subscriptions::Column::AccountId)
-                            .update_columns([
-                                subscriptions::Column::PlanCode,
-                                subscriptions::Column::PlanVersion,
-                                subscriptions::Column::Interval,
-                                subscriptions::Column::Status,
-                                subscriptions::Column::Seats,
-                                subscriptions::Column::StartedAt,
-                                subscriptions::Column::Anchor,
-                                subscriptions::Column::TrialEndsAt,
-                                subscriptions::Column::CancelAt,
-                                subscriptions::Column::PastDueSince,
-                                subscriptions::Column::EndedAt,
-                            ])
-                            .to_owned(),
-                    )
-                    .exec(txn)
-                    .await
-                    .map_err(db_error)?;
-                Ok(())
+                upsert_subscription(txn, id, &subscription).await
             })
         })
         .await

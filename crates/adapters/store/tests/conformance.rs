@@ -21,7 +21,8 @@ impl Fixture for Db {
             plans: store.clone(),
             addons: store.clone(),
             usage: store.clone(),
-            retention: store,
+            retention: store.clone(),
+            billing: store,
             identity: std::sync::Arc::new(self.store.identity()),
             login_attempts: std::sync::Arc::new(self.store.login_attempts()),
         }

@@ -15,7 +15,7 @@ use super::{draft, k, m, new_account, operator, ports, q, quiet_notifier, settin
 use crate::{AppError, ChangePlan, Origin, Tollgate};
 
 fn plan(code: &str) -> ChangePlan {
-    ChangePlan { plan: Some(PlanCode::parse(code).unwrap()), seats: None }
+    ChangePlan { plan: Some(PlanCode::parse(code).unwrap()), seats: None, ..ChangePlan::default() }
 }
 
 #[tokio::test]
@@ -105,7 +105,7 @@ async fn racing(races: usize, concurrent: fn(&mut Subscription)) -> (Tollgate, A
 #[tokio::test]
 async fn a_seat_change_racing_a_suspension_never_undoes_it() {
     let (app, store) = racing(1, |s| s.suspend(datetime!(2026-11-23 10:00 UTC)).unwrap()).await;
-    let change = ChangePlan { plan: None, seats: Some(4) };
+    let change = ChangePlan { plan: None, seats: Some(4), ..ChangePlan::default() };
     // Decided on the active subscription, then found the suspension committed: decided again on
     // the suspended one, which refuses a change.
     let refused = app.change_plan(&operator(), &Origin::default(), &k("acme"), change).await;

@@ -1,6 +1,7 @@
 //! The route table, by theme, and the lookups the middleware and the router make in it.
 
 pub(super) mod admin;
+pub(super) mod billing;
 pub(super) mod core;
 pub(super) mod identity;
 
@@ -40,4 +41,4 @@ pub fn policy(method: &str, pattern: &str) -> Option<&'static RouteDoc> {
 
 /// Every route the API serves: the table of each theme, in order.
 pub static ROUTES: LazyLock<Vec<RouteDoc>> =
-    LazyLock::new(|| [core::ROUTES, identity::ROUTES, admin::ROUTES].concat());
+    LazyLock::new(|| [core::ROUTES, identity::ROUTES, billing::ROUTES, admin::ROUTES].concat());

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 mod addons;
 mod admin;
+mod billing;
 mod identity;
 
 pub(super) use admin::query_parameters;
@@ -34,6 +35,8 @@ pub(super) fn path_parameter_schema(name: &str) -> Value {
     match name {
         "key" => json!({ "type": "string", "pattern": ACCOUNT_KEY, "example": "acme-free" }),
         "code" => json!({ "type": "string", "pattern": PLAN_CODE, "example": "pro" }),
+        "number" => json!({ "type": "string", "pattern": "^TG-[0-9]{4}-[0-9]{6,}$", "example": "TG-2026-000001" }),
+        "gateway" => json!({ "enum": ["fake", "stripe"], "description": "The configured gateway; the other answers 404." }),
         _ => json!({ "type": "string", "minLength": 1 }),
     }
 }
@@ -86,6 +89,7 @@ pub(super) fn schemas() -> Value {
         map.extend(identity::schemas());
         map.extend(admin::schemas());
         map.extend(addons::schemas());
+        map.extend(billing::schemas());
     }
     all
 }
@@ -172,7 +176,18 @@ fn core_schemas() -> Value {
                 "seats": { "type": "integer" }, "started_at": timestamp,
                 "current_period_start": nullable_timestamp, "current_period_end": nullable_timestamp,
                 "trial_ends_at": nullable_timestamp, "cancel_at_period_end": { "type": "boolean" },
-                "ended_at": nullable_timestamp
+                "ended_at": nullable_timestamp,
+                "scheduled_change": {
+                    "description": "A change waiting for the period's end (a downgrade), or null.",
+                    "oneOf": [{ "type": "null" }, {
+                        "type": "object", "required": ["plan", "plan_version", "interval", "seats", "at"],
+                        "properties": {
+                            "plan": { "type": "string" }, "plan_version": { "type": "integer" },
+                            "interval": { "enum": ["month", "year"] }, "seats": { "type": "integer" },
+                            "at": { "type": "string", "format": "date-time" }
+                        }
+                    }]
+                }
             }
         },
         "Account": {
@@ -187,7 +202,16 @@ fn core_schemas() -> Value {
             "type": "object", "additionalProperties": false,
             "properties": {
                 "plan": nullable(plan_code("The new plan; omitted or null: unchanged.")),
-                "seats": nullable(seats())
+                "seats": nullable(seats()),
+                "interval": nullable(json!({
+                    "enum": ["month", "year"],
+                    "description": "A check: the plan's own billing interval (another interval is another plan)."
+                })),
+                "at": nullable(json!({
+                    "enum": ["now", "period_end"],
+                    "description": "When the change applies. Default: an upgrade now (prorated charge), a \
+                                    downgrade at period end; `now` for a downgrade gives a credit."
+                }))
             }
         },
         "Cancel": {

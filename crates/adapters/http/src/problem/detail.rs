@@ -5,6 +5,7 @@
 use tollgate_domain::{FeatureName, InvalidValue, Locale, MetricName, PlanCode, Status};
 
 use super::french::{serde_message_fr, status_fr};
+use super::billing::BillingDetail;
 use super::identity::IdentityDetail;
 
 use crate::auth::Refusal;
@@ -105,8 +106,6 @@ pub enum Detail {
     ConcurrentChange,
     /// No API key has the id.
     ApiKeyNotFound,
-    /// The gateway declined the payment (its reason, as it gave it).
-    PaymentDeclined(String),
     /// The payment gateway cannot be reached.
     GatewayUnavailable,
     /// Storage cannot be reached.
@@ -117,6 +116,8 @@ pub enum Detail {
     Internal,
     /// A problem with credentials, tokens or memberships.
     Identity(IdentityDetail),
+    /// A problem with a payment, an invoice or a webhook.
+    Billing(BillingDetail),
     /// The caller went past its rate limit; the next request is let through in this many seconds.
     RateLimited(u64),
 }
@@ -200,12 +201,12 @@ impl Detail {
                     .to_owned()
             }
             Detail::ApiKeyNotFound => "No API key has this id.".to_owned(),
-            Detail::PaymentDeclined(why) => format!("The payment was declined: {why}."),
             Detail::GatewayUnavailable => "The payment gateway is unavailable; retry later.".to_owned(),
             Detail::Unavailable => "The service is temporarily unavailable; retry later.".to_owned(),
             Detail::DatabaseUnreachable => "The database is not reachable.".to_owned(),
             Detail::Internal => "An internal error occurred; it has been logged.".to_owned(),
             Detail::Identity(detail) => detail.render(Locale::En),
+            Detail::Billing(detail) => detail.render(Locale::En),
             Detail::RateLimited(seconds) => {
                 format!("Too many requests for this rate limit; retry in {seconds} seconds.")
             }
@@ -302,7 +303,6 @@ impl Detail {
                     .to_owned()
             }
             Detail::ApiKeyNotFound => "Aucune clé d'API n'a cet identifiant.".to_owned(),
-            Detail::PaymentDeclined(why) => format!("Le paiement a été refusé : {why}."),
             Detail::GatewayUnavailable => {
                 "La passerelle de paiement est indisponible ; réessayez plus tard.".to_owned()
             }
@@ -312,6 +312,7 @@ impl Detail {
             Detail::DatabaseUnreachable => "La base de données est injoignable.".to_owned(),
             Detail::Internal => "Une erreur interne s'est produite ; elle a été journalisée.".to_owned(),
             Detail::Identity(detail) => detail.render(Locale::Fr),
+            Detail::Billing(detail) => detail.render(Locale::Fr),
             Detail::RateLimited(seconds) => {
                 format!("Trop de requêtes pour cette limite de débit ; réessayez dans {seconds} secondes.")
             }

@@ -3,9 +3,10 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use tollgate_app::{ChangePlan, NewAccount};
+use tollgate_app::NewAccount;
 use tollgate_domain::{AccountKey, Email, PlanCode};
 
+use super::billing::ChangeBody;
 use crate::HttpState;
 use crate::auth::Principal;
 use crate::body::Json;
@@ -20,16 +21,6 @@ pub(crate) struct CreateAccount {
     name: String,
     #[serde(default)]
     email: Option<Email>,
-    #[serde(default)]
-    plan: Option<PlanCode>,
-    #[serde(default)]
-    seats: Option<u32>,
-}
-
-/// `PUT /v1/accounts/{key}/subscription`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct UpdateSubscription {
     #[serde(default)]
     plan: Option<PlanCode>,
     #[serde(default)]
@@ -77,9 +68,9 @@ pub(crate) async fn change_subscription(
     state: web::Data<HttpState>,
     RequestOrigin(origin): RequestOrigin,
     AccountPath(key): AccountPath,
-    Json(body): Json<UpdateSubscription>,
+    Json(body): Json<ChangeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = ChangePlan { plan: body.plan, seats: body.seats };
+    let change = body.into_change();
     let view =
         state.tollgate.change_plan(&caller, &origin, &key, change).await.map_err(ApiError::app_body)?;
     Ok(HttpResponse::Ok().json(view))

@@ -6,6 +6,7 @@ mod admin;
 mod admin_users;
 mod api_keys;
 mod auth;
+mod billing;
 mod enforcement;
 mod me;
 mod members;
@@ -92,6 +93,13 @@ fn endpoint(doc: &RouteDoc) -> Option<Route> {
         "put_plan" => route.to(admin::put_plan),
         "archive_plan" => route.to(admin::archive_plan),
         "put_addon" => route.to(addons::put),
+        "preview_subscription_change" => route.to(billing::preview),
+        "set_payment_method" => route.to(billing::set_payment_method),
+        "list_invoices" => route.to(billing::invoices),
+        "get_invoice" => route.to(billing::invoice),
+        "pay_invoice" => route.to(billing::pay),
+        "create_checkout" => route.to(billing::checkout),
+        "receive_webhook" => route.to(billing::webhook),
         _ => return None,
     })
 }

@@ -49,7 +49,7 @@ pub(crate) const ROUTES: &[RouteDoc] = &[
         Account(Right::Manage),
     )
     .body("UpdateSubscription", Recorded)
-    .returns(200, "Subscription"),
+    .returns(200, "SubscriptionChange"),
     route(
         "post",
         "/v1/accounts/{key}/subscription/cancel",
