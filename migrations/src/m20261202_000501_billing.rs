@@ -95,7 +95,12 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // A downgrade at period end waits on its subscription, as JSON.
         manager
-            .alter_table(Table::alter().table(Subscriptions::Table).add_column(text_null(Subscriptions::Scheduled)).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(Subscriptions::Table)
+                    .add_column(text_null(Subscriptions::Scheduled))
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_table(
@@ -206,7 +211,9 @@ impl MigrationTrait for Migration {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         manager
-            .alter_table(Table::alter().table(Subscriptions::Table).drop_column(Subscriptions::Scheduled).to_owned())
+            .alter_table(
+                Table::alter().table(Subscriptions::Table).drop_column(Subscriptions::Scheduled).to_owned(),
+            )
             .await
     }
 }

@@ -106,9 +106,10 @@ pub enum AppError {
     /// The two-factor state does not allow the operation (not started, already on, not on).
     #[error("two-factor authentication is {0}")]
     TotpState(&'static str),
-    /// A billing rule refused the operation (currencies that differ, an illegal invoice transition).
+    /// A billing rule refused the operation (currencies that differ, an illegal invoice
+    /// transition); an invalid value of a billing rule is [`AppError::Invalid`].
     #[error(transparent)]
-    Billing(#[from] BillingError),
+    Billing(BillingError),
     /// The gateway declined the payment; carries its code (`card_declined`…).
     #[error("payment failed: {0}")]
     PaymentFailed(String),
@@ -124,6 +125,15 @@ pub enum AppError {
     /// An internal fault; details are logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<BillingError> for AppError {
+    fn from(error: BillingError) -> Self {
+        match error {
+            BillingError::Invalid(invalid) => AppError::Invalid(invalid),
+            other => AppError::Billing(other),
+        }
+    }
 }
 
 impl From<StoreError> for AppError {

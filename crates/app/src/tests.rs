@@ -126,7 +126,7 @@ fn settings() -> Settings {
         policy: Policy::default(),
         cache_ttl: time::Duration::seconds(1),
         identity: IdentitySettings::default(),
-        billing: tollgate_app::BillingSettings::default(),
+        billing: crate::BillingSettings::default(),
         platform_rate_limit_per_minute: 0,
     }
 }
@@ -219,18 +219,25 @@ async fn without_a_default_plan_an_account_has_no_subscription_until_it_names_a_
         app.change_plan(&operator(), &Origin::default(), &k("acme"), seats_only).await,
         Err(AppError::PlanRequired)
     ));
-    let ghost = ChangePlan { plan: Some(PlanCode::parse("ghost").unwrap()), seats: None, ..ChangePlan::default() };
+    let ghost =
+        ChangePlan { plan: Some(PlanCode::parse("ghost").unwrap()), seats: None, ..ChangePlan::default() };
     assert!(matches!(
         app.change_plan(&operator(), &Origin::default(), &k("acme"), ghost).await,
         Err(AppError::PlanNotFound(_))
     ));
-    let pro = ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: Some(2), ..ChangePlan::default() };
+    let pro =
+        ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: Some(2), ..ChangePlan::default() };
     let started = app.change_plan(&operator(), &Origin::default(), &k("acme"), pro).await.unwrap();
+    let started = started.subscription;
     assert_eq!((started.plan.as_str(), started.status, started.seats), ("pro", Status::Trialing, 2));
     assert!(app.check(&k("acme"), &request).await.unwrap().allowed, "at once on this instance");
     let change = ChangePlan { plan: None, seats: Some(3), ..ChangePlan::default() };
     assert_eq!(
-        app.change_plan(&operator(), &Origin::default(), &k("acme"), change).await.unwrap().seats,
+        app.change_plan(&operator(), &Origin::default(), &k("acme"), change)
+            .await
+            .unwrap()
+            .subscription
+            .seats,
         3,
         "then it is a change"
     );
@@ -315,9 +322,13 @@ async fn a_plan_change_raises_the_limit_at_once() {
     w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     let denied = w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     assert_eq!(denied.code, DecisionCode::LimitReached);
-    let change = ChangePlan { plan: Some(PlanCode::parse("enterprise").unwrap()), seats: None, ..ChangePlan::default() };
+    let change = ChangePlan {
+        plan: Some(PlanCode::parse("enterprise").unwrap()),
+        seats: None,
+        ..ChangePlan::default()
+    };
     let sub = w.app.change_plan(&operator(), &Origin::default(), &k("acme"), change).await.unwrap();
-    assert_eq!(sub.plan.as_str(), "enterprise");
+    assert_eq!(sub.subscription.plan.as_str(), "enterprise");
     let allowed = w.app.consume(&k("acme"), &m("sites"), q(1), None).await.unwrap();
     assert_eq!((allowed.allowed, allowed.used, allowed.limit), (true, Some(2), None));
 }
@@ -425,9 +436,18 @@ async fn checkout_charges_per_seat_through_the_gateway() {
     acme.seats = Some(3);
     w.app.provision(acme).await.unwrap();
     let team = PlanCode::parse("team").unwrap();
-    let session = w.app.checkout(&k("acme"), &team, "https://ok".into(), "https://ko".into()).await.unwrap();
+    let url = |u: &str| tollgate_domain::ReturnUrl::parse("success_url", u).unwrap();
+    let (caller, origin) = (operator(), Origin::default());
+    let session = w
+        .app
+        .checkout(&caller, &origin, &k("acme"), &team, url("https://ok.test"), url("https://ko.test"))
+        .await
+        .unwrap();
     assert_eq!(session.id, "chk_1");
-    let failed = w.app.checkout(&k("acme"), &team, "https://ok".into(), "https://ko".into()).await;
+    let failed = w
+        .app
+        .checkout(&caller, &origin, &k("acme"), &team, url("https://ok.test"), url("https://ko.test"))
+        .await;
     assert!(matches!(failed, Err(AppError::Gateway(GatewayError::Unavailable(_)))));
 }
 
@@ -526,6 +546,7 @@ async fn a_busy_account_is_refreshed_in_the_background_within_its_ttl() {
 mod addons;
 mod admin;
 mod api_keys;
+mod billing;
 mod exactness;
 mod identity;
 mod identity_members;

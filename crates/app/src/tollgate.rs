@@ -7,8 +7,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{PlanCode, Policy};
 use tollgate_ports::{
-    AccountRepository, AddOnRepository, ApiKeyStore, BillingStore, Clock, IdGenerator, Notification, Notifier,
-    PaymentGateway, PlanRepository, SecretMinter, SubscriptionRepository, UsageRepository,
+    AccountRepository, AddOnRepository, ApiKeyStore, BillingStore, Clock, IdGenerator, Notification,
+    Notifier, PaymentGateway, PlanRepository, SecretMinter, SubscriptionRepository, UsageRepository,
 };
 
 use crate::authentication::Authenticator;

@@ -86,7 +86,8 @@ mod tests {
     fn return_urls_are_absolute_http() {
         assert!(ReturnUrl::parse("success_url", "https://acme.test/thanks?x=1").is_ok());
         assert!(ReturnUrl::parse("success_url", "http://localhost:3000/").is_ok());
-        for bad in ["", "/thanks", "ftp://x", "https://", "https:///x", "https://a b", "javascript:alert(1)"] {
+        for bad in ["", "/thanks", "ftp://x", "https://", "https:///x", "https://a b", "javascript:alert(1)"]
+        {
             let error = ReturnUrl::parse("cancel_url", bad).unwrap_err();
             assert_eq!((error.field, error.rule), ("cancel_url", Rule::ReturnUrl), "{bad:?}");
         }

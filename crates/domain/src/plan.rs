@@ -77,7 +77,11 @@ impl PlanDraft {
     /// # Errors
     /// [`InvalidValue`] for `interval` naming [`Rule::PlanInterval`].
     pub fn check_interval(&self, interval: Interval) -> Result<(), InvalidValue> {
-        if self.interval == interval { Ok(()) } else { Err(InvalidValue::new("interval", Rule::PlanInterval)) }
+        if self.interval == interval {
+            Ok(())
+        } else {
+            Err(InvalidValue::new("interval", Rule::PlanInterval))
+        }
     }
 
     /// Checks that every add-on these terms allow is in the catalog, whose codes `known` lists.

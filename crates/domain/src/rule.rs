@@ -165,7 +165,9 @@ impl Rule {
             Rule::InvoiceNumber => {
                 "an invoice number is TG-, a year from 0001 to 9999, - and a sequence from 000001, as in TG-2026-000123"
             }
-            Rule::PlanInterval => "the interval must be the plan's own (month or year); choose the plan billed on it",
+            Rule::PlanInterval => {
+                "the interval must be the plan's own (month or year); choose the plan billed on it"
+            }
             Rule::PaymentToken => "a payment method token is 1 to 255 printable characters without spaces",
             Rule::ReturnUrl => "a return URL is an absolute http or https URL of at most 2048 characters",
         }
@@ -230,7 +232,9 @@ impl Rule {
             Rule::PaymentToken => {
                 "un jeton de moyen de paiement fait 1 à 255 caractères imprimables sans espace"
             }
-            Rule::ReturnUrl => "une URL de retour est une URL http ou https absolue d'au plus 2048 caractères",
+            Rule::ReturnUrl => {
+                "une URL de retour est une URL http ou https absolue d'au plus 2048 caractères"
+            }
         }
     }
 }

@@ -9,8 +9,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, AuditEvent, BillingError, Currency, Invoice, InvoiceLine, InvoiceNumber, InvoiceReason, Money, Period,
-    PlanCode, Subscription,
+    AccountKey, AuditEvent, BillingError, Currency, Invoice, InvoiceLine, InvoiceNumber, InvoiceReason,
+    Money, Period, PlanCode, Subscription,
 };
 
 use crate::StoreError;

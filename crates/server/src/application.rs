@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tollgate_app::{
-    BillingSettings as BillingRules, IdentityPorts, IdentitySettings, MIN_OPERATOR_KEY_LEN, OperatorKey, Ports,
-    Settings as AppSettings, Tollgate,
+    BillingSettings as BillingRules, IdentityPorts, IdentitySettings, MIN_OPERATOR_KEY_LEN, OperatorKey,
+    Ports, Settings as AppSettings, Tollgate,
 };
 use tollgate_domain::Policy;
 use tollgate_email::{OutboxMailer, SmtpMailer};
@@ -164,11 +164,14 @@ fn gateway(settings: &Settings) -> anyhow::Result<Arc<dyn PaymentGateway>> {
             tracing::warn!(
                 "billing.gateway is \"fake\": payments are simulated (Stripe's test cards), nothing is charged"
             );
-            Arc::new(FakeGateway::new(gateways.fake.webhook_secret.clone(), gateways.fake.checkout_url.clone()))
+            Arc::new(FakeGateway::new(
+                gateways.fake.webhook_secret.clone(),
+                gateways.fake.checkout_url.clone(),
+            ))
         }
-        GatewayKind::Stripe => Arc::new(
-            StripeGateway::new(gateways.stripe.clone()).context("billing.gateways.stripe")?,
-        ),
+        GatewayKind::Stripe => {
+            Arc::new(StripeGateway::new(gateways.stripe.clone()).context("billing.gateways.stripe")?)
+        }
     })
 }
 

@@ -14,7 +14,7 @@ use time::macros::datetime;
 use tollgate_app::{OperatorKey, Ports, Settings, Tollgate};
 use tollgate_domain::{AccountKey, MetricName, PlanCode, PlanDraft, Policy, WindowKey};
 use tollgate_memory::{
-    ScriptedGateway, ManualClock, MemoryApiKeys, MemoryIdempotency, MemoryStore, RecordingNotifier,
+    ManualClock, MemoryApiKeys, MemoryIdempotency, MemoryStore, RecordingNotifier, ScriptedGateway,
     SequentialIds, SequentialSecrets,
 };
 use tollgate_ports::{LedgerEntry, Secret, StoreError, UsageCommand, UsageOutcome, UsageRepository};
@@ -158,7 +158,12 @@ async fn every_documented_route_is_served() {
     let (state, _) = state().await;
     let service = test::init_service(app(state)).await;
     for route in ROUTES.iter() {
-        let path = route.path.replace("{key}", "nobody").replace("{code}", "free").replace("{id}", "key_x");
+        let path = route
+            .path
+            .replace("{key}", "nobody")
+            .replace("{code}", "free")
+            .replace("{id}", "key_x")
+            .replace("{gateway}", "scripted");
         let method = Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
         let req = admin(TestRequest::default().method(method).uri(&path))
             .insert_header(("Idempotency-Key", format!("route-{}", route.operation_id)))

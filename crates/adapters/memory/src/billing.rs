@@ -57,11 +57,15 @@ impl Records {
                 billing.known(&new.account)?;
                 let year = new.issued_at.year();
                 let sequence = self.counters.get(&year).copied().unwrap_or(0) + 1;
-                let number = InvoiceNumber::new(year, sequence).map_err(|e| StoreError::Internal(e.to_string()))?;
-                let invoice = new.numbered(number.clone()).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let number =
+                    InvoiceNumber::new(year, sequence).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let invoice =
+                    new.numbered(number.clone()).map_err(|e| StoreError::Internal(e.to_string()))?;
                 self.counters.insert(year, sequence);
-                self.invoices
-                    .insert(number, StoredInvoice { account: new.account.clone(), invoice: invoice.clone(), version: 0 });
+                self.invoices.insert(
+                    number,
+                    StoredInvoice { account: new.account.clone(), invoice: invoice.clone(), version: 0 },
+                );
                 issued.push(invoice);
             }
             BillingChange::UpdateInvoice { account, invoice, expected } => {

@@ -199,13 +199,18 @@ impl Notifier for RecordingNotifier {
 
 #[cfg(test)]
 mod tests {
-    use tollgate_domain::Money;
+    use time::macros::datetime;
+    use tollgate_domain::{AccountKey, Money};
 
     use super::*;
+
+    const NOW: OffsetDateTime = datetime!(2026-12-02 12:00 UTC);
 
     fn charge(key: &str) -> ChargeRequest {
         ChargeRequest {
             account: AccountKey::parse("acme").unwrap(),
+            customer: "cus_acme".into(),
+            payment_method: "pm_card_visa".into(),
             amount: Money::parse("45.00", "USD").unwrap(),
             reference: "inv_1".into(),
             idempotency_key: key.into(),
@@ -231,11 +236,16 @@ mod tests {
     #[test]
     fn webhooks_verify_before_parsing() {
         let gateway = ScriptedGateway::new("whsec");
-        let body = br#"{"id":"evt_1","type":"payment_failed","account":"acme","reference":"inv_1"}"#;
-        assert_eq!(gateway.parse_webhook("wrong", body), Err(GatewayError::InvalidSignature));
-        let event = gateway.parse_webhook("whsec", body).unwrap();
-        assert_eq!(event.id, "evt_1");
+        let body = br#"{"id":"evt_1","type":"payment_failed","reference":"TG-2026-000001"}"#;
+        assert_eq!(gateway.parse_webhook("wrong", body, NOW), Err(GatewayError::InvalidSignature));
+        let event = gateway.parse_webhook("whsec", body, NOW).unwrap();
+        assert_eq!((event.id.as_str(), event.created), ("evt_1", NOW));
         assert!(matches!(event.kind, GatewayEventKind::PaymentFailed { .. }));
-        assert!(matches!(gateway.parse_webhook("whsec", b"{}"), Err(GatewayError::Malformed(_))));
+        assert!(matches!(gateway.parse_webhook("whsec", b"{}", NOW), Err(GatewayError::Malformed(_))));
+        let other = br#"{"id":"evt_2","type":"customer.created"}"#;
+        assert!(matches!(
+            gateway.parse_webhook("whsec", other, NOW).unwrap().kind,
+            GatewayEventKind::Ignored { .. }
+        ));
     }
 }

@@ -28,7 +28,7 @@ pub use addons::MemoryAddOns;
 pub use attempts::MemoryLoginAttempts;
 pub use billing::MemoryBilling;
 pub use clock::{ManualClock, OffsetClock, SequentialIds, SystemClock};
-pub use gateway::{Behaviour, ScriptedGateway, RecordingNotifier};
+pub use gateway::{Behaviour, RecordingNotifier, ScriptedGateway};
 pub use identity::MemoryIdentity;
 pub use mailer::MemoryMailer;
 pub use secrets::SequentialSecrets;

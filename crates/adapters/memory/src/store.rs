@@ -166,9 +166,8 @@ impl MemoryStore {
         events: &[AuditEvent],
     ) -> Result<(), StoreError> {
         match subscription {
-            Some((key, subscription, expected)) => {
-                self.change_state(key, Some(expected), events, |s| s.subscription = Some(subscription.clone()))
-            }
+            Some((key, subscription, expected)) => self
+                .change_state(key, Some(expected), events, |s| s.subscription = Some(subscription.clone())),
             None => {
                 let mut state = self.lock();
                 if !state.audit_free(events) {

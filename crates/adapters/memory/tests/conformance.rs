@@ -37,7 +37,13 @@ async fn memory() -> Option<Box<dyn Fixture>> {
     let store = Arc::new(MemoryStore::new());
     let identity = Arc::new(MemoryIdentity::new(store.clone()));
     let billing = Arc::new(MemoryBilling::new(store.clone()));
-    Some(Box::new(Memory { store, addons: Arc::default(), identity, login_attempts: Arc::default(), billing }))
+    Some(Box::new(Memory {
+        store,
+        addons: Arc::default(),
+        identity,
+        login_attempts: Arc::default(),
+        billing,
+    }))
 }
 
 tollgate_ports::conformance_suite!(memory());

@@ -69,7 +69,10 @@ pub(crate) fn state_from_row(row: &QueryResult) -> Result<(i64, AccountState), S
                 cancel_at: optional_instant(get_opt_i64(13)?)?,
                 past_due_since: optional_instant(get_opt_i64(14)?)?,
                 ended_at: optional_instant(get_opt_i64(15)?)?,
-                scheduled: get_opt_str(19)?.map(|json| serde_json::from_str(&json)).transpose().map_err(corrupt)?,
+                scheduled: get_opt_str(19)?
+                    .map(|json| serde_json::from_str(&json))
+                    .transpose()
+                    .map_err(corrupt)?,
             }))
         }
     };

@@ -64,3 +64,44 @@ pub(crate) async fn all<C: ConnectionTrait>(
 ) -> Result<Vec<QueryResult>, StoreError> {
     c.query_all_raw(statement(c.get_database_backend(), sql, values)).await.map_err(fail)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lost_race_is_run_again_and_other_failures_are_not() {
+        let runs = AtomicUsize::new(0);
+        let outcome = retrying(|| async {
+            match runs.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(StoreError::Unavailable(format!("{RACED}: deadlock detected"))),
+                _ => Ok("committed"),
+            }
+        })
+        .await;
+        assert_eq!((outcome, runs.load(Ordering::SeqCst)), (Ok("committed"), 3));
+
+        let runs = AtomicUsize::new(0);
+        let outcome: Result<(), _> = retrying(|| async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Err(StoreError::Unavailable("database is locked".into()))
+        })
+        .await;
+        assert!(matches!(outcome, Err(StoreError::Unavailable(_))));
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "a timeout is not a race");
+    }
+
+    #[tokio::test]
+    async fn races_lost_every_time_end_unavailable_after_the_last_attempt() {
+        let runs = AtomicUsize::new(0);
+        let outcome: Result<(), _> = retrying(|| async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Err(StoreError::Unavailable(format!("{RACED}: could not serialize access")))
+        })
+        .await;
+        assert!(matches!(outcome, Err(StoreError::Unavailable(m)) if m.contains("serialize")));
+        assert_eq!(runs.load(Ordering::SeqCst), ATTEMPTS);
+    }
+}

@@ -26,7 +26,11 @@ impl Tollgate {
     /// # Errors
     /// [`AppError::NoSubscription`], [`AppError::PlanNotFound`], [`AppError::PlanInactive`],
     /// [`AppError::Invalid`] (seats, an interval the plan is not billed on), [`AppError::Billing`].
-    pub async fn preview_change(&self, key: &AccountKey, change: &ChangePlan) -> Result<ChangeQuote, AppError> {
+    pub async fn preview_change(
+        &self,
+        key: &AccountKey,
+        change: &ChangePlan,
+    ) -> Result<ChangeQuote, AppError> {
         let (_, subscription) = self.subscribed(key).await?;
         let (_, quote) = self.quote(&subscription, change).await?;
         Ok(quote)
@@ -38,8 +42,10 @@ impl Tollgate {
         subscription: &Subscription,
         change: &ChangePlan,
     ) -> Result<(Plan, ChangeQuote), AppError> {
-        let current =
-            self.catalog.version(self.ports.plans.as_ref(), subscription.plan(), subscription.plan_version()).await?;
+        let current = self
+            .catalog
+            .version(self.ports.plans.as_ref(), subscription.plan(), subscription.plan_version())
+            .await?;
         let target = match &change.plan {
             Some(code) => self.subscribable(code).await?,
             None => self.plan(subscription.plan()).await?,
@@ -82,8 +88,11 @@ impl Tollgate {
             ChangeTiming::Now => subscription.change_plan(&target, seats, now)?,
             ChangeTiming::PeriodEnd => subscription.schedule_change(&target, seats, quote.effective_at)?,
         }
-        let mut changes =
-            vec![BillingChange::Subscription { account: key.clone(), subscription: subscription.clone(), expected: version }];
+        let mut changes = vec![BillingChange::Subscription {
+            account: key.clone(),
+            subscription: subscription.clone(),
+            expected: version,
+        }];
         if !quote.lines.is_empty() {
             changes.push(BillingChange::Issue(NewInvoice {
                 account: key.clone(),
@@ -104,7 +113,8 @@ impl Tollgate {
         };
         self.cache.forget(key, self.now());
         if &from != target.code() && quote.timing == ChangeTiming::Now {
-            self.notify(Notification::PlanChanged { account: key.clone(), from, to: target.code().clone() }).await;
+            self.notify(Notification::PlanChanged { account: key.clone(), from, to: target.code().clone() })
+                .await;
         }
         let invoice = match issued.into_iter().next() {
             // An upgrade's charge is collected at once when a payment method is on file; a

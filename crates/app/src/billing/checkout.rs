@@ -27,7 +27,8 @@ impl Tollgate {
         let plan = self.subscribable(plan).await?;
         let seats = state.subscription.as_ref().map_or(1, Subscription::seats);
         let units = if plan.per_seat() { seats } else { 1 };
-        let amount = plan.price().checked_mul(units.into()).map_err(|e| AppError::Internal(e.to_string()))?.round();
+        let amount =
+            plan.price().checked_mul(units.into()).map_err(|e| AppError::Internal(e.to_string()))?.round();
         let profile = self.ports.billing.profile(key).await?;
         let request = CheckoutRequest {
             account: key.clone(),
@@ -50,7 +51,10 @@ impl Tollgate {
             completed_at: None,
         };
         let audit = self.audit_by(caller, "checkout.started", target("account", key.as_str()), origin);
-        self.ports.billing.apply(&[BillingChange::StartCheckout(checkout), BillingChange::Audit(audit)]).await?;
+        self.ports
+            .billing
+            .apply(&[BillingChange::StartCheckout(checkout), BillingChange::Audit(audit)])
+            .await?;
         Ok(session)
     }
 

@@ -2,7 +2,9 @@
 //! method, and what a payment or a decline does to the subscription.
 
 use tollgate_domain::{AccountKey, AuditEvent, Caller, Invoice, InvoiceNumber, PaymentToken, Status};
-use tollgate_ports::{BillingChange, BillingProfile, ChargeRequest, GatewayError, PaymentMethodRequest, StoreError};
+use tollgate_ports::{
+    BillingChange, BillingProfile, ChargeRequest, GatewayError, PaymentMethodRequest, StoreError,
+};
 
 use crate::billing::InvoiceView;
 use crate::identity::target;
@@ -85,7 +87,11 @@ impl Tollgate {
 
     /// Charges `invoice` when a payment method is on file; otherwise leaves it open. A decline
     /// is recorded, not returned: the caller (a plan change) already succeeded.
-    pub(crate) async fn collect_quietly(&self, key: &AccountKey, invoice: Invoice) -> Result<Invoice, AppError> {
+    pub(crate) async fn collect_quietly(
+        &self,
+        key: &AccountKey,
+        invoice: Invoice,
+    ) -> Result<Invoice, AppError> {
         if self.ports.billing.profile(key).await?.payment_method.is_none() {
             return Ok(invoice);
         }
@@ -101,7 +107,12 @@ impl Tollgate {
 
     /// Charges `invoice` once per attempt (the attempt number is in the gateway's idempotency
     /// key, so a retried request never charges twice) and records the outcome.
-    async fn collect(&self, key: &AccountKey, invoice: Invoice, audit: &[AuditEvent]) -> Result<Collection, AppError> {
+    async fn collect(
+        &self,
+        key: &AccountKey,
+        invoice: Invoice,
+        audit: &[AuditEvent],
+    ) -> Result<Collection, AppError> {
         let profile = self.ports.billing.profile(key).await?;
         let (Some(customer), Some(payment_method)) = (profile.customer, profile.payment_method) else {
             return Err(AppError::PaymentMethodRequired);
@@ -119,7 +130,11 @@ impl Tollgate {
             Ok(_) => Ok(Collection::Paid(self.settle(key, invoice.number(), Outcome::Paid, audit).await?)),
             Err(GatewayError::Declined(reason) | GatewayError::Rejected(reason)) => {
                 let invoice = self.settle(key, invoice.number(), Outcome::Failed, &[]).await?;
-                Ok(if invoice.is_payable() { Collection::Declined(invoice, reason) } else { Collection::Paid(invoice) })
+                Ok(if invoice.is_payable() {
+                    Collection::Declined(invoice, reason)
+                } else {
+                    Collection::Paid(invoice)
+                })
             }
             Err(error) => Err(error.into()),
         }
@@ -188,10 +203,17 @@ impl Tollgate {
                 }
             }
         }
-        let mut changes =
-            vec![BillingChange::UpdateInvoice { account: key.clone(), invoice: invoice.clone(), expected: stored.version }];
+        let mut changes = vec![BillingChange::UpdateInvoice {
+            account: key.clone(),
+            invoice: invoice.clone(),
+            expected: stored.version,
+        }];
         if let Some(s) = subscription.filter(|s| Some(s) != state.subscription.as_ref()) {
-            changes.push(BillingChange::Subscription { account: key.clone(), subscription: s, expected: state.version });
+            changes.push(BillingChange::Subscription {
+                account: key.clone(),
+                subscription: s,
+                expected: state.version,
+            });
         }
         changes.extend(audit.iter().cloned().map(BillingChange::Audit));
         Ok((invoice, changes))
@@ -225,8 +247,10 @@ impl Tollgate {
             Err(GatewayError::Declined(reason)) => return Err(AppError::PaymentFailed(reason)),
             Err(error) => return Err(error.into()),
         };
-        let profile =
-            BillingProfile { customer: Some(saved.customer), payment_method: Some(saved.payment_method.clone()) };
+        let profile = BillingProfile {
+            customer: Some(saved.customer),
+            payment_method: Some(saved.payment_method.clone()),
+        };
         let audit = self.audit_by(caller, "payment_method.updated", target("account", key.as_str()), origin);
         self.ports
             .billing

@@ -33,7 +33,11 @@ impl Tollgate {
         let event = self.ports.gateway.parse_webhook(signature, payload, self.now())?;
         for _ in 0..STATE_ATTEMPTS {
             let (account, mut changes) = self.effect(&event).await?;
-            changes.push(BillingChange::GatewayEvent { gateway: gateway.to_owned(), id: event.id.clone(), at: self.now() });
+            changes.push(BillingChange::GatewayEvent {
+                gateway: gateway.to_owned(),
+                id: event.id.clone(),
+                at: self.now(),
+            });
             let audit = self.audit_event(
                 "gateway.event",
                 actor("gateway", gateway),
@@ -59,10 +63,14 @@ impl Tollgate {
     }
 
     /// The account `event` is about and the changes it makes, decided on what is stored now.
-    async fn effect(&self, event: &GatewayEvent) -> Result<(Option<AccountKey>, Vec<BillingChange>), AppError> {
+    async fn effect(
+        &self,
+        event: &GatewayEvent,
+    ) -> Result<(Option<AccountKey>, Vec<BillingChange>), AppError> {
         let (reference, outcome) = match &event.kind {
             GatewayEventKind::CheckoutCompleted { session, customer, payment_method } => {
-                let changes = self.checkout_completion(session, customer.clone(), payment_method.clone()).await?;
+                let changes =
+                    self.checkout_completion(session, customer.clone(), payment_method.clone()).await?;
                 let account = changes.iter().find_map(|c| match c {
                     BillingChange::Subscription { account, .. } => Some(account.clone()),
                     _ => None,

@@ -68,7 +68,8 @@ async fn operator_actions_on_accounts_are_audited_under_their_caller_with_the_ch
     app.suspend(&operator(), &origin(), &k("acme")).await.unwrap();
     app.activate(&operator(), &origin(), &k("acme")).await.unwrap();
     app.mark_past_due(&operator(), &origin(), &k("acme")).await.unwrap();
-    let pro = ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: None, ..ChangePlan::default() };
+    let pro =
+        ChangePlan { plan: Some(PlanCode::parse("pro").unwrap()), seats: None, ..ChangePlan::default() };
     app.change_plan(&service_key(), &origin(), &k("acme"), pro).await.unwrap();
     let refused = app.mark_past_due(&operator(), &origin(), &k("acme")).await;
     assert!(matches!(refused, Err(AppError::Subscription(_))), "{refused:?}");
@@ -242,7 +243,11 @@ async fn accounts_left_over_their_limits_by_a_downgrade_are_listed_page_by_page(
     app.consume(&k("initech"), &m("sites"), q(2), None).await.unwrap();
     app.consume(&k("initech"), &m("tickets"), q(9), None).await.unwrap();
     for key in ["acme", "globex", "initech"] {
-        let free = ChangePlan { plan: Some(PlanCode::parse("free").unwrap()), seats: None, ..ChangePlan::default() };
+        let free = ChangePlan {
+            plan: Some(PlanCode::parse("free").unwrap()),
+            at: Some(tollgate_domain::ChangeTiming::Now),
+            ..ChangePlan::default()
+        };
         app.change_plan(&operator(), &origin(), &k(key), free).await.unwrap();
     }
     let over = app.accounts_over_limits(&operator(), None, 10).await.unwrap();

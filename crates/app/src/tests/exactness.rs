@@ -7,15 +7,25 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use time::Duration;
 use time::macros::datetime;
-use tollgate_domain::{AddOn, DecisionCode, Overrides, PlanCode, Request, Status, Subscription};
-use tollgate_memory::{ManualClock, MemoryStore};
-use tollgate_ports::{AccountRepository, MockPaymentGateway, StoreError, SubscriptionRepository};
+use tollgate_domain::{
+    AddOn, ChangeTiming, DecisionCode, Invoice, Overrides, PlanCode, Request, Status, Subscription,
+};
+use tollgate_memory::{ManualClock, MemoryBilling, MemoryStore};
+use tollgate_ports::{
+    AccountRepository, BillingChange, BillingProfile, BillingStore, Checkout, MockPaymentGateway, StoreError,
+    StoredInvoice, SubscriptionRepository,
+};
 
 use super::{draft, k, m, new_account, operator, ports, q, quiet_notifier, settings, two_instances, world};
 use crate::{AppError, ChangePlan, Origin, Tollgate};
 
 fn plan(code: &str) -> ChangePlan {
-    ChangePlan { plan: Some(PlanCode::parse(code).unwrap()), seats: None, ..ChangePlan::default() }
+    // At once, whatever the direction: the tests are about the limits that follow.
+    ChangePlan {
+        plan: Some(PlanCode::parse(code).unwrap()),
+        at: Some(ChangeTiming::Now),
+        ..ChangePlan::default()
+    }
 }
 
 #[tokio::test]
@@ -50,6 +60,7 @@ async fn a_downgrade_through_one_instance_is_honoured_by_the_next_consume_throug
 /// first (made with the version the save was decided on, as another instance would).
 struct Racing {
     store: Arc<MemoryStore>,
+    billing: MemoryBilling,
     races: usize,
     saves: AtomicUsize,
     concurrent: fn(&mut Subscription),
@@ -64,12 +75,7 @@ impl SubscriptionRepository for Racing {
         expected: u64,
         audit: &[tollgate_domain::AuditEvent],
     ) -> Result<(), StoreError> {
-        if self.saves.fetch_add(1, Ordering::SeqCst) < self.races {
-            let state = self.store.state(key).await?.expect("account");
-            let mut other = state.subscription.expect("subscription");
-            (self.concurrent)(&mut other);
-            self.store.save(key, &other, state.version, &[]).await?;
-        }
+        self.race(key).await?;
         self.store.save(key, s, expected, audit).await
     }
 
@@ -90,12 +96,69 @@ impl SubscriptionRepository for Racing {
     }
 }
 
+impl Racing {
+    /// Commits the concurrent change first, `races` times.
+    async fn race(&self, key: &tollgate_domain::AccountKey) -> Result<(), StoreError> {
+        if self.saves.fetch_add(1, Ordering::SeqCst) < self.races {
+            let state = self.store.state(key).await?.expect("account");
+            let mut other = state.subscription.expect("subscription");
+            (self.concurrent)(&mut other);
+            self.store.save(key, &other, state.version, &[]).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Plan changes are billing batches: a batch that stores a subscription races the same way.
+#[async_trait]
+impl BillingStore for Racing {
+    async fn apply(&self, changes: &[BillingChange]) -> Result<Vec<Invoice>, StoreError> {
+        for change in changes {
+            if let BillingChange::Subscription { account, .. } = change {
+                self.race(account).await?;
+            }
+        }
+        self.billing.apply(changes).await
+    }
+
+    async fn profile(&self, account: &tollgate_domain::AccountKey) -> Result<BillingProfile, StoreError> {
+        self.billing.profile(account).await
+    }
+
+    async fn invoices(
+        &self,
+        account: &tollgate_domain::AccountKey,
+        before: Option<tollgate_domain::InvoiceNumber>,
+        limit: u32,
+    ) -> Result<Vec<StoredInvoice>, StoreError> {
+        self.billing.invoices(account, before, limit).await
+    }
+
+    async fn invoice(
+        &self,
+        number: &tollgate_domain::InvoiceNumber,
+    ) -> Result<Option<StoredInvoice>, StoreError> {
+        self.billing.invoice(number).await
+    }
+
+    async fn checkout(&self, session: &str) -> Result<Option<Checkout>, StoreError> {
+        self.billing.checkout(session).await
+    }
+}
+
 async fn racing(races: usize, concurrent: fn(&mut Subscription)) -> (Tollgate, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 10:00 UTC)));
     let mut ports = ports(&store, store.clone(), clock, MockPaymentGateway::new(), quiet_notifier());
-    ports.subscriptions =
-        Arc::new(Racing { store: store.clone(), races, saves: AtomicUsize::new(0), concurrent });
+    let racing = Arc::new(Racing {
+        store: store.clone(),
+        billing: MemoryBilling::new(store.clone()),
+        races,
+        saves: AtomicUsize::new(0),
+        concurrent,
+    });
+    ports.subscriptions = racing.clone();
+    ports.billing = racing;
     let app = Tollgate::new(ports, settings());
     app.publish_plan(draft("free", "0", 0, Some(3), Some(1))).await.unwrap();
     app.provision(new_account("acme", None)).await.unwrap();

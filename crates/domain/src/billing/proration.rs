@@ -119,19 +119,24 @@ fn check_seats(seats: u32) -> Result<(), InvalidValue> {
 
 /// True when `new` a period of `target` costs more per month than `old` a period of `current`
 /// (a yearly price counts as a twelfth a month).
-fn costs_more_per_month(old: Money, current: &Plan, new: Money, target: &Plan) -> Result<bool, MoneyError> {
+/// Whether a change waits for the period's end by default: when it costs less a month, or the
+/// same a month on another interval (a year already paid runs out first).
+fn waits_for_period_end(old: Money, current: &Plan, new: Money, target: &Plan) -> Result<bool, MoneyError> {
     // Cross-multiplied, so no division rounds the comparison.
     let old = old.checked_mul(Decimal::from(target.interval().months()))?;
     let new = new.checked_mul(Decimal::from(current.interval().months()))?;
-    Ok(new.amount() > old.amount())
+    let same_interval = current.interval() == target.interval();
+    Ok(new.amount() < old.amount() || (new.amount() == old.amount() && !same_interval))
 }
 
 /// What moving `subscription`, on the plan version `current`, to `target` with `seats` costs at
 /// `now`, and when it takes effect.
 ///
-/// `timing` `None` chooses: an upgrade (a higher price per month for the new plan and seats,
-/// a yearly price counting as a twelfth) applies [`ChangeTiming::Now`], anything else
-/// (a downgrade, or the same price) [`ChangeTiming::PeriodEnd`].
+/// `timing` `None` chooses: a downgrade (a lower price per month for the new plan and seats, a
+/// yearly price counting as a twelfth), or the same price a month on another interval, waits for
+/// [`ChangeTiming::PeriodEnd`]; an upgrade, or the same price on the same interval (more seats on
+/// a flat-priced plan, a new version of the plan), applies [`ChangeTiming::Now`]. At the same
+/// price and interval nothing is charged or credited (no line).
 ///
 /// - Now, same interval: a credit `"Unused time on <current>"` of the old price prorated from
 ///   `now` to the period's end, and a charge `"Remaining time on <target>"` of the new price
@@ -179,8 +184,8 @@ pub fn quote_change(
     let trialing = subscription.status_at(now) == Status::Trialing;
     let timing = match timing {
         Some(timing) => timing,
-        None if trialing || costs_more_per_month(old, current, new, target)? => ChangeTiming::Now,
-        None => ChangeTiming::PeriodEnd,
+        None if !trialing && waits_for_period_end(old, current, new, target)? => ChangeTiming::PeriodEnd,
+        None => ChangeTiming::Now,
     };
     let nothing = |effective_at, period| ChangeQuote {
         lines: Vec::new(),
@@ -192,6 +197,9 @@ pub fn quote_change(
     match timing {
         ChangeTiming::PeriodEnd => return Ok(nothing(period.end, None)),
         ChangeTiming::Now if trialing => return Ok(nothing(now, Some(period))),
+        ChangeTiming::Now if old == new && target.interval() == subscription.interval() => {
+            return Ok(nothing(now, Some(period)));
+        }
         ChangeTiming::Now => {}
     }
     let rest = Period { start: now, end: period.end };

@@ -49,7 +49,9 @@ impl Subscription {
         let seats = check_seats(seats)?;
         match self.status {
             Status::Trialing | Status::Active | Status::PastDue => {}
-            from => return Err(SubscriptionError::IllegalTransition { from, transition: Transition::ChangePlan }),
+            from => {
+                return Err(SubscriptionError::IllegalTransition { from, transition: Transition::ChangePlan });
+            }
         }
         self.scheduled = Some(ScheduledChange {
             plan: plan.code().clone(),

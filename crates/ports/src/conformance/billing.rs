@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use time::{Duration, OffsetDateTime};
 use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
 use tollgate_domain::{
-    AccountKey, Currency, DunningPolicy, InvoiceLine, InvoiceNumber, InvoiceReason, InvoiceStatus, Money, PlanCode,
+    AccountKey, Currency, DunningPolicy, InvoiceLine, InvoiceNumber, InvoiceReason, InvoiceStatus, Money,
+    PlanCode,
 };
 
 use super::identity::event;
@@ -59,7 +60,10 @@ pub async fn invoices_are_numbered_per_year_without_gaps(b: Backend) {
         numbers(&b, &acme, None, 10).await,
         ["TG-2027-000001", "TG-2026-000003", "TG-2026-000002", "TG-2026-000001"]
     );
-    assert_eq!(numbers(&b, &acme, Some(number("TG-2026-000003")), 10).await, ["TG-2026-000002", "TG-2026-000001"]);
+    assert_eq!(
+        numbers(&b, &acme, Some(number("TG-2026-000003")), 10).await,
+        ["TG-2026-000002", "TG-2026-000001"]
+    );
     assert_eq!(numbers(&b, &acme, None, 2).await, ["TG-2027-000001", "TG-2026-000003"]);
     assert_eq!(numbers(&b, &other, None, 10).await, ["TG-2026-000004"]);
 
@@ -90,7 +94,8 @@ pub async fn a_failing_batch_writes_nothing_and_spends_no_number(b: Backend) {
     let k = account(&b, "acme").await;
     let gateway = |id: &str| BillingChange::GatewayEvent { gateway: "fake".into(), id: id.into(), at: T0 };
     b.billing.apply(&[gateway("evt_1")]).await.expect("first delivery");
-    let profile = BillingProfile { customer: Some("cus_1".into()), payment_method: Some("pm_card_visa".into()) };
+    let profile =
+        BillingProfile { customer: Some("cus_1".into()), payment_method: Some("pm_card_visa".into()) };
     let failing = [
         BillingChange::Issue(new_invoice(&k, "45.00", T0)),
         BillingChange::Profile { account: k.clone(), profile: profile.clone() },
@@ -123,10 +128,8 @@ pub async fn invoice_updates_are_compare_and_set(b: Backend) {
     failed.payment_failed(&DunningPolicy::default(), T0 + Duration::hours(1)).expect("fail");
     invoice.pay(T0 + Duration::hours(1)).expect("pay");
 
-    let update = |account: &AccountKey, invoice: &tollgate_domain::Invoice, expected| BillingChange::UpdateInvoice {
-        account: account.clone(),
-        invoice: invoice.clone(),
-        expected,
+    let update = |account: &AccountKey, invoice: &tollgate_domain::Invoice, expected| {
+        BillingChange::UpdateInvoice { account: account.clone(), invoice: invoice.clone(), expected }
     };
     b.billing.apply(&[update(&k, &invoice, 0)]).await.expect("paid");
     assert_eq!(b.billing.apply(&[update(&k, &failed, 0)]).await, Err(StoreError::Stale));
@@ -168,7 +171,10 @@ pub async fn profiles_checkouts_and_gateway_events_are_kept_once(b: Backend) {
     assert_eq!(b.billing.profile(&k).await.expect("profile"), BillingProfile::default());
     for pm in ["pm_card_visa", "pm_card_mastercard"] {
         let profile = BillingProfile { customer: Some("cus_1".into()), payment_method: Some(pm.into()) };
-        b.billing.apply(&[BillingChange::Profile { account: k.clone(), profile: profile.clone() }]).await.expect("set");
+        b.billing
+            .apply(&[BillingChange::Profile { account: k.clone(), profile: profile.clone() }])
+            .await
+            .expect("set");
         assert_eq!(b.billing.profile(&k).await.expect("profile"), profile);
     }
 
@@ -187,7 +193,10 @@ pub async fn profiles_checkouts_and_gateway_events_are_kept_once(b: Backend) {
         Err(StoreError::Conflict("checkout"))
     );
     assert_eq!(b.billing.checkout("cs_test_1").await.expect("read"), Some(checkout.clone()));
-    let complete = |session: &str| BillingChange::CompleteCheckout { session: session.into(), at: T0 + Duration::minutes(5) };
+    let complete = |session: &str| BillingChange::CompleteCheckout {
+        session: session.into(),
+        at: T0 + Duration::minutes(5),
+    };
     b.billing.apply(&[complete("cs_test_1")]).await.expect("complete");
     assert_eq!(b.billing.apply(&[complete("cs_test_1")]).await, Err(StoreError::Conflict("checkout")));
     assert_eq!(b.billing.apply(&[complete("cs_test_2")]).await, Err(StoreError::NotFound("checkout")));
@@ -195,9 +204,13 @@ pub async fn profiles_checkouts_and_gateway_events_are_kept_once(b: Backend) {
     assert_eq!(completed.completed_at, Some(T0 + Duration::minutes(5)));
     assert_eq!(b.billing.checkout("cs_test_2").await.expect("read"), None);
     let ghost = Checkout { session: "cs_test_3".into(), account: key("ghost"), ..checkout };
-    assert_eq!(b.billing.apply(&[BillingChange::StartCheckout(ghost)]).await, Err(StoreError::NotFound("account")));
+    assert_eq!(
+        b.billing.apply(&[BillingChange::StartCheckout(ghost)]).await,
+        Err(StoreError::NotFound("account"))
+    );
 
-    let event = |gateway: &str| BillingChange::GatewayEvent { gateway: gateway.into(), id: "evt_9".into(), at: T0 };
+    let event =
+        |gateway: &str| BillingChange::GatewayEvent { gateway: gateway.into(), id: "evt_9".into(), at: T0 };
     b.billing.apply(&[event("fake")]).await.expect("first");
     assert_eq!(b.billing.apply(&[event("fake")]).await, Err(StoreError::Conflict("event")));
     b.billing.apply(&[event("stripe")]).await.expect("ids are per gateway");

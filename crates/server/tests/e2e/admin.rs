@@ -104,8 +104,14 @@ async fn the_first_operator_runs_the_back_office(app: &mut TestApp) {
     // Accounts: one left over its limits by a downgrade, one suspended by the operator.
     app.create_account("acme", "enterprise").await;
     app.consume("acme", "sites", 3).await;
-    let (status, _) =
-        call(app, &admin, Method::PUT, "/v1/accounts/acme/subscription", Some(json!({"plan": "free"}))).await;
+    let (status, _) = call(
+        app,
+        &admin,
+        Method::PUT,
+        "/v1/accounts/acme/subscription",
+        Some(json!({"plan": "free", "at": "now"})),
+    )
+    .await;
     assert_eq!(status, 200);
     app.create_account("globex", "pro").await;
     let (status, suspended) =

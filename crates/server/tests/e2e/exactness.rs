@@ -87,8 +87,12 @@ async fn a_change_through_one_instance_binds_every_later_consume_through_the_oth
         }
         let (status, body) = match change {
             Change::Downgrade => {
-                app.put_json(&format!("/v1/accounts/{account}/subscription"), json!({"plan": "tight"}), None)
-                    .await
+                app.put_json(
+                    &format!("/v1/accounts/{account}/subscription"),
+                    json!({"plan": "tight", "at": "now"}),
+                    None,
+                )
+                .await
             }
             Change::Suspend => {
                 let path = format!("/v1/admin/accounts/{account}/suspend");

@@ -53,6 +53,9 @@ pub struct TestApp {
     env: Vec<(String, String)>,
 }
 
+/// The fake gateway's webhook secret every test server runs with.
+pub const FAKE_WEBHOOK_SECRET: &str = "whsec_e2e_fake_gateway";
+
 /// A path no test has used, under the system temporary directory (not created).
 pub fn unique_dir() -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -91,6 +94,7 @@ pub fn command(database_url: &str, data_dir: &PathBuf) -> Command {
         .env("TOLLGATE__DATABASE__URL", database_url)
         .env("TOLLGATE__DATA_DIR", data_dir)
         .env("TOLLGATE__PLANS__FILE", plans_file())
+        .env("TOLLGATE__BILLING__GATEWAYS__FAKE__WEBHOOK_SECRET", FAKE_WEBHOOK_SECRET)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
     command

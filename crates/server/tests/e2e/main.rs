@@ -13,6 +13,7 @@ mod addons;
 mod admin;
 mod auth;
 mod bad_input;
+mod billing;
 mod cli;
 mod decisions;
 mod exactness;

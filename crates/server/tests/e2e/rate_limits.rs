@@ -82,8 +82,9 @@ async fn a_plan_rate_limit_binds_the_account_users(app: &TestApp) {
     let (status, registered) =
         read(app.anonymous(Method::POST, "/v1/auth/register").json(&body).send().await.unwrap()).await;
     assert_eq!(status, 201, "{registered}");
-    let (status, changed) =
-        app.put_json("/v1/accounts/metered-co/subscription", json!({"plan": "metered"}), None).await;
+    let (status, changed) = app
+        .put_json("/v1/accounts/metered-co/subscription", json!({"plan": "metered", "at": "now"}), None)
+        .await;
     assert_eq!(status, 200, "{changed}");
     let login = json!({"email": "ada@metered.test", "password": "correct horse battery"});
     let (status, tokens) =

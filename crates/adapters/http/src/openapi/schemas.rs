@@ -35,8 +35,12 @@ pub(super) fn path_parameter_schema(name: &str) -> Value {
     match name {
         "key" => json!({ "type": "string", "pattern": ACCOUNT_KEY, "example": "acme-free" }),
         "code" => json!({ "type": "string", "pattern": PLAN_CODE, "example": "pro" }),
-        "number" => json!({ "type": "string", "pattern": "^TG-[0-9]{4}-[0-9]{6,}$", "example": "TG-2026-000001" }),
-        "gateway" => json!({ "enum": ["fake", "stripe"], "description": "The configured gateway; the other answers 404." }),
+        "number" => {
+            json!({ "type": "string", "pattern": "^TG-[0-9]{4}-[0-9]{6,}$", "example": "TG-2026-000001" })
+        }
+        "gateway" => {
+            json!({ "enum": ["fake", "stripe"], "description": "The configured gateway; the other answers 404." })
+        }
         _ => json!({ "type": "string", "minLength": 1 }),
     }
 }

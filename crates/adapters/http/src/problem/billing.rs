@@ -75,11 +75,16 @@ impl BillingDetail {
             BillingDetail::InvalidSignature => {
                 "La signature ne se vérifie pas, ou son horodatage est trop ancien.".to_owned()
             }
-            BillingDetail::MalformedEvent => "Le contenu n'est pas un événement de ce prestataire.".to_owned(),
-            BillingDetail::CurrencyMismatch => {
-                "Les deux offres sont dans des devises différentes ; aucune conversion n'est faite.".to_owned()
+            BillingDetail::MalformedEvent => {
+                "Le contenu n'est pas un événement de ce prestataire.".to_owned()
             }
-            BillingDetail::UnknownGateway => "Aucun prestataire de paiement de ce nom n'est configuré.".to_owned(),
+            BillingDetail::CurrencyMismatch => {
+                "Les deux offres sont dans des devises différentes ; aucune conversion n'est faite."
+                    .to_owned()
+            }
+            BillingDetail::UnknownGateway => {
+                "Aucun prestataire de paiement de ce nom n'est configuré.".to_owned()
+            }
         }
     }
 }
@@ -98,12 +103,13 @@ pub(super) fn problem(error: &AppError) -> Option<ApiError> {
         AppError::PaymentMethodRequired => {
             billing(ProblemCode::PaymentMethodRequired, BillingDetail::PaymentMethodRequired)
         }
-        AppError::PaymentMethodRejected(why) | AppError::Gateway(GatewayError::Rejected(why)) => billing(
-            ProblemCode::InvalidPaymentMethod,
-            BillingDetail::InvalidPaymentMethod(why.clone()),
-        )
-        .param("token"),
-        AppError::NotFound("invoice") => billing(ProblemCode::InvoiceNotFound, BillingDetail::InvoiceNotFound),
+        AppError::PaymentMethodRejected(why) | AppError::Gateway(GatewayError::Rejected(why)) => {
+            billing(ProblemCode::InvalidPaymentMethod, BillingDetail::InvalidPaymentMethod(why.clone()))
+                .param("token")
+        }
+        AppError::NotFound("invoice") => {
+            billing(ProblemCode::InvoiceNotFound, BillingDetail::InvoiceNotFound)
+        }
         AppError::NotFound("gateway") => billing(ProblemCode::NotFound, BillingDetail::UnknownGateway),
         AppError::InvoiceNotPayable | AppError::Billing(BillingError::IllegalTransition { .. }) => {
             billing(ProblemCode::InvoiceNotPayable, BillingDetail::InvoiceNotPayable)

@@ -4,8 +4,8 @@
 
 use tollgate_domain::{FeatureName, InvalidValue, Locale, MetricName, PlanCode, Status};
 
-use super::french::{serde_message_fr, status_fr};
 use super::billing::BillingDetail;
+use super::french::{serde_message_fr, status_fr};
 use super::identity::IdentityDetail;
 
 use crate::auth::Refusal;

@@ -138,5 +138,7 @@ pub(crate) async fn webhook(
     let gateway = req.match_info().get("gateway").unwrap_or_default();
     let signature = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
     state.tollgate.receive_webhook(gateway, signature, &payload, &origin).await?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(serde_json::json!({ "received": true })))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "received": true })))
 }

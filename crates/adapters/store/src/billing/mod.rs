@@ -48,7 +48,9 @@ impl Store {
         match change {
             BillingChange::GatewayEvent { gateway, id, at } => {
                 let sql = "INSERT INTO gateway_events (gateway, event_id, received_at) VALUES ($1, $2, $3)";
-                match exec(txn, sql, vec![gateway.clone().into(), id.clone().into(), micros(*at).into()]).await {
+                match exec(txn, sql, vec![gateway.clone().into(), id.clone().into(), micros(*at).into()])
+                    .await
+                {
                     Ok(_) => Ok(()),
                     Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("event")),
                     Err(e) => Err(fail(e)),
@@ -76,7 +78,8 @@ impl Store {
                 }
                 let sql = "SELECT 1 FROM invoices i JOIN accounts a ON a.id = i.account_id \
                            WHERE i.number = $1 AND a.key = $2";
-                let exists = one(txn, sql, vec![p.number.to_string().into(), account.as_str().into()]).await?;
+                let exists =
+                    one(txn, sql, vec![p.number.to_string().into(), account.as_str().into()]).await?;
                 Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound("invoice") })
             }
             BillingChange::Issue(new) => {
@@ -87,7 +90,8 @@ impl Store {
                     .ok_or_else(|| StoreError::Internal("the invoice counter returned nothing".into()))?;
                 let sequence: i32 = row.try_get_by_index(0).map_err(crate::convert::db_error)?;
                 let sequence = u32::try_from(sequence).map_err(crate::convert::corrupt)?;
-                let number = InvoiceNumber::new(year, sequence).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let number =
+                    InvoiceNumber::new(year, sequence).map_err(|e| StoreError::Internal(e.to_string()))?;
                 let invoice = new.numbered(number).map_err(|e| StoreError::Internal(e.to_string()))?;
                 let (columns, placeholders, values) = invoice_values(id, &invoice)?;
                 let sql = format!("INSERT INTO invoices ({columns}) VALUES ({placeholders})");
@@ -99,13 +103,15 @@ impl Store {
                 let id = self.account_id(account).await?;
                 let sql = "INSERT INTO billing_profiles (account_id, customer, payment_method) VALUES ($1, $2, $3) \
                            ON CONFLICT (account_id) DO UPDATE SET customer = $2, payment_method = $3";
-                let values = vec![id.into(), profile.customer.clone().into(), profile.payment_method.clone().into()];
+                let values =
+                    vec![id.into(), profile.customer.clone().into(), profile.payment_method.clone().into()];
                 exec(txn, sql, values).await.map_err(fail)?;
                 Ok(())
             }
             BillingChange::StartCheckout(checkout) => {
                 let id = self.account_id(&checkout.account).await?;
-                let amount = checkout.amount.to_minor_units().map_err(|e| StoreError::Internal(e.to_string()))?;
+                let amount =
+                    checkout.amount.to_minor_units().map_err(|e| StoreError::Internal(e.to_string()))?;
                 let sql = "INSERT INTO checkouts (session, account_id, plan_code, seats, amount_minor, currency, \
                            created_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
                 let values = vec![
@@ -126,12 +132,20 @@ impl Store {
                 }
             }
             BillingChange::CompleteCheckout { session, at } => {
-                let sql = "UPDATE checkouts SET completed_at = $1 WHERE session = $2 AND completed_at IS NULL";
-                if exec(txn, sql, vec![micros(*at).into(), session.clone().into()]).await.map_err(fail)? == 1 {
+                let sql =
+                    "UPDATE checkouts SET completed_at = $1 WHERE session = $2 AND completed_at IS NULL";
+                if exec(txn, sql, vec![micros(*at).into(), session.clone().into()]).await.map_err(fail)? == 1
+                {
                     return Ok(());
                 }
-                let exists = one(txn, "SELECT 1 FROM checkouts WHERE session = $1", vec![session.clone().into()]).await?;
-                Err(if exists.is_some() { StoreError::Conflict("checkout") } else { StoreError::NotFound("checkout") })
+                let exists =
+                    one(txn, "SELECT 1 FROM checkouts WHERE session = $1", vec![session.clone().into()])
+                        .await?;
+                Err(if exists.is_some() {
+                    StoreError::Conflict("checkout")
+                } else {
+                    StoreError::NotFound("checkout")
+                })
             }
             BillingChange::Audit(event) => append_audit(txn, event).await,
         }
@@ -191,7 +205,11 @@ impl BillingStore for Store {
 
     async fn invoice(&self, number: &InvoiceNumber) -> Result<Option<StoredInvoice>, StoreError> {
         let sql = format!("{INVOICE_SELECT} WHERE i.number = $1");
-        one(self.connection(), &sql, vec![number.to_string().into()]).await?.as_ref().map(invoice_from_row).transpose()
+        one(self.connection(), &sql, vec![number.to_string().into()])
+            .await?
+            .as_ref()
+            .map(invoice_from_row)
+            .transpose()
     }
 
     async fn checkout(&self, session: &str) -> Result<Option<Checkout>, StoreError> {

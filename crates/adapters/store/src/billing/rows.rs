@@ -91,7 +91,8 @@ pub(super) fn invoice_values(
 pub(super) fn invoice_from_row(row: &QueryResult) -> Result<StoredInvoice, StoreError> {
     let account = AccountKey::parse(get::<String>(row, 0)?).map_err(corrupt)?;
     let currency = Currency::parse(&get::<String>(row, 4)?).map_err(corrupt)?;
-    let money = |index| -> Result<Money, StoreError> { Ok(Money::from_minor_units(get(row, index)?, currency)) };
+    let money =
+        |index| -> Result<Money, StoreError> { Ok(Money::from_minor_units(get(row, index)?, currency)) };
     let period = match (optional_at(row, 13)?, optional_at(row, 14)?) {
         (Some(start), Some(end)) => Some(Period { start, end }),
         (None, None) => None,

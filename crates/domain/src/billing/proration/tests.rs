@@ -42,12 +42,17 @@ fn the_same_plan_seats_and_interval_is_not_a_change() {
     let sub = subscribe(&pro, 3, datetime!(2026-04-01 0:00 UTC));
     let now = datetime!(2026-04-10 0:00 UTC);
     assert_eq!(quote_change(&pro, &sub, &pro, 3, None, now), Err(BillingError::NotAChange));
-    // A new version of the same plan is a change (at period end: it costs the same).
+    // A new version of the same plan is a change: at the same price, now, and free.
     let v2 = pro.clone().with_version(2);
-    assert_eq!(quote_change(&pro, &sub, &v2, 3, None, now).unwrap().timing, ChangeTiming::PeriodEnd);
-    // So is another seat count, even on a flat plan, where it costs nothing.
-    let quote = quote_change(&pro, &sub, &pro, 4, Some(ChangeTiming::Now), now).unwrap();
-    assert_eq!(quote.total, money("0 USD"), "{quote:?}");
+    let quote = quote_change(&pro, &sub, &v2, 3, None, now).unwrap();
+    assert_eq!((quote.timing, quote.lines.len(), quote.total), (ChangeTiming::Now, 0, money("0 USD")));
+    // So is another seat count on a flat plan: now, costing nothing, with no line.
+    let quote = quote_change(&pro, &sub, &pro, 4, None, now).unwrap();
+    assert_eq!(
+        (quote.timing, quote.lines.len(), quote.total),
+        (ChangeTiming::Now, 0, money("0 USD")),
+        "{quote:?}"
+    );
 }
 
 #[test]

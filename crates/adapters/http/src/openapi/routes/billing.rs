@@ -29,8 +29,15 @@ pub(crate) const ROUTES: &[RouteDoc] = &[
     )
     .body("PaymentMethod", Recorded)
     .returns(200, "PaymentMethodSaved"),
-    route("get", "/v1/accounts/{key}/invoices", "list_invoices", "Invoices, newest first", "billing", Account(Right::Read))
-        .returns(200, "InvoiceList"),
+    route(
+        "get",
+        "/v1/accounts/{key}/invoices",
+        "list_invoices",
+        "Invoices, newest first",
+        "billing",
+        Account(Right::Read),
+    )
+    .returns(200, "InvoiceList"),
     route(
         "get",
         "/v1/accounts/{key}/invoices/{number}",

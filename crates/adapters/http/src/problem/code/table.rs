@@ -130,13 +130,9 @@ impl ProblemCode {
             ProblemCode::InvoiceNotFound => {
                 Spec::row("invoice_not_found", 404, "Invoice not found", "Facture introuvable", false)
             }
-            ProblemCode::InvoiceNotPayable => Spec::row(
-                "invoice_not_payable",
-                409,
-                "Invoice not payable",
-                "Facture non payable",
-                false,
-            ),
+            ProblemCode::InvoiceNotPayable => {
+                Spec::row("invoice_not_payable", 409, "Invoice not payable", "Facture non payable", false)
+            }
             ProblemCode::InvalidSignature => {
                 Spec::row("invalid_signature", 400, "Invalid signature", "Signature invalide", false)
             }
