@@ -50,7 +50,10 @@ impl Subscription {
         match self.status {
             Status::Trialing | Status::Active | Status::PastDue => {}
             from => {
-                return Err(SubscriptionError::IllegalTransition { from, transition: Transition::ChangePlan });
+                return Err(SubscriptionError::IllegalTransition {
+                    from,
+                    transition: Transition::ChangePlan,
+                });
             }
         }
         self.scheduled = Some(ScheduledChange {
