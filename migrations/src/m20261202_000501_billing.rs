@@ -1,6 +1,7 @@
 //! Billing: invoices (money as integer minor units, lines as the API's JSON with decimal strings),
 //! the per-year counter that numbers them gap-free, each account's gateway profile, hosted
-//! checkouts, the gateway events already applied (one row per event id), and the plan change a
+//! checkouts, the work already applied once (gateway events, renewals, reminders: one row per
+//! scope and key), and the plan change a
 //! subscription waits to apply at its period's end.
 
 use sea_orm_migration::prelude::*;
@@ -75,11 +76,11 @@ enum Checkouts {
 }
 
 #[derive(DeriveIden)]
-enum GatewayEvents {
+enum AppliedOnce {
     Table,
-    Gateway,
-    EventId,
-    ReceivedAt,
+    Scope,
+    Key,
+    AppliedAt,
 }
 
 fn account_fk(table: impl IntoIden, column: impl IntoIden) -> ForeignKeyCreateStatement {
@@ -190,11 +191,11 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(GatewayEvents::Table)
-                    .col(text(GatewayEvents::Gateway))
-                    .col(text(GatewayEvents::EventId))
-                    .col(big_integer(GatewayEvents::ReceivedAt))
-                    .primary_key(Index::create().col(GatewayEvents::Gateway).col(GatewayEvents::EventId))
+                    .table(AppliedOnce::Table)
+                    .col(text(AppliedOnce::Scope))
+                    .col(text(AppliedOnce::Key))
+                    .col(big_integer(AppliedOnce::AppliedAt))
+                    .primary_key(Index::create().col(AppliedOnce::Scope).col(AppliedOnce::Key))
                     .to_owned(),
             )
             .await
@@ -202,7 +203,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
-            GatewayEvents::Table.into_iden(),
+            AppliedOnce::Table.into_iden(),
             Checkouts::Table.into_iden(),
             BillingProfiles::Table.into_iden(),
             InvoiceCounters::Table.into_iden(),

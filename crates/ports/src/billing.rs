@@ -2,9 +2,10 @@
 //! hosted checkouts and the gateway events already applied.
 //!
 //! Changes that belong together (an invoice and the plan change it bills; a payment, the invoice
-//! it settles and the subscription it reactivates; a gateway event and its effect) are written by
-//! one [`BillingStore::apply`] call, all or nothing, so an event is applied once and an invoice
-//! number is never spent without its invoice.
+//! it settles and the subscription it reactivates; a gateway event or a scheduled job and its
+//! effect) are written by one [`BillingStore::apply`] call, all or nothing, so an event or a job
+//! is applied once (see [`BillingChange::Once`]) and an invoice number is never spent without its
+//! invoice.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -148,15 +149,16 @@ pub enum BillingChange {
         /// When the gateway confirmed it.
         at: OffsetDateTime,
     },
-    /// Records that the gateway's event `id` is applied. Fails with
-    /// [`StoreError::Conflict`]`("event")` when it was recorded before: the event's effect,
-    /// written in the same call, is then not applied twice.
-    GatewayEvent {
-        /// The gateway's name.
-        gateway: String,
-        /// The event id.
-        id: String,
-        /// When it was received.
+    /// Records that the work named `key` within `scope` is done: a gateway's event (scope
+    /// `gateway:<name>`, its event id), a renewal, a reminder, a suspension. Fails with
+    /// [`StoreError::Conflict`]`("once")` when it was recorded before: the effect written in the
+    /// same call is then not applied twice, whichever instance tried.
+    Once {
+        /// What kind of work (`gateway:fake`, `renewal`, `reminder`…).
+        scope: String,
+        /// Which one.
+        key: String,
+        /// When it was done.
         at: OffsetDateTime,
     },
     /// Appends an event to the audit log. Fails with [`StoreError::Conflict`]`("audit")` when its
@@ -197,6 +199,17 @@ pub trait BillingStore: Send + Sync {
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
     async fn invoice(&self, number: &InvoiceNumber) -> Result<Option<StoredInvoice>, StoreError>;
+
+    /// Open invoices (issued, not paid, void or uncollectible), in number order, strictly after
+    /// `after`, at most `limit`: what retries and dunning work through.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn unpaid(
+        &self,
+        after: Option<InvoiceNumber>,
+        limit: u32,
+    ) -> Result<Vec<StoredInvoice>, StoreError>;
 
     /// The checkout with this session id.
     ///

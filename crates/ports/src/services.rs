@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde::Serialize;
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, Email, PlanCode, SessionId, TokenPurpose, UserId};
+use tollgate_domain::{AccountKey, Email, Money, PlanCode, SessionId, TokenPurpose, UserId};
 
 use crate::Secret;
 
@@ -134,19 +134,55 @@ pub trait OneTimePasswords: Send + Sync {
     fn verify(&self, secret: &Secret, code: &str, now: OffsetDateTime) -> Result<Option<u64>, SecurityError>;
 }
 
-/// An e-mail carrying a one-time token (verification, password reset, invitation).
+/// A message to one person. Its text is the mailer's (templates); the use case says which
+/// message and with what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
     /// The addressee.
     pub to: Email,
-    /// Which message: also what the token proves.
-    pub template: TokenPurpose,
-    /// The token to send (only ever in the message, never logged).
-    pub token: Secret,
     /// The addressee's name, when known.
     pub name: Option<String>,
-    /// The account an invitation is to.
+    /// The account the message is about (an invitation's, a reminder's).
     pub account: Option<AccountKey>,
+    /// Which message, with its specifics.
+    pub message: Message,
+}
+
+/// The messages Tollgate sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A one-time token: what it proves, and the token (only ever in the message, never logged).
+    Token {
+        /// What the token proves; also the template.
+        purpose: TokenPurpose,
+        /// The token.
+        token: Secret,
+    },
+    /// An invoice is unpaid `day` days after its due date (`payment_reminder`).
+    PaymentReminder {
+        /// The day of the dunning schedule (3, 7, 15).
+        day: u32,
+        /// The invoice number.
+        invoice: String,
+        /// What is due.
+        amount: Money,
+    },
+    /// The trial ends at `ends_at` (`trial_ending`).
+    TrialEnding {
+        /// When the trial ends.
+        ends_at: OffsetDateTime,
+    },
+}
+
+impl Mail {
+    /// The template's name, as the outbox file's `template` says it.
+    pub fn template(&self) -> &'static str {
+        match &self.message {
+            Message::Token { purpose, .. } => purpose.as_str(),
+            Message::PaymentReminder { .. } => "payment_reminder",
+            Message::TrialEnding { .. } => "trial_ending",
+        }
+    }
 }
 
 /// Sends e-mail (SMTP, or an outbox directory in development). Delivery is best effort for the

@@ -257,7 +257,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let idempotency = Arc::new(store.idempotency());
     let state = HttpState::new(Services {
-        tollgate,
+        tollgate: tollgate.clone(),
         idempotency: idempotency.clone(),
         health: Arc::new(StoreHealth(store.clone())),
         clock: clock.clone(),
@@ -280,6 +280,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
 
     let purge = crate::retention::spawn(Arc::new(store.clone()), idempotency, clock, &settings.retention);
+    let billing = crate::scheduler::spawn(
+        tollgate.clone(),
+        Duration::from_secs(u64::from(settings.billing.run_interval_seconds.max(1))),
+    );
     let signals = actix_web::rt::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing the requests in flight");
@@ -289,6 +293,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     server.await.context("serving")?;
     signals.abort();
     purge.abort();
+    billing.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -10,6 +10,7 @@ mod admin_cli;
 mod application;
 mod plans_file;
 mod retention;
+mod scheduler;
 mod settings;
 
 use std::path::PathBuf;
@@ -54,6 +55,27 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Billing.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BillingCommand {
+    /// Run everything due (trials, renewals, retries, dunning) once, at `--at` (default: now),
+    /// and print what it did as JSON.
+    Run {
+        /// The instant to run at, RFC 3339 (`2027-01-01T00:00:00Z`): rehearses that day.
+        #[arg(long, value_parser = parse_instant)]
+        at: Option<time::OffsetDateTime>,
+    },
+}
+
+fn parse_instant(value: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 instant: {e}"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +153,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin { command: AdminCommand::CreateUser { email, name, platform_admin } } => {
             admin_cli::create_user(&settings, email, name, platform_admin).await
+        }
+        Command::Billing { command: BillingCommand::Run { at } } => {
+            let store = application::open_store(&settings).await?;
+            let clock: std::sync::Arc<dyn tollgate_ports::Clock> = match at {
+                Some(at) => std::sync::Arc::new(tollgate_memory::ManualClock::new(at)),
+                None => application::clock(&settings),
+            };
+            let tollgate = application::tollgate(&settings, &store, clock)?;
+            let run = tollgate.run_billing().await;
+            store.close().await;
+            println!("{}", serde_json::to_string(&run?)?);
+            Ok(())
         }
     }
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::macros::format_description;
-use tollgate_ports::{Clock, Mail, Mailer, NotifyError};
+use tollgate_ports::{Clock, Mail, Mailer, Message, NotifyError};
 
 use crate::EmailError;
 use crate::templates::render;
@@ -22,16 +22,29 @@ struct OutboxMessage<'a> {
     subject: String,
     text: String,
     template: &'static str,
-    data: Data<'a>,
+    data: serde_json::Value,
 }
 
-#[derive(Serialize)]
-struct Data<'a> {
-    token: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
+/// The message's specifics: its token, or a reminder's day, invoice and amount, or a trial's end;
+/// and the account and name when known.
+fn data(mail: &Mail) -> serde_json::Value {
+    let mut data = match &mail.message {
+        Message::Token { token, .. } => serde_json::json!({ "token": token.expose() }),
+        Message::PaymentReminder { day, invoice, amount } => {
+            serde_json::json!({ "day": day, "invoice": invoice, "amount": amount })
+        }
+        Message::TrialEnding { ends_at } => {
+            let ends_at = ends_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            serde_json::json!({ "ends_at": ends_at })
+        }
+    };
+    if let Some(account) = &mail.account {
+        data["account"] = account.as_str().into();
+    }
+    if let Some(name) = &mail.name {
+        data["name"] = name.as_str().into();
+    }
+    data
 }
 
 /// [`Mailer`] that writes each message as one JSON file into a directory, for development
@@ -105,12 +118,8 @@ impl Mailer for OutboxMailer {
             to: mail.to.as_str(),
             subject: rendered.subject,
             text: rendered.text,
-            template: mail.template.as_str(),
-            data: Data {
-                token: mail.token.expose(),
-                account: mail.account.as_ref().map(|a| a.as_str()),
-                name: mail.name.as_deref(),
-            },
+            template: mail.template(),
+            data: data(mail),
         };
         let contents = serde_json::to_vec_pretty(&message)
             .map_err(|e| NotifyError(format!("encoding the outbox message: {e}")))?;

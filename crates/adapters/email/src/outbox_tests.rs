@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 use tollgate_domain::{AccountKey, Email, TokenPurpose};
 use tollgate_memory::ManualClock;
-use tollgate_ports::{Mail, Mailer, Secret};
+use tollgate_ports::{Mail, Mailer, Message, Secret};
 
 use super::OutboxMailer;
 
@@ -27,7 +27,12 @@ impl Drop for TempDir {
 }
 
 fn mail(to: &str, template: TokenPurpose, token: &str) -> Mail {
-    Mail { to: Email::parse(to).unwrap(), template, token: Secret::new(token), name: None, account: None }
+    Mail {
+        to: Email::parse(to).unwrap(),
+        message: Message::Token { purpose: template, token: Secret::new(token) },
+        name: None,
+        account: None,
+    }
 }
 
 /// The outbox's files, in name order, parsed.

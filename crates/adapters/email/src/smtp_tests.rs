@@ -1,7 +1,7 @@
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tollgate_domain::{AccountKey, Email, TokenPurpose};
-use tollgate_ports::{Mail, Mailer, Secret};
+use tollgate_ports::{Mail, Mailer, Message, Secret};
 
 use super::SmtpMailer;
 use crate::EmailError;
@@ -63,8 +63,10 @@ async fn smtp_server(reject_rcpt: bool) -> (u16, tokio::task::JoinHandle<Receive
 fn reset_mail() -> Mail {
     Mail {
         to: Email::parse("ada@acme.test").unwrap(),
-        template: TokenPurpose::PasswordReset,
-        token: Secret::new("tok_5a1e7b0c9d"),
+        message: Message::Token {
+            purpose: TokenPurpose::PasswordReset,
+            token: Secret::new("tok_5a1e7b0c9d"),
+        },
         name: Some("Ada".into()),
         account: Some(AccountKey::parse("acme").unwrap()),
     }

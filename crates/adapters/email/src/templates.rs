@@ -2,7 +2,7 @@
 //! plain message is what every mail client shows the same way.
 
 use tollgate_domain::TokenPurpose;
-use tollgate_ports::Mail;
+use tollgate_ports::{Mail, Message};
 
 /// A message ready to send.
 #[derive(Clone, PartialEq, Eq)]
@@ -26,8 +26,32 @@ pub fn render(mail: &Mail) -> Rendered {
         Some(name) if !name.is_empty() => format!("Hello {name},"),
         _ => "Hello,".to_owned(),
     };
-    let token = mail.token.expose();
-    let (subject, body) = match mail.template {
+    let account = mail.account.as_ref().map_or("{key}", |a| a.as_str());
+    let (subject, body) = match &mail.message {
+        Message::Token { purpose, token } => token_message(mail, *purpose, token.expose()),
+        Message::PaymentReminder { day, invoice, amount } => (
+            format!("Invoice {invoice} is unpaid"),
+            format!(
+                "Invoice {invoice} of {amount} was due {day} days ago and is still unpaid. Please pay it \
+                 (POST /v1/accounts/{account}/invoices/{invoice}/pay) or update the payment method \
+                 (PUT /v1/accounts/{account}/payment-method). An account left unpaid is suspended."
+            ),
+        ),
+        Message::TrialEnding { ends_at } => (
+            "Your trial ends soon".to_owned(),
+            format!(
+                "Your trial ends on {} (UTC). To keep your plan, add a payment method \
+                 (PUT /v1/accounts/{account}/payment-method) before then.",
+                ends_at.date()
+            ),
+        ),
+    };
+    Rendered { subject, text: format!("{greeting}\n\n{body}\n\n-- \nTollgate\n") }
+}
+
+/// The subject and body of a message carrying a one-time `token` for `purpose`.
+fn token_message(mail: &Mail, purpose: TokenPurpose, token: &str) -> (String, String) {
+    match purpose {
         TokenPurpose::EmailVerification => (
             "Confirm your e-mail address".to_owned(),
             format!(
@@ -61,8 +85,7 @@ pub fn render(mail: &Mail) -> Rendered {
                 ),
             )
         }
-    };
-    Rendered { subject, text: format!("{greeting}\n\n{body}\n\n-- \nTollgate\n") }
+    }
 }
 
 #[cfg(test)]
@@ -75,8 +98,7 @@ mod tests {
     fn mail(template: TokenPurpose) -> Mail {
         Mail {
             to: Email::parse("ada@acme.test").unwrap(),
-            template,
-            token: Secret::new("tok_0123456789abcdef"),
+            message: Message::Token { purpose: template, token: Secret::new("tok_0123456789abcdef") },
             name: Some("Ada".into()),
             account: Some(AccountKey::parse("acme").unwrap()),
         }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use tollgate_domain::{AccountKey, AuditEvent, Invoice, InvoiceNumber, Subscription};
+use tollgate_domain::{AccountKey, AuditEvent, Invoice, InvoiceNumber, InvoiceStatus, Subscription};
 use tollgate_ports::{BillingChange, BillingProfile, BillingStore, Checkout, StoreError, StoredInvoice};
 
 use crate::store::MemoryStore;
@@ -16,7 +16,7 @@ struct Records {
     counters: HashMap<i32, u32>,
     profiles: HashMap<AccountKey, BillingProfile>,
     checkouts: HashMap<String, Checkout>,
-    events: HashSet<(String, String)>,
+    done: HashSet<(String, String)>,
 }
 
 /// The billing records in memory. The subscriptions and audit events a batch writes go to the
@@ -102,9 +102,9 @@ impl Records {
                 }
                 checkout.completed_at = Some(*at);
             }
-            BillingChange::GatewayEvent { gateway, id, .. } => {
-                if !self.events.insert((gateway.clone(), id.clone())) {
-                    return Err(StoreError::Conflict("event"));
+            BillingChange::Once { scope, key, .. } => {
+                if !self.done.insert((scope.clone(), key.clone())) {
+                    return Err(StoreError::Conflict("once"));
                 }
             }
             BillingChange::Audit(event) => events.push(event.clone()),
@@ -151,6 +151,22 @@ impl BillingStore for MemoryBilling {
 
     async fn invoice(&self, number: &InvoiceNumber) -> Result<Option<StoredInvoice>, StoreError> {
         Ok(self.lock().invoices.get(number).cloned())
+    }
+
+    async fn unpaid(
+        &self,
+        after: Option<InvoiceNumber>,
+        limit: u32,
+    ) -> Result<Vec<StoredInvoice>, StoreError> {
+        let records = self.lock();
+        Ok(records
+            .invoices
+            .values()
+            .filter(|s| s.invoice.status() == InvoiceStatus::Open)
+            .filter(|s| after.as_ref().is_none_or(|a| s.invoice.number() > a))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .cloned()
+            .collect())
     }
 
     async fn checkout(&self, session: &str) -> Result<Option<Checkout>, StoreError> {

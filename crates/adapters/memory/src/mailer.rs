@@ -32,15 +32,14 @@ impl Mailer for MemoryMailer {
 #[cfg(test)]
 mod tests {
     use tollgate_domain::TokenPurpose;
-    use tollgate_ports::Secret;
+    use tollgate_ports::{Message, Secret};
 
     use super::*;
 
     fn mail(to: &str, token: &str) -> Mail {
         Mail {
             to: Email::parse(to).unwrap(),
-            template: TokenPurpose::EmailVerification,
-            token: Secret::new(token),
+            message: Message::Token { purpose: TokenPurpose::EmailVerification, token: Secret::new(token) },
             name: None,
             account: None,
         }
@@ -52,10 +51,14 @@ mod tests {
         mailer.send(&mail("ada@acme.test", "tok_1")).await.unwrap();
         mailer.send(&mail("bob@acme.test", "tok_2")).await.unwrap();
         mailer.send(&mail("ada@acme.test", "tok_3")).await.unwrap();
-        let tokens: Vec<String> = mailer.sent().iter().map(|m| m.token.expose().to_owned()).collect();
+        let token = |m: &Mail| match &m.message {
+            Message::Token { token, .. } => token.expose().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        let tokens: Vec<String> = mailer.sent().iter().map(token).collect();
         assert_eq!(tokens, ["tok_1", "tok_2", "tok_3"]);
         let ada = Email::parse("ada@acme.test").unwrap();
-        assert_eq!(mailer.last_to(&ada).unwrap().token.expose(), "tok_3");
+        assert_eq!(token(&mailer.last_to(&ada).unwrap()), "tok_3");
         assert!(mailer.last_to(&Email::parse("eve@acme.test").unwrap()).is_none());
     }
 }

@@ -93,6 +93,12 @@ impl Tollgate {
             subscription: subscription.clone(),
             expected: version,
         }];
+        if quote.timing == ChangeTiming::Now
+            && let Some(period) = quote.period.filter(|p| p.start == now)
+        {
+            // A change of interval starts a new period, billed whole by this change.
+            changes.push(crate::billing::run::renewal_marker(key, period.start, now));
+        }
         if !quote.lines.is_empty() {
             changes.push(BillingChange::Issue(NewInvoice {
                 account: key.clone(),

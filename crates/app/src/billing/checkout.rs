@@ -90,20 +90,24 @@ impl Tollgate {
         profile.customer = customer.or(profile.customer);
         profile.payment_method = payment_method.or(profile.payment_method);
         let line = InvoiceLine::new(plan.name(), checkout.amount, period);
-        Ok(vec![
-            BillingChange::CompleteCheckout { session: checkout.session.clone(), at: now },
-            BillingChange::Subscription { account: key.clone(), subscription, expected: state.version },
-            BillingChange::Profile { account: key.clone(), profile },
-            BillingChange::Issue(NewInvoice {
-                account: key.clone(),
-                reason: InvoiceReason::Checkout,
-                currency: checkout.amount.currency(),
-                lines: vec![line],
-                period,
-                plan: Some(plan.code().clone()),
-                issued_at: now,
-                paid_at: Some(now),
-            }),
-        ])
+        let paid_period = period.map(|p| crate::billing::run::renewal_marker(&key, p.start, now));
+        Ok(paid_period
+            .into_iter()
+            .chain([
+                BillingChange::CompleteCheckout { session: checkout.session.clone(), at: now },
+                BillingChange::Subscription { account: key.clone(), subscription, expected: state.version },
+                BillingChange::Profile { account: key.clone(), profile },
+                BillingChange::Issue(NewInvoice {
+                    account: key.clone(),
+                    reason: InvoiceReason::Checkout,
+                    currency: checkout.amount.currency(),
+                    lines: vec![line],
+                    period,
+                    plan: Some(plan.code().clone()),
+                    issued_at: now,
+                    paid_at: Some(now),
+                }),
+            ])
+            .collect())
     }
 }

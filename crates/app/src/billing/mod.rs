@@ -6,12 +6,14 @@
 mod changes;
 mod checkout;
 mod invoices;
+mod run;
 mod views;
 mod webhooks;
 
 use tollgate_domain::{DunningPolicy, PlanCode};
 
 pub use changes::ChangeOutcome;
+pub use run::BillingRun;
 pub use views::InvoiceView;
 
 /// Billing rules an operator sets.

@@ -33,9 +33,9 @@ impl Tollgate {
         let event = self.ports.gateway.parse_webhook(signature, payload, self.now())?;
         for _ in 0..STATE_ATTEMPTS {
             let (account, mut changes) = self.effect(&event).await?;
-            changes.push(BillingChange::GatewayEvent {
-                gateway: gateway.to_owned(),
-                id: event.id.clone(),
+            changes.push(BillingChange::Once {
+                scope: format!("gateway:{gateway}"),
+                key: event.id.clone(),
                 at: self.now(),
             });
             let audit = self.audit_event(
@@ -54,7 +54,7 @@ impl Tollgate {
                     return Ok(());
                 }
                 // Applied before (a redelivery): nothing more to do.
-                Err(StoreError::Conflict("event")) => return Ok(()),
+                Err(StoreError::Conflict("once")) => return Ok(()),
                 Err(StoreError::Stale) => continue,
                 Err(error) => return Err(error.into()),
             }

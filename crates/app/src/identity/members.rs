@@ -8,7 +8,7 @@ use tollgate_domain::{
     AccountKey, Caller, DecisionCode, Email, MemberRole, Membership, MetricName, Name, OneTimeToken,
     Quantity, Right, TokenPurpose, User, UserId, check_password, normalise_email,
 };
-use tollgate_ports::{Change, Mail, Secret, StoreError};
+use tollgate_ports::{Change, Mail, Message, Secret, StoreError};
 
 use super::register::internal;
 use super::{Origin, actor, target};
@@ -145,8 +145,7 @@ impl Tollgate {
                 let view = MemberView::invited(&token);
                 let mail = Mail {
                     to: email.clone(),
-                    template: TokenPurpose::Invitation,
-                    token: secret,
+                    message: Message::Token { purpose: TokenPurpose::Invitation, token: secret },
                     name: None,
                     account: Some(account.clone()),
                 };

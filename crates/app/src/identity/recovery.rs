@@ -1,7 +1,7 @@
 //! The e-mail flows: address verification and password reset.
 
 use tollgate_domain::{Caller, OneTimeToken, TokenPurpose, User, check_password, normalise_email};
-use tollgate_ports::{Change, Mail, Secret, StoreError};
+use tollgate_ports::{Change, Mail, Message, Secret, StoreError};
 
 use super::register::internal;
 use super::{Origin, actor, target};
@@ -29,8 +29,7 @@ impl Tollgate {
         self.identity_ports().store.apply(&[Change::CreateToken(record), Change::Audit(audit)]).await?;
         self.mail(Mail {
             to: user.email.clone(),
-            template: TokenPurpose::PasswordReset,
-            token,
+            message: Message::Token { purpose: TokenPurpose::PasswordReset, token },
             name: Some(user.name.as_str().to_owned()),
             account: None,
         })
@@ -115,8 +114,7 @@ impl Tollgate {
         self.identity_ports().store.apply(&[Change::CreateToken(record)]).await?;
         self.mail(Mail {
             to: user.email.clone(),
-            template: TokenPurpose::EmailVerification,
-            token,
+            message: Message::Token { purpose: TokenPurpose::EmailVerification, token },
             name: Some(user.name.as_str().to_owned()),
             account: None,
         })

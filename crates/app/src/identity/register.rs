@@ -4,7 +4,7 @@ use tollgate_domain::{
     AccountKey, MemberRole, Membership, Name, OneTimeToken, Subscription, TokenPurpose, User, check_password,
     normalise_email,
 };
-use tollgate_ports::{Account, Change, Mail, Secret, StoreError};
+use tollgate_ports::{Account, Change, Mail, Message, Secret, StoreError};
 
 use super::{Origin, actor, target};
 use crate::{AccountView, AppError, Tollgate};
@@ -124,8 +124,7 @@ impl Tollgate {
         }
         self.mail(Mail {
             to: email,
-            template: TokenPurpose::EmailVerification,
-            token: verification,
+            message: Message::Token { purpose: TokenPurpose::EmailVerification, token: verification },
             name: Some(user.name.as_str().to_owned()),
             account: None,
         })
@@ -146,7 +145,7 @@ impl Tollgate {
     /// Sends `mail`, best effort: a mail system failure is logged, never answered.
     pub(crate) async fn mail(&self, mail: Mail) {
         if let Err(error) = self.identity_ports().mailer.send(&mail).await {
-            tracing::warn!(%error, template = mail.template.as_str(), "mail not sent");
+            tracing::warn!(%error, template = mail.template(), "mail not sent");
         }
     }
 }

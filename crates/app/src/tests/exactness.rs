@@ -141,6 +141,14 @@ impl BillingStore for Racing {
         self.billing.invoice(number).await
     }
 
+    async fn unpaid(
+        &self,
+        after: Option<tollgate_domain::InvoiceNumber>,
+        limit: u32,
+    ) -> Result<Vec<StoredInvoice>, StoreError> {
+        self.billing.unpaid(after, limit).await
+    }
+
     async fn checkout(&self, session: &str) -> Result<Option<Checkout>, StoreError> {
         self.billing.checkout(session).await
     }

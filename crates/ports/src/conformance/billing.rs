@@ -92,7 +92,7 @@ pub async fn concurrent_issues_take_consecutive_numbers_once(b: Backend) {
 /// audit event; the gateway event it carried can be applied later.
 pub async fn a_failing_batch_writes_nothing_and_spends_no_number(b: Backend) {
     let k = account(&b, "acme").await;
-    let gateway = |id: &str| BillingChange::GatewayEvent { gateway: "fake".into(), id: id.into(), at: T0 };
+    let gateway = |id: &str| BillingChange::Once { scope: "gateway:fake".into(), key: id.into(), at: T0 };
     b.billing.apply(&[gateway("evt_1")]).await.expect("first delivery");
     let profile =
         BillingProfile { customer: Some("cus_1".into()), payment_method: Some("pm_card_visa".into()) };
@@ -102,7 +102,7 @@ pub async fn a_failing_batch_writes_nothing_and_spends_no_number(b: Backend) {
         BillingChange::Audit(event("a", T0, "invoice.created", "system", "acme")),
         gateway("evt_1"),
     ];
-    assert_eq!(b.billing.apply(&failing).await, Err(StoreError::Conflict("event")));
+    assert_eq!(b.billing.apply(&failing).await, Err(StoreError::Conflict("once")));
     assert!(numbers(&b, &k, None, 10).await.is_empty());
     assert_eq!(b.billing.profile(&k).await.expect("profile"), BillingProfile::default());
     assert!(b.identity.audit(&AuditFilter::default(), None, 10).await.expect("audit").is_empty());
@@ -138,6 +138,13 @@ pub async fn invoice_updates_are_compare_and_set(b: Backend) {
     assert_eq!(stored.invoice.status(), InvoiceStatus::Paid);
     assert_eq!((stored.invoice, stored.version), (invoice, 1));
 
+    let open = issue(&b, &other, T0).await;
+    let third = issue(&b, &k, T0).await;
+    let unpaid = b.billing.unpaid(None, 10).await.expect("unpaid");
+    let unpaid: Vec<_> = unpaid.iter().map(|s| s.invoice.number().clone()).collect();
+    assert_eq!(unpaid, [open.number().clone(), third.number().clone()], "open ones, in number order");
+    assert_eq!(b.billing.unpaid(Some(open.number().clone()), 10).await.expect("unpaid").len(), 1);
+
     let paid_at_issue = NewInvoice { paid_at: Some(T0), ..new_invoice(&k, "10.00", T0) };
     let issued = b.billing.apply(&[BillingChange::Issue(paid_at_issue)]).await.expect("issue paid");
     assert_eq!(issued[0].status(), InvoiceStatus::Paid, "paid at the gateway before it was issued");
@@ -164,8 +171,8 @@ pub async fn a_batch_with_a_stale_subscription_writes_nothing(b: Backend) {
     assert_eq!(numbers(&b, &k, None, 10).await, ["TG-2026-000001"]);
 }
 
-/// Profiles replace each other; a checkout is recorded once and completed once; a gateway
-/// event is recorded once.
+/// Profiles replace each other; a checkout is recorded once and completed once; work is
+/// recorded done once per scope and key.
 pub async fn profiles_checkouts_and_gateway_events_are_kept_once(b: Backend) {
     let k = account(&b, "acme").await;
     assert_eq!(b.billing.profile(&k).await.expect("profile"), BillingProfile::default());
@@ -209,9 +216,8 @@ pub async fn profiles_checkouts_and_gateway_events_are_kept_once(b: Backend) {
         Err(StoreError::NotFound("account"))
     );
 
-    let event =
-        |gateway: &str| BillingChange::GatewayEvent { gateway: gateway.into(), id: "evt_9".into(), at: T0 };
-    b.billing.apply(&[event("fake")]).await.expect("first");
-    assert_eq!(b.billing.apply(&[event("fake")]).await, Err(StoreError::Conflict("event")));
-    b.billing.apply(&[event("stripe")]).await.expect("ids are per gateway");
+    let event = |scope: &str| BillingChange::Once { scope: scope.into(), key: "evt_9".into(), at: T0 };
+    b.billing.apply(&[event("gateway:fake")]).await.expect("first");
+    assert_eq!(b.billing.apply(&[event("gateway:fake")]).await, Err(StoreError::Conflict("once")));
+    b.billing.apply(&[event("gateway:stripe")]).await.expect("keys are per scope");
 }

@@ -16,6 +16,7 @@ mod bad_input;
 mod billing;
 mod cli;
 mod decisions;
+mod dunning;
 mod exactness;
 mod faults;
 mod idempotency;

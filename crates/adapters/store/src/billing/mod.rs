@@ -1,8 +1,8 @@
 //! Invoices, billing profiles, checkouts and applied gateway events (`billing` port), in SQL
 //! written once for both databases.
 //!
-//! A batch runs in one write transaction, its changes taken in a fixed order — the gateway
-//! event first (a repeat stops the batch before anything else is touched), then the account's
+//! A batch runs in one write transaction, its changes taken in a fixed order — the applied-once
+//! marker first (a repeat stops the batch before anything else is touched), then the account's
 //! state version, invoice updates, new invoices (the year's counter row), the rest — so two
 //! batches lock rows in the same order and cannot deadlock each other.
 
@@ -23,7 +23,7 @@ use crate::{Store, begin_write};
 /// The order a batch's changes are written in (see the module's documentation).
 fn phase(change: &BillingChange) -> u8 {
     match change {
-        BillingChange::GatewayEvent { .. } => 0,
+        BillingChange::Once { .. } => 0,
         BillingChange::Subscription { .. } => 1,
         BillingChange::UpdateInvoice { .. } => 2,
         BillingChange::Issue(_) => 3,
@@ -46,13 +46,12 @@ impl Store {
         issued: &mut Vec<Invoice>,
     ) -> Result<(), StoreError> {
         match change {
-            BillingChange::GatewayEvent { gateway, id, at } => {
-                let sql = "INSERT INTO gateway_events (gateway, event_id, received_at) VALUES ($1, $2, $3)";
-                match exec(txn, sql, vec![gateway.clone().into(), id.clone().into(), micros(*at).into()])
-                    .await
+            BillingChange::Once { scope, key, at } => {
+                let sql = "INSERT INTO applied_once (scope, key, applied_at) VALUES ($1, $2, $3)";
+                match exec(txn, sql, vec![scope.clone().into(), key.clone().into(), micros(*at).into()]).await
                 {
                     Ok(_) => Ok(()),
-                    Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("event")),
+                    Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("once")),
                     Err(e) => Err(fail(e)),
                 }
             }
@@ -210,6 +209,20 @@ impl BillingStore for Store {
             .as_ref()
             .map(invoice_from_row)
             .transpose()
+    }
+
+    async fn unpaid(
+        &self,
+        after: Option<InvoiceNumber>,
+        limit: u32,
+    ) -> Result<Vec<StoredInvoice>, StoreError> {
+        let (year, sequence) = after.map_or((i32::MIN, i64::MIN), |n| (n.year(), i64::from(n.sequence())));
+        let sql = format!(
+            "{INVOICE_SELECT} WHERE i.status = 'open' AND (i.year > $1 OR (i.year = $1 AND i.sequence > $2)) \
+             ORDER BY i.year, i.sequence LIMIT $3"
+        );
+        let values = vec![year.into(), sequence.into(), i64::from(limit).into()];
+        all(self.connection(), &sql, values).await?.iter().map(invoice_from_row).collect()
     }
 
     async fn checkout(&self, session: &str) -> Result<Option<Checkout>, StoreError> {
