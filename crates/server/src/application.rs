@@ -280,10 +280,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
 
     let purge = crate::retention::spawn(Arc::new(store.clone()), idempotency, clock, &settings.retention);
-    let billing = crate::scheduler::spawn(
-        tollgate.clone(),
-        Duration::from_secs(u64::from(settings.billing.run_interval_seconds.max(1))),
-    );
+    let billing = match settings.billing.run_interval_seconds {
+        0 => None,
+        seconds => Some(crate::scheduler::spawn(tollgate.clone(), Duration::from_secs(u64::from(seconds)))),
+    };
     let signals = actix_web::rt::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing the requests in flight");
@@ -293,7 +293,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     server.await.context("serving")?;
     signals.abort();
     purge.abort();
-    billing.abort();
+    if let Some(billing) = billing {
+        billing.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -81,6 +81,7 @@ impl Tollgate {
         audit: &[AuditEvent],
     ) -> Result<Option<ChangeOutcome>, AppError> {
         let from = subscription.plan().clone();
+        let current_interval = subscription.interval();
         let (target, quote) = self.quote(&subscription, change).await?;
         let seats = change.seats.unwrap_or(subscription.seats());
         let now = quote.effective_at.min(self.now());
@@ -93,9 +94,8 @@ impl Tollgate {
             subscription: subscription.clone(),
             expected: version,
         }];
-        if quote.timing == ChangeTiming::Now
-            && let Some(period) = quote.period.filter(|p| p.start == now)
-        {
+        let new_interval = target.interval() != current_interval;
+        if let (ChangeTiming::Now, true, Some(period)) = (quote.timing, new_interval, quote.period) {
             // A change of interval starts a new period, billed whole by this change.
             changes.push(crate::billing::run::renewal_marker(key, period.start, now));
         }

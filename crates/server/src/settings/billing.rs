@@ -33,7 +33,8 @@ pub struct BillingSettings {
     pub retry_days: Vec<u32>,
     /// Where a trial that ends without a payment method goes; empty: it expires.
     pub trial_fallback_plan: String,
-    /// Seconds between two billing runs of the scheduler (renewals, retries, dunning, trials).
+    /// Seconds between two billing runs of the scheduler (renewals, retries, dunning, trials);
+    /// 0 turns the scheduler off (then run `tollgate billing run` from elsewhere).
     pub run_interval_seconds: u32,
     /// Each gateway's settings.
     pub gateways: GatewaysSettings,

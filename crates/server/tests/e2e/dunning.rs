@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
-use crate::helpers::{TestApp, command, read};
+use crate::helpers::{Backend, Options, TestApp, command, read};
 use crate::people::mails_to;
 
 /// Runs `tollgate billing run --at` on the server's database and data directory; its report.
@@ -65,3 +65,50 @@ async fn an_unpaid_account_is_chased_then_suspended_and_paying_restores_it(app: 
 }
 
 crate::on_every_backend!(an_unpaid_account_is_chased_then_suspended_and_paying_restores_it);
+
+/// Two servers on one database, each with its scheduler every second: the renewal of an account
+/// is issued once, by one of them.
+async fn schedulers_of_two_instances_issue_each_renewal_once(backend: Backend) {
+    let options = Options {
+        env: vec![("TOLLGATE__BILLING__RUN_INTERVAL_SECONDS".into(), "1".into())],
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else { return };
+    let peer = app.spawn_peer();
+    for key in ["scheduled-1", "scheduled-2", "scheduled-3"] {
+        app.create_account(key, "enterprise").await;
+    }
+    let issued = |invoices: &Value| invoices["data"].as_array().map_or(0, Vec::len);
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if issued(&app.get("/v1/accounts/scheduled-3/invoices").await.1) > 0 {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await; // more runs of both schedulers
+    for key in ["scheduled-1", "scheduled-2", "scheduled-3"] {
+        let (_, invoices) = peer.get(&format!("/v1/accounts/{key}/invoices")).await;
+        assert_eq!(issued(&invoices), 1, "{key}: issued once, by one of them: {invoices}");
+    }
+    let numbers: std::collections::BTreeSet<String> = {
+        let mut all = std::collections::BTreeSet::new();
+        for key in ["scheduled-1", "scheduled-2", "scheduled-3"] {
+            let (_, invoices) = app.get(&format!("/v1/accounts/{key}/invoices")).await;
+            all.insert(invoices["data"][0]["number"].as_str().unwrap_or_default().to_owned());
+        }
+        all
+    };
+    let year = time::OffsetDateTime::now_utc().year();
+    let expected: std::collections::BTreeSet<String> = (1..=3).map(|n| format!("TG-{year}-{n:06}")).collect();
+    assert_eq!(numbers, expected, "numbers gap-free across the two instances");
+}
+
+#[tokio::test]
+async fn schedulers_issue_each_renewal_once_on_sqlite() {
+    schedulers_of_two_instances_issue_each_renewal_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn schedulers_issue_each_renewal_once_on_postgres() {
+    schedulers_of_two_instances_issue_each_renewal_once(Backend::Postgres).await;
+}

@@ -96,7 +96,7 @@ pub fn command(database_url: &str, data_dir: &PathBuf) -> Command {
         .env("TOLLGATE__PLANS__FILE", plans_file())
         .env("TOLLGATE__BILLING__GATEWAYS__FAKE__WEBHOOK_SECRET", FAKE_WEBHOOK_SECRET)
         // Tests run the billing themselves (`tollgate billing run --at`), at the instants they choose.
-        .env("TOLLGATE__BILLING__RUN_INTERVAL_SECONDS", "86400")
+        .env("TOLLGATE__BILLING__RUN_INTERVAL_SECONDS", "0")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
     command
