@@ -28,9 +28,12 @@ fmt:
 	$(CARGO) fmt --all
 
 ## run: build the release binary and serve on SQLite at ./data/tollgate.db (http://127.0.0.1:8080;
-## the operator's API key is written to ./data/admin-api-key unless TOLLGATE_ADMIN_API_KEY is set)
+## the operator's API key is written to ./data/admin-api-key unless TOLLGATE_ADMIN_API_KEY is set;
+## billing on the fake gateway, its webhooks signed with whsec_make_run)
 run:
-	TOLLGATE__DATABASE__URL=sqlite://data/tollgate.db $(CARGO) run --release -p tollgate -- serve
+	TOLLGATE__DATABASE__URL=sqlite://data/tollgate.db \
+		TOLLGATE__BILLING__GATEWAYS__FAKE__WEBHOOK_SECRET=$${TOLLGATE__BILLING__GATEWAYS__FAKE__WEBHOOK_SECRET:-whsec_make_run} \
+		$(CARGO) run --release -p tollgate -- serve
 
 ## bench: store benchmark (consumes/s vs the raw statement) and HTTP load benchmark (wrk, installed
 ## if missing) of check and consume on SQLite and PostgreSQL beside /health/live and pgbench
