@@ -37,8 +37,9 @@ impl fmt::Debug for PaymentToken {
     }
 }
 
-/// An absolute `http` or `https` URL of at most 2048 characters, without spaces or control
-/// characters, that a payer is sent back to.
+/// An absolute `http` or `https` URL of at most 2048 characters, written with the characters
+/// RFC 3986 allows in a URI (letters, digits, `-._~:/?#[]@!$&'()*+,;=` and `%`), that a payer is
+/// sent back to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReturnUrl(String);
 
@@ -50,8 +51,9 @@ impl ReturnUrl {
     pub fn parse(field: &'static str, value: impl Into<String>) -> Result<Self, InvalidValue> {
         let value = value.into();
         let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
-        let host_present = rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'));
-        if value.len() <= 2048 && host_present && value.bytes().all(|b| b.is_ascii_graphic()) {
+        let host_present = rest.is_some_and(|r| !r.is_empty() && !r.starts_with(['/', '?', '#']));
+        let uri_character = |b: u8| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b);
+        if value.len() <= 2048 && host_present && value.bytes().all(uri_character) {
             Ok(Self(value))
         } else {
             Err(InvalidValue::new(field, Rule::ReturnUrl))

@@ -5,6 +5,14 @@ use serde_json::{Map, Value, json};
 use super::PLAN_CODE;
 use crate::openapi::schema;
 
+/// A URL a payer returns to: absolute http(s), RFC 3986 characters only.
+fn return_url() -> Value {
+    json!({
+        "type": "string", "format": "uri", "maxLength": 2048,
+        "pattern": "^https?://[A-Za-z0-9._~:@!$&'()*+,;=%\\[\\]-][A-Za-z0-9._~:/?#@!$&'()*+,;=%\\[\\]-]*$"
+    })
+}
+
 /// The billing schemas, by name.
 pub(super) fn schemas() -> Map<String, Value> {
     let timestamp = json!({ "type": "string", "format": "date-time" });
@@ -73,8 +81,8 @@ pub(super) fn schemas() -> Map<String, Value> {
             "type": "object", "required": ["plan", "success_url", "cancel_url"], "additionalProperties": false,
             "properties": {
                 "plan": { "type": "string", "pattern": PLAN_CODE },
-                "success_url": { "type": "string", "format": "uri", "maxLength": 2048, "pattern": "^https?://[!-~]+$" },
-                "cancel_url": { "type": "string", "format": "uri", "maxLength": 2048, "pattern": "^https?://[!-~]+$" }
+                "success_url": return_url(),
+                "cancel_url": return_url()
             }
         },
         "CheckoutSession": {
