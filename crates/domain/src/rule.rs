@@ -94,6 +94,10 @@ rules! {
     AddOnEmpty,
     /// A plan allowing an add-on the catalog does not have.
     UnknownAddOn,
+    /// A field an invitation's acceptance takes only when the invited address has no user yet.
+    NotForExistingUser,
+    /// A field an invitation's acceptance needs when the invited address has no user yet.
+    RequiredForNewUser,
 }
 
 impl Rule {
@@ -154,6 +158,12 @@ impl Rule {
             }
             Rule::AddOnEmpty => "an add-on raises at least one limit or grants at least one feature",
             Rule::UnknownAddOn => "a plan may allow only add-ons of the catalog",
+            Rule::NotForExistingUser => {
+                "the invited address already has a user, who joins as they are: leave out name and password"
+            }
+            Rule::RequiredForNewUser => {
+                "the invited address has no user yet: a name and a password are needed to create one"
+            }
         }
     }
 
@@ -207,6 +217,12 @@ impl Rule {
                 "une option augmente au moins une limite ou accorde au moins une fonctionnalité"
             }
             Rule::UnknownAddOn => "une offre ne peut permettre que des options du catalogue",
+            Rule::NotForExistingUser => {
+                "l'adresse invitée a déjà un utilisateur, qui rejoint le compte tel quel : omettez le nom et le mot de passe"
+            }
+            Rule::RequiredForNewUser => {
+                "l'adresse invitée n'a pas encore d'utilisateur : un nom et un mot de passe sont nécessaires pour le créer"
+            }
         }
     }
 }
@@ -312,6 +328,8 @@ mod tests {
             panic!("zero seats are refused");
         };
         invalid.push(seats);
+        invalid.push(crate::InvitationAnswer::read(true, None, Some("x")).unwrap_err());
+        invalid.push(crate::InvitationAnswer::read(false, Some("Carol"), None).unwrap_err());
         let produced: HashSet<Rule> = invalid.iter().map(|error| error.rule).collect();
         for error in &invalid {
             let english = error.rule.message(Locale::En);
