@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tollgate_memory::{MemoryAddOns, MemoryIdentity, MemoryLoginAttempts, MemoryStore};
+use tollgate_memory::{MemoryAddOns, MemoryApiKeys, MemoryIdentity, MemoryLoginAttempts, MemoryStore};
 use tollgate_ports::conformance::{Backend, Fixture};
 
 struct Memory {
@@ -11,6 +11,7 @@ struct Memory {
     addons: Arc<MemoryAddOns>,
     identity: Arc<MemoryIdentity>,
     login_attempts: Arc<MemoryLoginAttempts>,
+    api_keys: Arc<MemoryApiKeys>,
 }
 
 #[async_trait]
@@ -25,6 +26,7 @@ impl Fixture for Memory {
             retention: self.store.clone(),
             identity: self.identity.clone(),
             login_attempts: self.login_attempts.clone(),
+            api_keys: self.api_keys.clone(),
         }
     }
 
@@ -34,7 +36,9 @@ impl Fixture for Memory {
 async fn memory() -> Option<Box<dyn Fixture>> {
     let store = Arc::new(MemoryStore::new());
     let identity = Arc::new(MemoryIdentity::new(store.clone()));
-    Some(Box::new(Memory { store, addons: Arc::default(), identity, login_attempts: Arc::default() }))
+    let addons = Arc::new(MemoryAddOns::new(store.clone()));
+    let api_keys = Arc::new(MemoryApiKeys::new(store.clone()));
+    Some(Box::new(Memory { store, addons, identity, login_attempts: Arc::default(), api_keys }))
 }
 
 tollgate_ports::conformance_suite!(memory());

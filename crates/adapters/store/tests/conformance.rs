@@ -24,6 +24,7 @@ impl Fixture for Db {
             retention: store,
             identity: std::sync::Arc::new(self.store.identity()),
             login_attempts: std::sync::Arc::new(self.store.login_attempts()),
+            api_keys: std::sync::Arc::new(self.store.api_keys()),
         }
     }
 
@@ -134,7 +135,7 @@ mod store {
             revoked_at: None,
             last_used_at: None,
         };
-        let inserted = store.api_keys().insert(&key).await;
+        let inserted = store.api_keys().insert(&key, &[]).await;
         assert!(matches!(inserted, Err(StoreError::Unavailable(_))), "{inserted:?}");
         let begun = store.idempotency().begin("s", "k", "o", "f", at, at).await;
         assert!(matches!(begun, Err(StoreError::Unavailable(_))), "{begun:?}");

@@ -25,7 +25,7 @@ use tollgate_domain::{
 use tollgate_ports::{AuditFilter, Change, IdentityStore, Rotation, StoreError};
 
 pub use self::attempts::SqlLoginAttempts;
-pub(crate) use self::audit::append as append_audit;
+pub(crate) use self::audit::{append as append_audit, commit_with as commit_with_audit};
 use crate::convert::db_error;
 use crate::{Store, statement};
 
