@@ -83,6 +83,12 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
 async fn state_with(
     platform_per_minute: u32,
 ) -> (actix_web::web::Data<HttpState>, Arc<Flaky>, Arc<ManualClock>) {
+    let (services, usage, clock) = services_with(platform_per_minute).await;
+    (HttpState::new(services), usage, clock)
+}
+
+/// The services of [`state_with`], before they become the state (to change what a test needs).
+async fn services_with(platform_per_minute: u32) -> (Services, Arc<Flaky>, Arc<ManualClock>) {
     let store = Arc::new(MemoryStore::new());
     let usage = Arc::new(Flaky {
         inner: store.clone(),
@@ -137,8 +143,9 @@ async fn state_with(
         idempotency: Arc::new(MemoryIdempotency::default()),
         health: Arc::new(AlwaysReady),
         clock: clock.clone(),
+        trusted_proxies: crate::TrustedProxies::default(),
     };
-    (HttpState::new(services), usage, clock)
+    (services, usage, clock)
 }
 
 async fn read(response: ServiceResponse<impl MessageBody>) -> (StatusCode, Value) {
@@ -622,5 +629,6 @@ async fn search_filters_refuse_control_characters_by_name() {
 }
 
 mod access;
+mod client_ip;
 mod methods;
 mod rate_limits;

@@ -9,7 +9,8 @@ use crate::identity::target;
 use crate::{AppError, Origin, Tollgate};
 
 /// An access token acting as a user on behalf of a platform admin. No refresh token: an
-/// impersonation lasts one access token's lifetime, and the admin asks again for more, so each
+/// impersonation lasts one access token's lifetime (at most its session's, which ends after
+/// [`crate::IdentitySettings::impersonation_ttl`]), and the admin asks again for more, so each
 /// stretch of it is a fresh audited decision. No `Debug`: the token is never logged.
 #[allow(missing_debug_implementations)]
 pub struct Impersonation {
