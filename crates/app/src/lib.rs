@@ -29,7 +29,7 @@ pub use authentication::is_jwt;
 pub use error::AppError;
 pub use identity::{
     IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration,
-    RegistrationAccount, Tokens, TotpEnrolment,
+    RegistrationAccount, SeatSweep, Tokens, TotpEnrolment,
 };
 pub use rate_limits::RateStatus;
 pub use subscriptions::{ChangePlan, NewAccount};

@@ -526,6 +526,7 @@ mod admin;
 mod api_keys;
 mod exactness;
 mod identity;
+mod identity_lapses;
 mod identity_members;
 mod identity_totp;
 mod rate_limits;

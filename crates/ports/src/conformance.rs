@@ -21,6 +21,8 @@ mod identity_races;
 pub use identity_races::*;
 mod identity_sessions;
 pub use identity_sessions::*;
+mod lapses;
+pub use lapses::*;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -159,6 +161,8 @@ macro_rules! conformance_suite {
             api_key_changes_write_their_audit_events_with_them,
             plan_publications_write_their_audit_events_with_them,
             addon_puts_write_their_audit_events_with_them,
+            lapsed_invitations_are_retired_and_released_once,
+            deleted_users_memberships_are_listed_and_ended_once,
             accounts_are_searched_by_text_status_and_plan_in_key_order,
             subscriptions_are_tallied_and_usage_totalled
         );

@@ -229,6 +229,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
 
     let idempotency = Arc::new(store.idempotency());
+    let sweeper = tollgate.clone();
     let state = HttpState::new(Services {
         tollgate,
         idempotency: idempotency.clone(),
@@ -254,6 +255,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
 
     let purge = crate::retention::spawn(Arc::new(store.clone()), idempotency, clock, &settings.retention);
+    let seats = crate::seats::spawn(sweeper, &settings.retention);
     let signals = actix_web::rt::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing the requests in flight");
@@ -263,6 +265,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     server.await.context("serving")?;
     signals.abort();
     purge.abort();
+    seats.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

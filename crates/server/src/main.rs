@@ -10,6 +10,7 @@ mod admin_cli;
 mod application;
 mod plans_file;
 mod retention;
+mod seats;
 mod settings;
 
 use std::path::PathBuf;

@@ -72,7 +72,7 @@ mod store {
 
     use super::*;
 
-    const MIGRATIONS: [&str; 7] = [
+    const MIGRATIONS: [&str; 8] = [
         "m20261123_000001_core",
         "m20261123_000002_api_keys",
         "m20261124_000001_state_version",
@@ -80,6 +80,7 @@ mod store {
         "m20261202_000201_identity",
         "m20261202_000301_account_keys",
         "m20261202_000401_addons",
+        "m20261202_000601_identity_gaps",
     ];
 
     #[tokio::test]

@@ -337,6 +337,7 @@ impl Tollgate {
     }
 }
 
-fn seat_unit() -> Result<(MetricName, Quantity), AppError> {
+/// One unit of the gauge seats are counted in.
+pub(super) fn seat_unit() -> Result<(MetricName, Quantity), AppError> {
     Ok((MetricName::parse(SEATS)?, Quantity::new(1)?))
 }

@@ -2,6 +2,7 @@
 //! memberships and seats, and the one place that decides what a caller may do to an account.
 
 mod authorization;
+mod lapses;
 mod login;
 mod members;
 mod recovery;
@@ -15,6 +16,7 @@ use time::Duration;
 use tollgate_domain::{Actor, AuditEvent, AuditTarget, Caller};
 use tollgate_ports::{IdentityStore, LoginAttempts, Mailer, OneTimePasswords, PasswordHasher, TokenCodec};
 
+pub use lapses::SeatSweep;
 pub use login::Login;
 pub use members::{Invite, MemberView};
 pub use register::{Registration, RegistrationAccount};

@@ -106,7 +106,7 @@ pub async fn an_invited_person_accepts_and_appears_among_the_members(app: &TestA
 }
 
 /// The repository's plans plus `crew` (2 seats, the default plan here) and `crew-plus` (10).
-fn plans_with_seats() -> PathBuf {
+pub fn plans_with_seats() -> PathBuf {
     let dir = unique_dir();
     std::fs::create_dir_all(&dir).expect("create the plans directory");
     let mut plans = std::fs::read_to_string(plans_file()).expect("the plans file");

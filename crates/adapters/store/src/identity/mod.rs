@@ -144,6 +144,18 @@ impl IdentityStore for SqlIdentity {
         read::invitations(self.store.connection(), account, now).await
     }
 
+    async fn lapsed_invitations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OneTimeToken>, StoreError> {
+        read::lapsed_invitations(self.store.connection(), now, limit).await
+    }
+
+    async fn deleted_members(&self, limit: u32) -> Result<Vec<Membership>, StoreError> {
+        read::deleted_members(self.store.connection(), limit).await
+    }
+
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
         read::session(self.store.connection(), id).await
     }
