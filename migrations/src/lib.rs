@@ -16,6 +16,7 @@ mod m20261202_000201_identity;
 mod m20261202_000301_account_keys;
 mod m20261202_000401_addons;
 mod m20261202_000501_billing;
+mod m20261202_000601_identity_gaps;
 
 /// Applies Tollgate's migrations.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000301_account_keys::Migration),
             Box::new(m20261202_000401_addons::Migration),
             Box::new(m20261202_000501_billing::Migration),
+            Box::new(m20261202_000601_identity_gaps::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 use tollgate_domain::{AccountKey, ApiKey, ApiKeyId, Caller, Name, Right, Role, Scope};
-use tollgate_ports::{Change, Secret, SecurityError, StoreError};
+use tollgate_ports::{Secret, SecurityError, StoreError};
 
 use crate::identity::{Origin, target};
 use crate::{AppError, Tollgate};
@@ -155,7 +155,9 @@ impl Tollgate {
     /// [`AppError::Unavailable`] or [`AppError::Internal`] when the store fails.
     pub async fn discard_operator_key(&self) -> Result<(), AppError> {
         let id = ApiKeyId::parse(OPERATOR_KEY_ID)?;
-        if let Some(key) = self.ports.api_keys.revoke(&id, None, self.now()).await.map_err(key_store_error)? {
+        let revoked =
+            self.ports.api_keys.revoke(&id, None, self.now(), &[]).await.map_err(key_store_error)?;
+        if let Some(key) = revoked {
             self.access.revoked(&key);
         }
         Ok(())
@@ -180,16 +182,9 @@ impl Tollgate {
         };
         let key =
             ApiKey { account, scopes, expires_at: new.expires_at, ..self.api_key(id, name, role, &secret) };
-        self.ports.api_keys.insert(&key).await.map_err(key_store_error)?;
+        // The key and its trace are one write: no key exists unaudited.
         let audit = self.audit_by(caller, "api_key.created", target("api_key", key.id.as_str()), origin);
-        if let Err(error) = self.identity_ports().store.apply(&[Change::Audit(audit)]).await {
-            // No key without its trace: the secret is never shown, and the key never opens anything.
-            if let Err(revoke) = self.ports.api_keys.revoke(&key.id, key.account.as_ref(), self.now()).await {
-                tracing::error!(key_id = %key.id, error = %revoke, "an unaudited key could not be revoked");
-            }
-            self.access.revoked(&key);
-            return Err(error.into());
-        }
+        self.ports.api_keys.insert(&key, &[audit]).await.map_err(key_store_error)?;
         tracing::info!(key_id = %key.id, role = key.role.as_str(), account = ?key.account, "api key created");
         Ok((key, secret))
     }
@@ -202,13 +197,13 @@ impl Tollgate {
         origin: &Origin,
     ) -> Result<ApiKey, AppError> {
         let now = self.now();
-        let key = self.ports.api_keys.revoke(id, account, now).await.map_err(key_store_error)?;
+        // Written with the revocation, by the store, only when this call revoked the key: a
+        // repeated revocation changes nothing and is no event.
+        let audit = self.audit_by(caller, "api_key.revoked", target("api_key", id.as_str()), origin);
+        let key = self.ports.api_keys.revoke(id, account, now, &[audit]).await.map_err(key_store_error)?;
         let key = key.ok_or(AppError::ApiKeyNotFound)?;
         self.access.revoked(&key);
-        // A repeated revocation changed nothing: only the first is an event.
         if key.revoked_at == Some(now) {
-            let audit = self.audit_by(caller, "api_key.revoked", target("api_key", key.id.as_str()), origin);
-            self.identity_ports().store.apply(&[Change::Audit(audit)]).await?;
             tracing::info!(key_id = %key.id, "api key revoked");
         }
         Ok(key)

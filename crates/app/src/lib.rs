@@ -31,7 +31,7 @@ pub use billing::{BillingRun, BillingSettings, ChangeOutcome, InvoiceView};
 pub use error::AppError;
 pub use identity::{
     IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration,
-    RegistrationAccount, Tokens, TotpEnrolment,
+    RegistrationAccount, SeatSweep, Tokens, TotpEnrolment,
 };
 pub use rate_limits::RateStatus;
 pub use subscriptions::{ChangePlan, NewAccount};

@@ -95,9 +95,9 @@ fn ports(
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
-        addons: Arc::new(tollgate_memory::MemoryAddOns::default()),
+        addons: Arc::new(tollgate_memory::MemoryAddOns::new(store.clone())),
         usage,
-        api_keys: Arc::new(MemoryApiKeys::default()),
+        api_keys: Arc::new(MemoryApiKeys::new(store.clone())),
         secrets: Arc::new(SequentialSecrets::default()),
         clock,
         ids: Arc::new(SequentialIds::default()),
@@ -550,6 +550,7 @@ mod billing;
 mod billing_run;
 mod exactness;
 mod identity;
+mod identity_lapses;
 mod identity_members;
 mod identity_totp;
 mod rate_limits;

@@ -68,9 +68,9 @@ pub use currency::Currency;
 pub use decision::{ConsumeIntent, Decision, DecisionCode, Evaluation, Policy};
 pub use entitlements::{AddOn, Entitlements, Overrides};
 pub use identity::{
-    Actor, AuditEvent, AuditTarget, Caller, Denial, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, MemberRole,
-    Membership, OneTimeToken, PasswordError, Right, Session, TokenPurpose, TotpState, User, authorize,
-    check_password, normalise_email,
+    Actor, AuditEvent, AuditTarget, Caller, Denial, InvitationAnswer, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+    MemberRole, Membership, OneTimeToken, PasswordError, Right, Session, TokenPurpose, TotpState, User,
+    authorize, check_password, normalise_email,
 };
 pub use ids::{
     AccountKey, AddOnCode, ApiKeyId, Email, FeatureName, IdempotencyKey, InvalidValue, MetricName, PlanCode,

@@ -102,6 +102,10 @@ rules! {
     PaymentToken,
     /// The shape of a URL a payer returns to.
     ReturnUrl,
+    /// A field an invitation's acceptance takes only when the invited address has no user yet.
+    NotForExistingUser,
+    /// A field an invitation's acceptance needs when the invited address has no user yet.
+    RequiredForNewUser,
 }
 
 impl Rule {
@@ -170,6 +174,12 @@ impl Rule {
             }
             Rule::PaymentToken => "a payment method token is 1 to 255 printable characters without spaces",
             Rule::ReturnUrl => "a return URL is an absolute http or https URL of at most 2048 characters",
+            Rule::NotForExistingUser => {
+                "the invited address already has a user, who joins as they are: leave out name and password"
+            }
+            Rule::RequiredForNewUser => {
+                "the invited address has no user yet: a name and a password are needed to create one"
+            }
         }
     }
 
@@ -234,6 +244,12 @@ impl Rule {
             }
             Rule::ReturnUrl => {
                 "une URL de retour est une URL http ou https absolue d'au plus 2048 caractères"
+            }
+            Rule::NotForExistingUser => {
+                "l'adresse invitée a déjà un utilisateur, qui rejoint le compte tel quel : omettez le nom et le mot de passe"
+            }
+            Rule::RequiredForNewUser => {
+                "l'adresse invitée n'a pas encore d'utilisateur : un nom et un mot de passe sont nécessaires pour le créer"
             }
         }
     }
@@ -344,6 +360,8 @@ mod tests {
         invalid.push(draft.check_interval(crate::Interval::Year).unwrap_err());
         invalid.push(crate::PaymentToken::parse("").unwrap_err());
         invalid.push(crate::ReturnUrl::parse("success_url", "").unwrap_err());
+        invalid.push(crate::InvitationAnswer::read(true, None, Some("x")).unwrap_err());
+        invalid.push(crate::InvitationAnswer::read(false, Some("Carol"), None).unwrap_err());
         let produced: HashSet<Rule> = invalid.iter().map(|error| error.rule).collect();
         for error in &invalid {
             let english = error.rule.message(Locale::En);

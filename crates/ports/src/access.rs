@@ -3,21 +3,26 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, ApiKey, ApiKeyId};
+use tollgate_domain::{AccountKey, ApiKey, ApiKeyId, AuditEvent};
 
 use crate::StoreError;
 
 /// Where API keys live. Keys are looked up by the fingerprint of their secret
 /// ([`crate::SecretMinter::fingerprint`]), never by the secret itself.
+///
+/// Creations and revocations carry the audit events that record them: they are appended to the
+/// audit log (the one [`crate::IdentityStore::audit`] lists) in the same transaction as the change,
+/// so a key never exists or stops working without its trace, and a refused change leaves none.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ApiKeyStore: Send + Sync {
-    /// Stores a new key.
+    /// Stores a new key and appends the `audit` events, together: both or neither.
     ///
     /// # Errors
-    /// MUST return [`StoreError::Conflict`]`("api key")` when the id or the hash exists (storing
-    /// nothing); otherwise [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError>;
+    /// MUST return [`StoreError::Conflict`]`("api key")` when the id or the hash exists, and
+    /// [`StoreError::Conflict`]`("audit")` when an event's id exists; nothing is written then.
+    /// Otherwise [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn insert(&self, key: &ApiKey, audit: &[AuditEvent]) -> Result<(), StoreError>;
 
     /// Creates or replaces the key with `key.id` (used for the operator's key): the replaced
     /// secret's fingerprint MUST no longer find it.
@@ -48,15 +53,20 @@ pub trait ApiKeyStore: Send + Sync {
     /// Revokes the key `id` of `account` (a platform key when `None`) at `at` and returns it, or
     /// `None` when that owner has no key with this id: a key of another owner MUST be left
     /// untouched and answered `None`, so an account's key is revoked only through its account. A
-    /// key already revoked MUST keep its first revocation time.
+    /// key already revoked MUST keep its first revocation time. The `audit` events are appended
+    /// in the same transaction as the revocation, and only when this call revoked the key: not
+    /// for an unknown key nor for one already revoked (of concurrent revocations, exactly one
+    /// writes them).
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    /// [`StoreError::Conflict`]`("audit")` when an event's id exists (the key is then left as it
+    /// was); [`StoreError::Unavailable`] or [`StoreError::Internal`].
     async fn revoke<'a>(
         &self,
         id: &ApiKeyId,
         account: Option<&'a AccountKey>,
         at: OffsetDateTime,
+        audit: &[AuditEvent],
     ) -> Result<Option<ApiKey>, StoreError>;
 
     /// Records that the key `id` was used at `at`: its `last_used_at` becomes `at` unless it is

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{AddOnCode, AddOnTerms};
+use tollgate_domain::{AddOnCode, AddOnTerms, AuditEvent};
 
 use crate::StoreError;
 
@@ -13,11 +13,20 @@ use crate::StoreError;
 pub trait AddOnRepository: Send + Sync {
     /// Stores `terms` as the add-on of their code, replacing any earlier terms; `at` is recorded
     /// as the time of the change. Returns whether the code was new. Of concurrent puts of one new
-    /// code, exactly one reports it created.
+    /// code, exactly one reports it created. Terms equal to the stored ones change nothing (and
+    /// report `false`). The `audit` events recording the change are appended to the audit log
+    /// (the one [`crate::IdentityStore::audit`] lists) in the same transaction, and only when
+    /// something was written.
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn put(&self, terms: &AddOnTerms, at: OffsetDateTime) -> Result<bool, StoreError>;
+    /// [`StoreError::Conflict`]`("audit")` when an event's id exists (nothing is written then);
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`].
+    async fn put(
+        &self,
+        terms: &AddOnTerms,
+        at: OffsetDateTime,
+        audit: &[AuditEvent],
+    ) -> Result<bool, StoreError>;
 
     /// The add-on `code`, if the catalog has it.
     ///

@@ -11,6 +11,8 @@
 pub mod access;
 mod addons;
 pub use addons::*;
+mod audited;
+pub use audited::*;
 mod admin;
 pub use admin::*;
 mod billing;
@@ -21,6 +23,8 @@ mod identity_races;
 pub use identity_races::*;
 mod identity_sessions;
 pub use identity_sessions::*;
+mod lapses;
+pub use lapses::*;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -35,8 +39,9 @@ use tollgate_domain::{
 };
 
 use crate::{
-    Account, AccountRepository, AddOnRepository, BillingStore, IdentityStore, LedgerRetention, LoginAttempts,
-    PlanRepository, StoreError, SubscriptionRepository, UsageCommand, UsageKind, UsageRepository,
+    Account, AccountRepository, AddOnRepository, ApiKeyStore, BillingStore, IdentityStore, LedgerRetention,
+    LoginAttempts, PlanRepository, StoreError, SubscriptionRepository, UsageCommand, UsageKind,
+    UsageRepository,
 };
 
 mod repositories;
@@ -72,6 +77,8 @@ pub struct Backend {
     /// Invoices, profiles, checkouts and gateway events; its accounts are those of
     /// [`Backend::accounts`].
     pub billing: Arc<dyn BillingStore>,
+    /// API keys, audited in the log [`Backend::identity`] lists.
+    pub api_keys: Arc<dyn ApiKeyStore>,
 }
 
 /// A fresh, empty backend for one test, torn down after it (a PostgreSQL fixture drops its
@@ -157,6 +164,11 @@ macro_rules! conformance_suite {
             one_email_registered_concurrently_makes_one_user,
             concurrent_user_updates_from_one_version_apply_once,
             a_saved_subscription_writes_its_audit_events_with_it,
+            api_key_changes_write_their_audit_events_with_them,
+            plan_publications_write_their_audit_events_with_them,
+            addon_puts_write_their_audit_events_with_them,
+            lapsed_invitations_are_retired_and_released_once,
+            deleted_users_memberships_are_listed_and_ended_once,
             accounts_are_searched_by_text_status_and_plan_in_key_order,
             subscriptions_are_tallied_and_usage_totalled,
             invoices_are_numbered_per_year_without_gaps,
@@ -221,7 +233,7 @@ fn draft(code: &str, sites: u64) -> PlanDraft {
 
 /// Creates account `k` on a fresh plan and returns it.
 async fn account(b: &Backend, k: &str) -> AccountKey {
-    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0, &[]).await.expect("publish");
     let account = Account { key: key(k), name: k.to_uppercase(), email: None, created_at: T0 };
     let sub = Subscription::start(&plan, 1, T0).expect("start");
     b.accounts.create(&account, Some(sub)).await.expect("create");

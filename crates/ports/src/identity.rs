@@ -35,8 +35,10 @@ pub enum Change {
     /// [`StoreError::NotFound`]`("user")` for an unknown user.
     AddMember(Membership),
     /// Changes a member's role. Fails with [`StoreError::NotFound`]`("member")` when the user is
-    /// not a member, [`StoreError::Conflict`]`("last_owner")` when the member was an owner and the
-    /// change would leave the account without one (checked atomically with the write).
+    /// not a member or is deleted (a deleted user's memberships end by [`Change::EndMembership`]
+    /// only, so their seats are given back once), [`StoreError::Conflict`]`("last_owner")` when
+    /// the member was an owner and the change would leave the account without one (checked
+    /// atomically with the write).
     SetRole {
         /// The account.
         account: AccountKey,
@@ -52,17 +54,50 @@ pub enum Change {
         /// The member.
         user: UserId,
     },
+    /// Ends a deleted user's membership, whatever its role: a deleted user owns nothing, so the
+    /// last-owner rule, which keeps live users in charge, does not hold them. Fails with
+    /// [`StoreError::NotFound`]`("member")` when the user is not a deleted member of the account,
+    /// so of concurrent calls exactly one ends it.
+    EndMembership {
+        /// The account.
+        account: AccountKey,
+        /// The deleted user.
+        user: UserId,
+    },
     /// Stores a one-time token. Fails with [`StoreError::Conflict`]`("token")` when its
     /// fingerprint exists.
     CreateToken(OneTimeToken),
     /// Spends the token with this fingerprint and purpose, only if it is usable at `at` (not used,
-    /// not expired): marks it used. Fails with [`StoreError::NotFound`]`("token")` otherwise, so
-    /// of two concurrent uses exactly one succeeds.
+    /// not expired, not retired by [`Change::RetireInvitation`]): marks it used. Fails with
+    /// [`StoreError::NotFound`]`("token")` otherwise, so of two concurrent uses exactly one
+    /// succeeds, and an invitation whose seat is being given back is never accepted.
     SpendToken {
         /// The fingerprint of the presented secret.
         fingerprint: String,
         /// What it must prove.
         purpose: TokenPurpose,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Retires the invitation with this fingerprint, which expired at `at` without being
+    /// accepted: from then on it can never be spent, even by a caller that found it unexpired a
+    /// moment before (or on a lagging clock), so the seat it held may be given back. Retiring it
+    /// again succeeds (concurrent sweeps may both get here). Fails with
+    /// [`StoreError::NotFound`]`("token")` when no such invitation is expired at `at`, unspent and
+    /// with its seat not recorded released.
+    RetireInvitation {
+        /// The invitation's fingerprint.
+        fingerprint: String,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Records that the seat a retired invitation held was given back: a compare-and-set, so of
+    /// concurrent sweeps exactly one records it (and the audit event written with it). Fails with
+    /// [`StoreError::NotFound`]`("token")` when the invitation is not retired or its seat is
+    /// already recorded released.
+    InvitationSeatReleased {
+        /// The invitation's fingerprint.
+        fingerprint: String,
         /// When.
         at: OffsetDateTime,
     },
@@ -189,6 +224,25 @@ pub trait IdentityStore: Send + Sync {
         account: &AccountKey,
         now: OffsetDateTime,
     ) -> Result<Vec<OneTimeToken>, StoreError>;
+
+    /// Invitations that expired at `now` unaccepted and whose seat is not recorded released
+    /// (retired or not yet), the earliest expiry first, at most `limit`: what still holds a seat it
+    /// should give back.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn lapsed_invitations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OneTimeToken>, StoreError>;
+
+    /// Memberships of deleted users (not ended yet), by account key then user id, at most
+    /// `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
+    async fn deleted_members(&self, limit: u32) -> Result<Vec<Membership>, StoreError>;
 
     /// The session with this id, revoked or not.
     ///

@@ -133,11 +133,19 @@ pub trait PlanRepository: Send + Sync {
     /// Publishes `terms`: when they equal the latest version's, nothing is written and that
     /// version is returned; otherwise they are stored as the next version (1 for a new code).
     /// Concurrent publishers never create the same version twice. `at` is recorded as the
-    /// version's publication time.
+    /// version's publication time. The `audit` events recording the publication are appended to
+    /// the audit log (the one [`crate::IdentityStore::audit`] lists) in the same transaction as
+    /// the new version, and only when one is stored.
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] only.
-    async fn publish(&self, terms: &PlanDraft, at: OffsetDateTime) -> Result<Plan, StoreError>;
+    /// [`StoreError::Conflict`]`("audit")` when an event's id exists (no version is stored then);
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`].
+    async fn publish(
+        &self,
+        terms: &PlanDraft,
+        at: OffsetDateTime,
+        audit: &[AuditEvent],
+    ) -> Result<Plan, StoreError>;
 
     /// The latest version of a plan.
     ///

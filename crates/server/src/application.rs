@@ -12,7 +12,7 @@ use tollgate_app::{
 };
 use tollgate_domain::Policy;
 use tollgate_email::{OutboxMailer, SmtpMailer};
-use tollgate_http::{HttpState, Services};
+use tollgate_http::{HttpState, Services, TrustedProxies};
 use tollgate_memory::{OffsetClock, SystemClock};
 use tollgate_ports::{Clock, Mailer, PaymentGateway, Secret};
 use tollgate_security::{
@@ -106,6 +106,7 @@ fn identity_settings(settings: &Settings) -> IdentitySettings {
         open_registration: auth.open_registration,
         access_ttl: time::Duration::minutes(i64::from(auth.access_token_minutes)),
         session_ttl: time::Duration::days(i64::from(auth.session_days)),
+        impersonation_ttl: time::Duration::minutes(i64::from(auth.impersonation_minutes)),
         max_failures_per_email: auth.max_failures_per_email,
         max_failures_per_ip: auth.max_failures_per_ip,
         ..IdentitySettings::default()
@@ -256,11 +257,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
 
     let idempotency = Arc::new(store.idempotency());
+    let sweeper = tollgate.clone();
     let state = HttpState::new(Services {
         tollgate: tollgate.clone(),
         idempotency: idempotency.clone(),
         health: Arc::new(StoreHealth(store.clone())),
         clock: clock.clone(),
+        trusted_proxies: TrustedProxies::new(settings.server.trusted_proxies.iter().copied()),
     });
     let mut server = actix_web::HttpServer::new(move || tollgate_http::app(state.clone()))
         .shutdown_timeout(10)
@@ -284,6 +287,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         0 => None,
         seconds => Some(crate::scheduler::spawn(tollgate.clone(), Duration::from_secs(u64::from(seconds)))),
     };
+    let seats = crate::seats::spawn(sweeper, &settings.retention);
     let signals = actix_web::rt::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing the requests in flight");
@@ -296,6 +300,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(billing) = billing {
         billing.abort();
     }
+    seats.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

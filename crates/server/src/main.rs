@@ -11,6 +11,7 @@ mod application;
 mod plans_file;
 mod retention;
 mod scheduler;
+mod seats;
 mod settings;
 
 use std::path::PathBuf;

@@ -1,7 +1,10 @@
 //! Plans as code: a TOML file of `[[addons]]` and `[[plans]]` tables with the API's fields,
 //! published through the use cases, add-ons first so plans may allow them (identical plan terms
 //! keep their version and an add-on's terms are replaced by themselves, so applying twice
-//! changes nothing).
+//! changes nothing). Nothing here is written to the audit log (the use cases publish with an
+//! empty audit): no caller of the API acted, the file under version control is the record of
+//! these changes, and each plan applied is logged with whether it changed. The admin routes'
+//! publications are audited, each with its version.
 
 use std::path::Path;
 

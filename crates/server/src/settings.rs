@@ -56,6 +56,8 @@ pub struct AuthSettings {
     pub access_token_minutes: u32,
     /// Days a session lives, whatever its refreshes.
     pub session_days: u32,
+    /// Minutes a platform admin's impersonation of a user lasts.
+    pub impersonation_minutes: u32,
     /// Failed logins per e-mail address within 15 minutes before 429.
     pub max_failures_per_email: u32,
     /// Failed logins from one address within 15 minutes before 429.
@@ -73,6 +75,7 @@ impl fmt::Debug for AuthSettings {
             .field("jwt_secret", &if self.jwt_secret.is_empty() { "(generated)" } else { "[redacted]" })
             .field("access_token_minutes", &self.access_token_minutes)
             .field("session_days", &self.session_days)
+            .field("impersonation_minutes", &self.impersonation_minutes)
             .field("max_failures_per_email", &self.max_failures_per_email)
             .field("max_failures_per_ip", &self.max_failures_per_ip)
             .field("argon2_memory_kib", &self.argon2_memory_kib)
@@ -147,6 +150,10 @@ pub struct ServerSettings {
     /// tenth of it, at least 1); 0 for no limit.
     #[serde(default)]
     pub rate_limit_per_minute: u32,
+    /// The reverse proxies whose `X-Forwarded-For` tells the client's address; none: the peer's
+    /// address is the client's.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The database.
@@ -212,7 +219,13 @@ impl Settings {
         }
         let config = builder
             .add_source(
-                Environment::with_prefix("TOLLGATE").prefix_separator("__").separator("__").try_parsing(true),
+                Environment::with_prefix("TOLLGATE")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    // TOLLGATE__SERVER__TRUSTED_PROXIES=10.0.0.1,10.0.0.2; every other variable is one value.
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies"),
             )
             .build()
             .context("reading the settings")?;
@@ -239,6 +252,7 @@ impl Settings {
         );
         anyhow::ensure!(self.auth.access_token_minutes >= 1, "auth.access_token_minutes: at least 1");
         anyhow::ensure!(self.auth.session_days >= 1, "auth.session_days: at least 1");
+        anyhow::ensure!(self.auth.impersonation_minutes >= 1, "auth.impersonation_minutes: at least 1");
         anyhow::ensure!(self.auth.max_failures_per_email >= 1, "auth.max_failures_per_email: at least 1");
         anyhow::ensure!(self.auth.max_failures_per_ip >= 1, "auth.max_failures_per_ip: at least 1");
         anyhow::ensure!(
@@ -347,6 +361,16 @@ mod tests {
         assert!(with("[clock]\noffset_seconds = -86400").is_ok());
         assert!(with(&format!("[clock]\noffset_seconds = {}", MAX_CLOCK_OFFSET_SECONDS + 1)).is_err());
         assert!(with(&format!("[clock]\noffset_seconds = {}", i64::MIN)).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses_and_impersonations_last_an_hour_by_default() {
+        let defaults = with("").unwrap();
+        assert_eq!((defaults.server.trusted_proxies.len(), defaults.auth.impersonation_minutes), (0, 60));
+        let two = with("[server]\ntrusted_proxies = [\"10.0.0.1\", \"::1\"]").unwrap().server.trusted_proxies;
+        assert_eq!(two, ["10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]);
+        assert!(with("[server]\ntrusted_proxies = [\"10.0.0.0/8\"]").is_err(), "addresses, not networks");
+        assert!(with("[auth]\nimpersonation_minutes = 0").is_err());
     }
 
     #[test]

@@ -5,10 +5,11 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use tollgate_app::Origin;
 use tollgate_domain::{AccountKey, Caller, IdempotencyKey, Locale, PlanCode};
 
+use crate::HttpState;
 use crate::auth::{Principal, Refusal};
 use crate::problem::{ApiError, Detail, ProblemCode};
 use crate::request::{IDEMPOTENCY_KEY, request_locale};
@@ -45,8 +46,9 @@ impl FromRequest for Admin {
     }
 }
 
-/// Where the request came from, for the audit log and the login throttle: the peer's address
-/// (not a forwarded header a client could forge) and the request's id.
+/// Where the request came from, for the audit log and the login throttle: the client's address
+/// (the peer's, or behind trusted proxies the one they forwarded; see [`TrustedProxies`](crate::TrustedProxies)) and the
+/// request's id.
 #[derive(Debug, Clone)]
 pub struct RequestOrigin(pub Origin);
 
@@ -55,7 +57,12 @@ impl FromRequest for RequestOrigin {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = req.peer_addr().map(|addr| addr.ip().to_string());
+        let peer = req.peer_addr().map(|addr| addr.ip());
+        let ip = match req.app_data::<web::Data<HttpState>>() {
+            Some(state) => state.trusted_proxies.client(peer, req.headers()),
+            None => peer,
+        };
+        let ip = ip.map(|ip| ip.to_string());
         let request_id = req.extensions().get::<crate::RequestId>().map(|id| id.0.clone());
         ready(Ok(RequestOrigin(Origin { ip, request_id })))
     }

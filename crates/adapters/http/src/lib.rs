@@ -19,6 +19,7 @@
 
 pub mod auth;
 pub mod body;
+mod client_ip;
 mod decision;
 mod extract;
 pub mod idempotency;
@@ -41,6 +42,7 @@ use tollgate_ports::{Clock, IdempotencyStore};
 
 pub use crate::auth::Principal;
 pub use crate::body::MAX_BODY;
+pub use crate::client_ip::TrustedProxies;
 pub use crate::extract::{AccountPath, Admin, Lang, PlanPath, RequiredIdempotencyKey};
 pub use crate::metrics::Metrics;
 pub use crate::middleware::{REQUEST_ID, RequestId};
@@ -78,6 +80,8 @@ pub struct Services {
     pub health: Arc<dyn HealthCheck>,
     /// The clock (the one the use cases read).
     pub clock: Arc<dyn Clock>,
+    /// The reverse proxies whose `X-Forwarded-For` tells the client's address.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The state every handler shares (one per server, cloned into each worker).
@@ -87,6 +91,7 @@ pub struct HttpState {
     idempotency: Arc<dyn IdempotencyStore>,
     health: Arc<dyn HealthCheck>,
     clock: Arc<dyn Clock>,
+    trusted_proxies: TrustedProxies,
     metrics: Metrics,
     openapi: Bytes,
     usage_claims: idempotency::UsageClaims,
@@ -101,6 +106,7 @@ impl HttpState {
             idempotency: services.idempotency,
             health: services.health,
             clock: services.clock,
+            trusted_proxies: services.trusted_proxies,
             metrics: Metrics::default(),
             openapi,
             usage_claims: idempotency::UsageClaims::default(),

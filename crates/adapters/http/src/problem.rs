@@ -27,7 +27,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 use tollgate_app::AppError;
-use tollgate_domain::{Locale, PasswordError, SubscriptionError};
+use tollgate_domain::{Decision, Locale, PasswordError, SubscriptionError};
 use tollgate_ports::{GatewayError, StoreError};
 
 pub use self::code::{ProblemCode, Spec};
@@ -69,6 +69,9 @@ pub struct ApiError {
     // small for their happy path.
     detail: Box<Detail>,
     extra: Map<String, Value>,
+    /// A decision the problem carries (`decision`), written in the problem's language like its
+    /// detail, so its `message` follows `Accept-Language` as the enforcement routes' does.
+    decision: Option<Box<Decision>>,
     /// Seconds for a `Retry-After` header (429, 503).
     retry_after: Option<u64>,
 }
@@ -98,8 +101,16 @@ impl ApiError {
             code,
             detail: Box::new(detail),
             extra: Map::new(),
+            decision: None,
             retry_after: None,
         }
+    }
+
+    /// Carries `decision` as the `decision` member, in the language the problem is written in.
+    #[must_use]
+    pub fn with_decision(mut self, decision: Decision) -> Self {
+        self.decision = Some(Box::new(decision));
+        self
     }
 
     /// Tells the client to retry after `seconds` (`Retry-After`).
@@ -161,6 +172,10 @@ impl ApiError {
         doc.insert("code".into(), self.code().into());
         for (name, value) in &self.extra {
             doc.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+        if let Some(decision) = &self.decision {
+            let body = serde_json::to_value(DecisionBody::new(decision, locale)).unwrap_or(Value::Null);
+            doc.insert("decision".into(), body);
         }
         Value::Object(doc)
     }
@@ -311,10 +326,8 @@ impl ApiError {
             AppError::LastOwner => identity(ProblemCode::LastOwner, IdentityDetail::LastOwner),
             AppError::MemberExists => identity(ProblemCode::MemberExists, IdentityDetail::MemberExists),
             AppError::SeatLimitReached(decision) => {
-                let body =
-                    serde_json::to_value(DecisionBody::new(&decision, Locale::En)).unwrap_or(Value::Null);
                 identity(ProblemCode::SeatLimitReached, IdentityDetail::SeatLimitReached)
-                    .with("decision", body)
+                    .with_decision(*decision)
             }
             AppError::TotpState(state) => {
                 identity(ProblemCode::InvalidTotpState, IdentityDetail::TotpState(state))

@@ -83,6 +83,12 @@ async fn state() -> (actix_web::web::Data<HttpState>, Arc<Flaky>) {
 async fn state_with(
     platform_per_minute: u32,
 ) -> (actix_web::web::Data<HttpState>, Arc<Flaky>, Arc<ManualClock>) {
+    let (services, usage, clock) = services_with(platform_per_minute).await;
+    (HttpState::new(services), usage, clock)
+}
+
+/// The services of [`state_with`], before they become the state (to change what a test needs).
+async fn services_with(platform_per_minute: u32) -> (Services, Arc<Flaky>, Arc<ManualClock>) {
     let store = Arc::new(MemoryStore::new());
     let usage = Arc::new(Flaky {
         inner: store.clone(),
@@ -95,9 +101,9 @@ async fn state_with(
         accounts: store.clone(),
         subscriptions: store.clone(),
         plans: store.clone(),
-        addons: Arc::new(tollgate_memory::MemoryAddOns::default()),
+        addons: Arc::new(tollgate_memory::MemoryAddOns::new(store.clone())),
         usage: usage.clone(),
-        api_keys: Arc::new(MemoryApiKeys::default()),
+        api_keys: Arc::new(MemoryApiKeys::new(store.clone())),
         secrets: Arc::new(SequentialSecrets::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
@@ -139,8 +145,9 @@ async fn state_with(
         idempotency: Arc::new(MemoryIdempotency::default()),
         health: Arc::new(AlwaysReady),
         clock: clock.clone(),
+        trusted_proxies: crate::TrustedProxies::default(),
     };
-    (HttpState::new(services), usage, clock)
+    (services, usage, clock)
 }
 
 async fn read(response: ServiceResponse<impl MessageBody>) -> (StatusCode, Value) {
@@ -629,5 +636,6 @@ async fn search_filters_refuse_control_characters_by_name() {
 }
 
 mod access;
+mod client_ip;
 mod methods;
 mod rate_limits;

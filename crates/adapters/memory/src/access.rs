@@ -1,26 +1,41 @@
 //! API keys and idempotency records in memory, for tests and embedding.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, ApiKey, ApiKeyId, Role};
+use tollgate_domain::{AccountKey, ApiKey, ApiKeyId, AuditEvent, Role};
 use tollgate_ports::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
 
-/// API keys in memory, for tests and embedding.
+use crate::store::MemoryStore;
+
+/// API keys in memory, for tests and embedding. Their audit events go to the audit log of the
+/// [`MemoryStore`] they were built on ([`MemoryApiKeys::new`]); `default()` gives them a store of
+/// their own, whose log no identity store reads.
 #[derive(Debug, Default)]
 pub struct MemoryApiKeys {
     keys: RwLock<BTreeMap<ApiKeyId, ApiKey>>,
+    log: Arc<MemoryStore>,
+}
+
+impl MemoryApiKeys {
+    /// No keys; creations and revocations are audited in `log`'s audit log (the one a
+    /// [`crate::MemoryIdentity`] on the same store lists).
+    pub fn new(log: Arc<MemoryStore>) -> Self {
+        Self { keys: RwLock::default(), log }
+    }
 }
 
 #[async_trait]
 impl ApiKeyStore for MemoryApiKeys {
-    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError> {
+    async fn insert(&self, key: &ApiKey, audit: &[AuditEvent]) -> Result<(), StoreError> {
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
         if keys.contains_key(&key.id) || keys.values().any(|k| k.secret_hash == key.secret_hash) {
             return Err(StoreError::Conflict("api key"));
         }
+        // Under the keys' lock: the key is written only once its events are.
+        self.log.append_audit(audit)?;
         keys.insert(key.id.clone(), key.clone());
         Ok(())
     }
@@ -56,12 +71,17 @@ impl ApiKeyStore for MemoryApiKeys {
         id: &ApiKeyId,
         account: Option<&'a AccountKey>,
         at: OffsetDateTime,
+        audit: &[AuditEvent],
     ) -> Result<Option<ApiKey>, StoreError> {
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        Ok(keys.get_mut(id).filter(|key| key.account.as_ref() == account).map(|key| {
-            key.revoked_at.get_or_insert(at);
-            key.clone()
-        }))
+        let Some(key) = keys.get_mut(id).filter(|key| key.account.as_ref() == account) else {
+            return Ok(None);
+        };
+        if key.revoked_at.is_none() {
+            self.log.append_audit(audit)?;
+            key.revoked_at = Some(at);
+        }
+        Ok(Some(key.clone()))
     }
 
     async fn touch(&self, id: &ApiKeyId, at: OffsetDateTime) -> Result<(), StoreError> {

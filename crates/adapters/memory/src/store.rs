@@ -36,11 +36,16 @@ impl State {
         events.iter().all(|e| !self.audit_ids.contains(&e.id) && ids.insert(e.id.as_str()))
     }
 
-    fn append(&mut self, events: &[AuditEvent]) {
+    /// Appends every event of `events` or, when one's id is logged or repeated, none.
+    fn try_append(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        if !self.audit_free(events) {
+            return Err(StoreError::Conflict("audit"));
+        }
         for event in events {
             self.audit_ids.insert(event.id.clone());
             self.audit.push(event.clone());
         }
+        Ok(())
     }
 }
 
@@ -129,6 +134,12 @@ impl MemoryStore {
         self.lock().audit.clone()
     }
 
+    /// Appends every event or none ([`StoreError::Conflict`]`("audit")`): the audit half of a
+    /// change another adapter (API keys, add-ons) makes only once this succeeded, under its lock.
+    pub(crate) fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        self.lock().try_append(events)
+    }
+
     /// Creates every account and appends every event or, when one of the keys or event ids
     /// exists, does nothing ([`StoreError::Conflict`]`("account")` or `("audit")`): what
     /// [`AccountRepository::create`] does, and the identity store's commit.
@@ -141,10 +152,7 @@ impl MemoryStore {
         if accounts.iter().any(|(account, _)| state.accounts.contains_key(&account.key)) {
             return Err(StoreError::Conflict("account"));
         }
-        if !state.audit_free(events) {
-            return Err(StoreError::Conflict("audit"));
-        }
-        state.append(events);
+        state.try_append(events)?;
         for (account, subscription) in accounts {
             let state_of = AccountState {
                 version: 0,
@@ -168,14 +176,7 @@ impl MemoryStore {
         match subscription {
             Some((key, subscription, expected)) => self
                 .change_state(key, Some(expected), events, |s| s.subscription = Some(subscription.clone())),
-            None => {
-                let mut state = self.lock();
-                if !state.audit_free(events) {
-                    return Err(StoreError::Conflict("audit"));
-                }
-                state.append(events);
-                Ok(())
-            }
+            None => self.append_audit(events),
         }
     }
 
@@ -192,10 +193,7 @@ impl MemoryStore {
         if expected.is_some_and(|v| v != account.version) {
             return Err(StoreError::Stale);
         }
-        if !state.audit_free(events) {
-            return Err(StoreError::Conflict("audit"));
-        }
-        state.append(events);
+        state.try_append(events)?;
         let account = state.accounts.get_mut(key).ok_or(StoreError::NotFound("account"))?;
         f(account);
         account.version += 1;
@@ -288,9 +286,14 @@ impl SubscriptionRepository for MemoryStore {
 
 #[async_trait]
 impl PlanRepository for MemoryStore {
-    async fn publish(&self, terms: &PlanDraft, _at: time::OffsetDateTime) -> Result<Plan, StoreError> {
+    async fn publish(
+        &self,
+        terms: &PlanDraft,
+        _at: time::OffsetDateTime,
+        audit: &[AuditEvent],
+    ) -> Result<Plan, StoreError> {
         let mut state = self.lock();
-        let versions = state.plans.entry(terms.code.clone()).or_default();
+        let versions = state.plans.get(&terms.code).map_or(&[][..], Vec::as_slice);
         if let Some(latest) = versions.last()
             && latest.terms() == terms
         {
@@ -299,7 +302,8 @@ impl PlanRepository for MemoryStore {
         let next = u32::try_from(versions.len() + 1)
             .map_err(|_| StoreError::Internal("too many versions".into()))?;
         let plan = Plan::new(terms.clone(), next).map_err(|e| StoreError::Internal(e.to_string()))?;
-        versions.push(plan.clone());
+        state.try_append(audit)?;
+        state.plans.entry(terms.code.clone()).or_default().push(plan.clone());
         Ok(plan)
     }
 

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tollgate_memory::{MemoryAddOns, MemoryBilling, MemoryIdentity, MemoryLoginAttempts, MemoryStore};
+use tollgate_memory::{
+    MemoryAddOns, MemoryApiKeys, MemoryBilling, MemoryIdentity, MemoryLoginAttempts, MemoryStore,
+};
 use tollgate_ports::conformance::{Backend, Fixture};
 
 struct Memory {
@@ -12,6 +14,7 @@ struct Memory {
     identity: Arc<MemoryIdentity>,
     login_attempts: Arc<MemoryLoginAttempts>,
     billing: Arc<MemoryBilling>,
+    api_keys: Arc<MemoryApiKeys>,
 }
 
 #[async_trait]
@@ -27,6 +30,7 @@ impl Fixture for Memory {
             identity: self.identity.clone(),
             login_attempts: self.login_attempts.clone(),
             billing: self.billing.clone(),
+            api_keys: self.api_keys.clone(),
         }
     }
 
@@ -37,13 +41,9 @@ async fn memory() -> Option<Box<dyn Fixture>> {
     let store = Arc::new(MemoryStore::new());
     let identity = Arc::new(MemoryIdentity::new(store.clone()));
     let billing = Arc::new(MemoryBilling::new(store.clone()));
-    Some(Box::new(Memory {
-        store,
-        addons: Arc::default(),
-        identity,
-        login_attempts: Arc::default(),
-        billing,
-    }))
+    let addons = Arc::new(MemoryAddOns::new(store.clone()));
+    let api_keys = Arc::new(MemoryApiKeys::new(store.clone()));
+    Some(Box::new(Memory { store, addons, identity, login_attempts: Arc::default(), billing, api_keys }))
 }
 
 tollgate_ports::conformance_suite!(memory());

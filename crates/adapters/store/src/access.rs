@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Value};
 use time::OffsetDateTime;
-use tollgate_domain::{AccountKey, ApiKey, ApiKeyId, Role, Scope};
+use tollgate_domain::{AccountKey, ApiKey, ApiKeyId, AuditEvent, Role, Scope};
 use tollgate_ports::{ApiKeyStore, Begin, IdempotencyStore, StoreError};
 
 use crate::convert::{corrupt, db_error, instant, is_unique_violation, micros};
-use crate::statement;
+use crate::identity::commit_with_audit;
+use crate::{begin_write, statement};
 
 #[derive(Debug, Clone)]
 struct Db {
@@ -105,14 +106,15 @@ fn split_scopes(stored: &str) -> Result<Vec<Scope>, StoreError> {
 
 #[async_trait]
 impl ApiKeyStore for SqlApiKeys {
-    async fn insert(&self, key: &ApiKey) -> Result<(), StoreError> {
+    async fn insert(&self, key: &ApiKey, audit: &[AuditEvent]) -> Result<(), StoreError> {
         let sql = format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ({API_KEY_VALUES})");
-        let result = self.db.db.execute_raw(statement(self.db.backend, &sql, Self::values(key))).await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("api key")),
-            Err(e) => Err(db_error(e)),
+        let txn = begin_write(&self.db.db).await.map_err(db_error)?;
+        let result = txn.execute_raw(statement(self.db.backend, &sql, Self::values(key))).await;
+        if let Err(e) = result {
+            let _ = txn.rollback().await;
+            return Err(if is_unique_violation(&e) { StoreError::Conflict("api key") } else { db_error(e) });
         }
+        commit_with_audit(txn, audit).await
     }
 
     async fn upsert(&self, key: &ApiKey) -> Result<(), StoreError> {
@@ -162,6 +164,7 @@ impl ApiKeyStore for SqlApiKeys {
         id: &ApiKeyId,
         account: Option<&'a AccountKey>,
         at: OffsetDateTime,
+        audit: &[AuditEvent],
     ) -> Result<Option<ApiKey>, StoreError> {
         // The owner is part of every condition, so another owner's key is never touched.
         let (owner, mut values) = match account {
@@ -170,10 +173,20 @@ impl ApiKeyStore for SqlApiKeys {
         };
         let at_param = format!("${}", values.len() + 1);
         values.push(micros(at).into());
+        // Only a key not revoked yet is changed: the row count tells whether this call revoked
+        // it, and so whether its events are written (the row lock orders concurrent calls).
         let update = format!(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, {at_param}) WHERE id = $1 AND {owner}"
+            "UPDATE api_keys SET revoked_at = {at_param} WHERE id = $1 AND {owner} AND revoked_at IS NULL"
         );
-        self.db.execute(&update, values.clone()).await?;
+        let txn = begin_write(&self.db.db).await.map_err(db_error)?;
+        let revoked = match txn.execute_raw(statement(self.db.backend, &update, values.clone())).await {
+            Ok(result) => result.rows_affected() == 1,
+            Err(e) => {
+                let _ = txn.rollback().await;
+                return Err(db_error(e));
+            }
+        };
+        commit_with_audit(txn, if revoked { audit } else { &[] }).await?;
         values.pop();
         let select = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = $1 AND {owner}");
         self.db.query_one(&select, values).await?.as_ref().map(Self::row).transpose()

@@ -19,6 +19,7 @@ use tollgate_ports::{
 use crate::account_state::{STATE_SQL, state_from_row};
 use crate::convert::{corrupt, db_error, instant, is_foreign_key_violation, is_unique_violation, micros};
 use crate::entities::{account_terms, accounts, plans, subscriptions};
+use crate::identity::commit_with_audit;
 use crate::{Store, begin_write};
 
 fn interval_name(interval: Interval) -> &'static str {
@@ -298,7 +299,12 @@ const PUBLISH_ATTEMPTS: usize = 5;
 
 #[async_trait]
 impl PlanRepository for Store {
-    async fn publish(&self, terms: &PlanDraft, at: OffsetDateTime) -> Result<Plan, StoreError> {
+    async fn publish(
+        &self,
+        terms: &PlanDraft,
+        at: OffsetDateTime,
+        audit: &[AuditEvent],
+    ) -> Result<Plan, StoreError> {
         let json = serde_json::to_string(terms).map_err(|e| StoreError::Internal(e.to_string()))?;
         let price_minor = terms.price.to_minor_units().map_err(|e| StoreError::Internal(e.to_string()))?;
         for _ in 0..PUBLISH_ATTEMPTS {
@@ -318,11 +324,22 @@ impl PlanRepository for Store {
                 created_at: Set(micros(at)),
                 ..Default::default()
             };
-            match plans::Entity::insert(model).exec(self.connection()).await {
-                Ok(_) => return Plan::new(terms.clone(), version).map_err(corrupt),
+            // The version and its events commit together.
+            let txn = begin_write(self.connection()).await.map_err(db_error)?;
+            match plans::Entity::insert(model).exec(&txn).await {
+                Ok(_) => {
+                    commit_with_audit(txn, audit).await?;
+                    return Plan::new(terms.clone(), version).map_err(corrupt);
+                }
                 // Another publisher took this version: look again.
-                Err(e) if is_unique_violation(&e) => continue,
-                Err(e) => return Err(db_error(e)),
+                Err(e) if is_unique_violation(&e) => {
+                    let _ = txn.rollback().await;
+                    continue;
+                }
+                Err(e) => {
+                    let _ = txn.rollback().await;
+                    return Err(db_error(e));
+                }
             }
         }
         Err(StoreError::Unavailable("plan publication kept conflicting; retry".into()))

@@ -25,6 +25,7 @@ impl Fixture for Db {
             billing: store,
             identity: std::sync::Arc::new(self.store.identity()),
             login_attempts: std::sync::Arc::new(self.store.login_attempts()),
+            api_keys: std::sync::Arc::new(self.store.api_keys()),
         }
     }
 
@@ -72,7 +73,7 @@ mod store {
 
     use super::*;
 
-    const MIGRATIONS: [&str; 8] = [
+    const MIGRATIONS: [&str; 9] = [
         "m20261123_000001_core",
         "m20261123_000002_api_keys",
         "m20261124_000001_state_version",
@@ -81,6 +82,7 @@ mod store {
         "m20261202_000301_account_keys",
         "m20261202_000401_addons",
         "m20261202_000501_billing",
+        "m20261202_000601_identity_gaps",
     ];
 
     #[tokio::test]
@@ -136,7 +138,7 @@ mod store {
             revoked_at: None,
             last_used_at: None,
         };
-        let inserted = store.api_keys().insert(&key).await;
+        let inserted = store.api_keys().insert(&key, &[]).await;
         assert!(matches!(inserted, Err(StoreError::Unavailable(_))), "{inserted:?}");
         let begun = store.idempotency().begin("s", "k", "o", "f", at, at).await;
         assert!(matches!(begun, Err(StoreError::Unavailable(_))), "{begun:?}");

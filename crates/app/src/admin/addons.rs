@@ -1,7 +1,6 @@
 //! Add-on publication by platform admins, audited.
 
 use tollgate_domain::{AddOnCode, AddOnDraft, AddOnTerms, Caller};
-use tollgate_ports::Change;
 
 use crate::identity::target;
 use crate::{AppError, Origin, Tollgate};
@@ -9,7 +8,8 @@ use crate::{AppError, Origin, Tollgate};
 impl Tollgate {
     /// Publishes `draft` as the add-on `code` (the draft must name it): a new add-on, or new
     /// terms replacing its old ones. Returns the terms and whether the add-on was created.
-    /// Audited as `addon.published`, written right after the add-on as `plan.published` is.
+    /// Audited as `addon.published`, in the same write as the terms; the same terms again are no
+    /// change and no event.
     ///
     /// # Errors
     /// [`AppError::Forbidden`] unless `caller` is a platform admin; [`AppError::Invalid`] for a
@@ -23,9 +23,7 @@ impl Tollgate {
     ) -> Result<(AddOnTerms, bool), AppError> {
         self.require_platform_admin(caller)?;
         draft.check_code(code)?;
-        let published = self.publish_addon(draft).await?;
         let event = self.audit_by(caller, "addon.published", target("addon", code.as_str()), origin);
-        self.identity_ports().store.apply(&[Change::Audit(event)]).await?;
-        Ok(published)
+        self.publish_addon_audited(draft, &[event]).await
     }
 }

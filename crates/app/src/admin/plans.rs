@@ -1,7 +1,6 @@
 //! Plan publication and archival by platform admins, audited.
 
 use tollgate_domain::{Caller, Plan, PlanCode, PlanDraft};
-use tollgate_ports::Change;
 
 use crate::identity::target;
 use crate::{AppError, Origin, Tollgate};
@@ -9,9 +8,8 @@ use crate::{AppError, Origin, Tollgate};
 impl Tollgate {
     /// Publishes `terms` as the plan `code` (the terms must name it): a new plan, new terms as
     /// its next version, or identical terms that keep theirs. Returns the plan and whether it was
-    /// created. Audited as `plan.published`; the event is written right after the plan (the plan
-    /// repository has no audit log of its own), so a failure between the two loses the event,
-    /// never the plan.
+    /// created. Audited as `plan.published`, in the same write as the new version; identical
+    /// terms publish nothing and are no event.
     ///
     /// # Errors
     /// [`AppError::Forbidden`] unless `caller` is a platform admin; [`AppError::Invalid`] for
@@ -26,15 +24,15 @@ impl Tollgate {
         self.require_platform_admin(caller)?;
         terms.check_code(code)?;
         let created = self.ports.plans.latest(code).await?.is_none();
-        let plan = self.publish_plan(terms).await?;
         let event = self.audit_by(caller, "plan.published", target("plan", code.as_str()), origin);
-        self.identity_ports().store.apply(&[Change::Audit(event)]).await?;
+        let plan = self.publish_audited(terms, &[event]).await?;
         Ok((plan, created))
     }
 
     /// Archives the plan `code`: its latest terms published again with `active: false`, so its
     /// subscribers keep their terms and no new subscription may start on it. Archiving an
-    /// archived plan changes nothing. Audited as `plan.archived` (written as `plan.published`'s).
+    /// archived plan changes nothing and is no event. Audited as `plan.archived`, in the same
+    /// write as the archived version.
     ///
     /// # Errors
     /// [`AppError::Forbidden`] unless `caller` is a platform admin; [`AppError::PlanNotFound`];
@@ -48,9 +46,7 @@ impl Tollgate {
         self.require_platform_admin(caller)?;
         let mut terms = self.plan(code).await?.terms().clone();
         terms.active = false;
-        let plan = self.publish_plan(terms).await?;
         let event = self.audit_by(caller, "plan.archived", target("plan", code.as_str()), origin);
-        self.identity_ports().store.apply(&[Change::Audit(event)]).await?;
-        Ok(plan)
+        self.publish_audited(terms, &[event]).await
     }
 }

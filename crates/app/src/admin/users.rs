@@ -9,7 +9,8 @@ use crate::identity::target;
 use crate::{AppError, Origin, Tollgate};
 
 /// An access token acting as a user on behalf of a platform admin. No refresh token: an
-/// impersonation lasts one access token's lifetime, and the admin asks again for more, so each
+/// impersonation lasts one access token's lifetime (at most its session's, which ends after
+/// [`crate::IdentitySettings::impersonation_ttl`]), and the admin asks again for more, so each
 /// stretch of it is a fresh audited decision. No `Debug`: the token is never logged.
 #[allow(missing_debug_implementations)]
 pub struct Impersonation {
@@ -72,8 +73,11 @@ impl Tollgate {
     }
 
     /// Deletes the user softly: their sessions are revoked, they can no longer sign in, their
-    /// e-mail address may register again; their record, memberships and history stay. Deleting a
-    /// deleted user changes nothing. Audited as `user.deleted`.
+    /// e-mail address may register again; their memberships end (even as an account's last
+    /// owner: a deleted user owns nothing), each giving its seat back once and audited as
+    /// `member.ended`; their record and history stay. Audited as `user.deleted`. Deleting a
+    /// deleted user finishes ending memberships an interrupted deletion left (as the periodic
+    /// [`Tollgate::release_lapsed_seats`] does), and changes nothing else.
     ///
     /// # Errors
     /// [`AppError::Forbidden`] unless `caller` is a platform admin; [`AppError::NotFound`]`("user")`;
@@ -82,6 +86,7 @@ impl Tollgate {
         self.require_platform_admin(caller)?;
         let user = self.identity_ports().store.user(id).await?.ok_or(AppError::NotFound("user"))?;
         if !user.active() {
+            self.end_memberships_of(caller, origin, id).await?;
             return Ok(());
         }
         let now = self.now();
@@ -95,6 +100,9 @@ impl Tollgate {
             other => other.into(),
         })?;
         self.identity_cache.revoke_user(id);
+        // Once deleted, the store refuses every other change to these memberships: only this
+        // (or the sweep) ends them, so each seat is given back once.
+        self.end_memberships_of(caller, origin, id).await?;
         Ok(())
     }
 

@@ -5,8 +5,8 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, Caller, DecisionCode, Email, MemberRole, Membership, MetricName, Name, OneTimeToken,
-    Quantity, Right, TokenPurpose, User, UserId, check_password, normalise_email,
+    AccountKey, Caller, DecisionCode, Email, InvitationAnswer, MemberRole, Membership, MetricName, Name,
+    OneTimeToken, Quantity, Right, TokenPurpose, User, UserId, check_password, normalise_email,
 };
 use tollgate_ports::{Change, Mail, Message, Secret, StoreError};
 
@@ -223,21 +223,22 @@ impl Tollgate {
         Ok(())
     }
 
-    /// Accepts an invitation: the invited address becomes a user (with `name` and `password`)
-    /// unless one has it already, and joins the account on the seat the invitation held.
+    /// Accepts an invitation: the invited address becomes a user, with the `name` and `password`
+    /// sent (both required then), and joins the account on the seat the invitation held. When the
+    /// address already has a user, that user joins as they are and neither may be sent: the
+    /// token is no authority to rename them or set their password.
     ///
     /// # Errors
-    /// [`AppError::Password`]; [`AppError::Invalid`] (name); [`AppError::InvalidToken`];
-    /// [`AppError::MemberExists`]; storage errors.
+    /// [`AppError::InvalidToken`]; [`AppError::Invalid`] naming `password` or `name` when one is
+    /// missing for a new user or sent for an existing one, or a bad name; [`AppError::Password`]
+    /// (checked before hashing); [`AppError::MemberExists`]; storage errors.
     pub async fn accept_invitation(
         &self,
         token: &Secret,
-        name: &str,
-        password: &Secret,
+        name: Option<&str>,
+        password: Option<&Secret>,
         origin: &Origin,
     ) -> Result<(User, Membership), AppError> {
-        check_password(password.expose())?;
-        let name = Name::parse(name)?;
         let store = &self.identity_ports().store;
         let now = self.now();
         let invitation = store
@@ -249,14 +250,24 @@ impl Tollgate {
             return Err(AppError::InvalidToken);
         };
         let mut changes = vec![self.spend(token, TokenPurpose::Invitation)];
-        let user = match store.user_by_email(&invitation.email).await? {
-            Some(user) => user,
-            None => {
+        let existing = store.user_by_email(&invitation.email).await?;
+        let answer = InvitationAnswer::read(existing.is_some(), name, password.map(Secret::expose))?;
+        let user = match (answer, existing) {
+            (InvitationAnswer::ExistingUser, Some(user)) => user,
+            (InvitationAnswer::ExistingUser, None) => {
+                return Err(AppError::Internal(
+                    "an existing user's answer for an address without one".into(),
+                ));
+            }
+            (InvitationAnswer::NewUser { name, password }, _) => {
+                check_password(password)?;
+                let name = Name::parse(name)?;
+                let password = Secret::new(password);
                 let user = User {
                     id: UserId::parse(self.ports.ids.generate("usr"))?,
                     email: invitation.email.clone(),
                     name,
-                    password_hash: self.identity_ports().hasher.hash(password).await.map_err(internal)?,
+                    password_hash: self.identity_ports().hasher.hash(&password).await.map_err(internal)?,
                     // The invitation reached this address.
                     email_verified: true,
                     totp: None,
@@ -325,6 +336,7 @@ impl Tollgate {
     }
 }
 
-fn seat_unit() -> Result<(MetricName, Quantity), AppError> {
+/// One unit of the gauge seats are counted in.
+pub(super) fn seat_unit() -> Result<(MetricName, Quantity), AppError> {
     Ok((MetricName::parse(SEATS)?, Quantity::new(1)?))
 }

@@ -2,6 +2,7 @@
 //! memberships and seats, and the one place that decides what a caller may do to an account.
 
 mod authorization;
+mod lapses;
 mod login;
 mod members;
 mod recovery;
@@ -15,6 +16,7 @@ use time::Duration;
 use tollgate_domain::{Actor, AuditEvent, AuditTarget, Caller};
 use tollgate_ports::{IdentityStore, LoginAttempts, Mailer, OneTimePasswords, PasswordHasher, TokenCodec};
 
+pub use lapses::SeatSweep;
 pub use login::Login;
 pub use members::{Invite, MemberView};
 pub use register::{Registration, RegistrationAccount};
@@ -51,6 +53,9 @@ pub struct IdentitySettings {
     pub access_ttl: Duration,
     /// Lifetime of a session, whatever its refreshes.
     pub session_ttl: Duration,
+    /// Lifetime of an impersonation session (1 hour): a platform admin acting as a user gets
+    /// this long, not a whole session's.
+    pub impersonation_ttl: Duration,
     /// Lifetime of an e-mail verification token.
     pub verification_ttl: Duration,
     /// Lifetime of a password reset token (1 hour).
@@ -71,6 +76,7 @@ impl Default for IdentitySettings {
             open_registration: true,
             access_ttl: Duration::minutes(15),
             session_ttl: Duration::days(30),
+            impersonation_ttl: Duration::hours(1),
             verification_ttl: Duration::days(2),
             reset_ttl: Duration::hours(1),
             invitation_ttl: Duration::days(7),

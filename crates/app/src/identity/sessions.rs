@@ -33,13 +33,19 @@ impl Tollgate {
         origin: &Origin,
     ) -> Result<Tokens, AppError> {
         let now = self.now();
+        // An impersonation is a support task, not a sign-in: it ends soon, whatever the session
+        // length of the people signing in themselves.
+        let lifetime = match impersonator {
+            Some(_) => self.settings.identity.impersonation_ttl,
+            None => self.settings.identity.session_ttl,
+        };
         let session = Session {
             id: SessionId::parse(self.ports.ids.generate("ses"))?,
             user: user.id.clone(),
             impersonator: impersonator.cloned(),
             created_at: now,
             refreshed_at: now,
-            expires_at: now + self.settings.identity.session_ttl,
+            expires_at: now + lifetime,
             revoked_at: None,
             ip: origin.ip.clone(),
         };
@@ -60,29 +66,25 @@ impl Tollgate {
             origin,
         )));
         self.identity_ports().store.apply(&changes).await?;
-        Ok(Tokens {
-            access_token: self.access_token(&session)?,
-            expires_in: self.access_seconds(),
-            refresh_token: refresh,
-            session_id: session.id,
-        })
+        let (access_token, expires_in) = self.access_token(&session)?;
+        Ok(Tokens { access_token, expires_in, refresh_token: refresh, session_id: session.id })
     }
 
-    fn access_seconds(&self) -> u64 {
-        self.settings.identity.access_ttl.whole_seconds().max(1) as u64
-    }
-
-    fn access_token(&self, session: &Session) -> Result<Secret, AppError> {
+    /// An access token of `session` and its lifetime in seconds: the configured one, cut short
+    /// so that the token never outlives its session.
+    fn access_token(&self, session: &Session) -> Result<(Secret, u64), AppError> {
         let now = self.now();
+        let expires_at = (now + self.settings.identity.access_ttl).min(session.expires_at);
         let claims = Claims {
             subject: session.user.clone(),
             session: session.id.clone(),
             impersonator: session.impersonator.clone(),
             issued_at: now,
-            expires_at: now + self.settings.identity.access_ttl,
+            expires_at,
             id: self.ports.ids.generate("jti"),
         };
-        self.identity_ports().tokens.encode(&claims).map_err(internal)
+        let token = self.identity_ports().tokens.encode(&claims).map_err(internal)?;
+        Ok((token, (expires_at - now).whole_seconds().max(1).unsigned_abs()))
     }
 
     /// Exchanges a refresh token for a new pair; the presented token is spent. Presenting a spent
@@ -101,12 +103,8 @@ impl Tollgate {
                 if !user.is_some_and(|u| u.active()) {
                     return Err(AppError::InvalidRefreshToken);
                 }
-                Ok(Tokens {
-                    access_token: self.access_token(&session)?,
-                    expires_in: self.access_seconds(),
-                    refresh_token: next,
-                    session_id: session.id,
-                })
+                let (access_token, expires_in) = self.access_token(&session)?;
+                Ok(Tokens { access_token, expires_in, refresh_token: next, session_id: session.id })
             }
             Rotation::Reused(session) => {
                 self.identity_cache.revoke_session(&session.id);

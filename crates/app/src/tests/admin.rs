@@ -4,8 +4,11 @@
 use tollgate_domain::{ApiKeyId, Caller, PlanCode, Role, Status, UserId};
 use tollgate_ports::{AccountFilter, AuditFilter, Secret};
 
-use super::{draft, k, m, new_account, operator, q, world};
-use crate::{AppError, ChangePlan, Login, NewOperator, Origin, Tollgate};
+use time::Duration;
+
+use super::identity::people_with;
+use super::{draft, k, m, new_account, operator, q, settings, world};
+use crate::{AppError, ChangePlan, IdentitySettings, Login, NewOperator, Origin, Settings, Tollgate};
 
 fn service_key() -> Caller {
     Caller::PlatformKey { id: ApiKeyId::parse("key_service").unwrap(), role: Role::Service }
@@ -292,7 +295,11 @@ async fn plans_are_created_republished_and_archived_under_audit() {
     assert!(matches!(app.archive_plan(&operator(), &origin(), &ghost).await, Err(AppError::PlanNotFound(_))));
     let on_scale = AuditFilter { target: Some("scale".into()), ..AuditFilter::default() };
     let logged: Vec<_> = actions(app, on_scale).await.into_iter().map(|(a, ..)| a).collect();
-    assert_eq!(logged, ["plan.archived", "plan.published", "plan.published"]);
+    assert_eq!(
+        logged,
+        ["plan.archived", "plan.published"],
+        "identical terms publish nothing, and log nothing"
+    );
 }
 
 #[tokio::test]
@@ -312,4 +319,31 @@ async fn accounts_are_searched_by_text_status_and_plan_with_their_subscription()
         app.search_accounts(&operator(), &AccountFilter::default(), None, 0).await.err(),
         Some(AppError::LimitOutOfRange)
     );
+}
+
+#[tokio::test]
+async fn an_impersonation_lasts_its_own_short_lifetime_not_a_sessions() {
+    // (impersonation minutes, the access token's lifetime in seconds): at most 15 minutes.
+    for (minutes, token_seconds) in [(60, 15 * 60), (5, 5 * 60)] {
+        let impersonation_ttl = Duration::minutes(minutes);
+        let identity = IdentitySettings { impersonation_ttl, ..IdentitySettings::default() };
+        let p = people_with(Settings { identity, ..settings() }, None).await;
+        let app = &p.app;
+        app.create_operator(person("root@ops.test", true)).await.unwrap();
+        let ann = app.create_operator(person("ann@acme.test", false)).await.unwrap();
+        let root = sign_in(app, "root@ops.test").await.unwrap();
+        let Caller::User { session: own, .. } = &root else { panic!("{root:?}") };
+        let signed_in = p.users.session(own).await.unwrap().unwrap();
+        assert_eq!(signed_in.expires_at, app.now() + Duration::days(30), "a sign-in lasts a session");
+
+        let granted = app.impersonate(&root, &origin(), &ann.id).await.unwrap();
+        assert_eq!(granted.expires_in, token_seconds);
+        let session = p.users.session(&granted.session_id).await.unwrap().unwrap();
+        assert_eq!(session.expires_at, app.now() + impersonation_ttl, "an impersonation does not");
+        p.clock.advance(Duration::seconds(token_seconds as i64 - 1));
+        assert!(app.authenticate_token(granted.access_token.expose()).await.is_ok());
+        p.clock.advance(Duration::seconds(1));
+        let ended = app.authenticate_token(granted.access_token.expose()).await;
+        assert_eq!(ended.err(), Some(AppError::Unauthenticated), "{minutes} minutes");
+    }
 }

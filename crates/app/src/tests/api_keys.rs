@@ -84,7 +84,7 @@ async fn created_keys_show_their_secret_once_and_store_only_its_fingerprint() {
     assert_ne!(key.secret_hash, secret.expose());
     assert!(!format!("{key:?}").contains(&key.secret_hash));
     assert_eq!(keys.find_by_hash(&key.secret_hash).await.unwrap(), Some(key.clone()));
-    assert_eq!(keys.insert(&key).await, Err(StoreError::Conflict("api key")));
+    assert_eq!(keys.insert(&key, &[]).await, Err(StoreError::Conflict("api key")));
     let caller = app.authenticate(secret.expose()).await.unwrap().unwrap();
     assert_eq!(caller, Caller::PlatformKey { id: key.id, role: Role::Service });
 }

@@ -1,7 +1,7 @@
 //! Members: existing users joining, invitations, roles and the last owner, seats.
 
 use tollgate_domain::{
-    AccountKey, Caller, DecisionCode, Interval, Limit, MemberRole, Money, PlanCode, PlanDraft, Reset,
+    AccountKey, Caller, DecisionCode, Interval, Limit, MemberRole, Money, PlanCode, PlanDraft, Reset, Rule,
     TokenPurpose,
 };
 use tollgate_ports::Secret;
@@ -80,13 +80,16 @@ async fn an_invited_person_accepts_with_a_name_and_password_and_becomes_a_member
     let mail = p.mailer.last_to(&super::identity::email("carol@acme.test")).unwrap();
     assert_eq!(mail.account, Some(acme()));
 
-    let short = p.app.accept_invitation(&token, "Carol", &Secret::new("short"), &origin("10.0.0.2")).await;
+    let short = p
+        .app
+        .accept_invitation(&token, Some("Carol"), Some(&Secret::new("short")), &origin("10.0.0.2"))
+        .await;
     assert!(matches!(short, Err(AppError::Password(_))));
     let password = Secret::new("carol's own passphrase");
     let (user, membership) =
-        p.app.accept_invitation(&token, "Carol", &password, &origin("10.0.0.2")).await.unwrap();
+        p.app.accept_invitation(&token, Some("Carol"), Some(&password), &origin("10.0.0.2")).await.unwrap();
     assert_eq!((membership.account, membership.role, user.email_verified), (acme(), MemberRole::Admin, true));
-    let again = p.app.accept_invitation(&token, "Carol", &password, &origin("10.0.0.2")).await;
+    let again = p.app.accept_invitation(&token, Some("Carol"), Some(&password), &origin("10.0.0.2")).await;
     assert_eq!(again.err(), Some(AppError::InvalidToken));
 
     let listed = p.app.members(&ada, &acme()).await.unwrap();
@@ -135,7 +138,7 @@ async fn the_last_owner_can_neither_leave_nor_be_demoted() {
     assert_eq!(p.app.members(&ada, &acme()).await.unwrap_err(), AppError::AccountNotFound);
 }
 
-fn seats_plan(code: &str, price: &str, seats: u64) -> PlanDraft {
+pub(super) fn seats_plan(code: &str, price: &str, seats: u64) -> PlanDraft {
     PlanDraft {
         code: PlanCode::parse(code).unwrap(),
         name: code.to_uppercase(),
@@ -196,8 +199,66 @@ async fn past_the_plan_seat_limit_adding_a_member_is_refused_with_the_upgrade() 
     assert_eq!(seats().await, 2, "a pending invitation holds a seat");
     let token = p.mailed("carol@acme.test", TokenPurpose::Invitation);
     p.app
-        .accept_invitation(&token, "Carol", &Secret::new("carol's own passphrase"), &origin("10.0.0.2"))
+        .accept_invitation(
+            &token,
+            Some("Carol"),
+            Some(&Secret::new("carol's own passphrase")),
+            &origin("10.0.0.2"),
+        )
         .await
         .unwrap();
     assert_eq!(seats().await, 2, "accepting takes the invitation's seat, not another");
+}
+
+#[tokio::test]
+async fn an_invited_address_that_has_a_user_joins_as_that_user_and_sets_no_name_nor_password() {
+    let p = people().await;
+    let (ada, _) = ada_and_bob(&p).await;
+    p.app
+        .add_member(&ada, &acme(), invite("carol@acme.test", MemberRole::Member), &origin("10.0.0.1"))
+        .await
+        .unwrap();
+    let token = p.mailed("carol@acme.test", TokenPurpose::Invitation);
+    // Carol signs up on her own before accepting.
+    p.register("carol@acme.test", "carol-co").await;
+    let before = p.user("carol@acme.test").await;
+
+    let takeover = Secret::new("a password chosen by whoever holds the token");
+    for (name, password, field) in [
+        (Some("Mallory"), Some(&takeover), "password"),
+        (None, Some(&takeover), "password"),
+        (Some("Mallory"), None, "name"),
+    ] {
+        let refused = p.app.accept_invitation(&token, name, password, &origin("10.0.0.2")).await;
+        let Err(AppError::Invalid(invalid)) = refused else { panic!("{refused:?}") };
+        assert_eq!((invalid.field, invalid.rule), (field, Rule::NotForExistingUser));
+    }
+    assert_eq!(p.user("carol@acme.test").await, before, "nothing of hers changed");
+    assert_eq!(role_of(&p, "carol@acme.test").await, None, "and she did not join");
+
+    let (user, membership) = p.app.accept_invitation(&token, None, None, &origin("10.0.0.2")).await.unwrap();
+    assert_eq!((user.id, membership.role), (before.id.clone(), MemberRole::Member));
+    assert_eq!(p.user("carol@acme.test").await.password_hash, before.password_hash);
+    assert_eq!(role_of(&p, "carol@acme.test").await, Some(MemberRole::Member));
+    p.login("carol@acme.test").await;
+}
+
+#[tokio::test]
+async fn a_new_person_must_send_a_name_and_a_password_to_accept() {
+    let p = people().await;
+    let (ada, _) = ada_and_bob(&p).await;
+    p.app
+        .add_member(&ada, &acme(), invite("dan@acme.test", MemberRole::Member), &origin("10.0.0.1"))
+        .await
+        .unwrap();
+    let token = p.mailed("dan@acme.test", TokenPurpose::Invitation);
+    let password = Secret::new("dan's own passphrase");
+    for (name, password, field) in [(Some("Dan"), None, "password"), (None, Some(&password), "name")] {
+        let refused = p.app.accept_invitation(&token, name, password, &origin("10.0.0.2")).await;
+        let Err(AppError::Invalid(invalid)) = refused else { panic!("{refused:?}") };
+        assert_eq!((invalid.field, invalid.rule), (field, Rule::RequiredForNewUser));
+    }
+    let (user, _) =
+        p.app.accept_invitation(&token, Some("Dan"), Some(&password), &origin("10.0.0.2")).await.unwrap();
+    assert_eq!(user.name.as_str(), "Dan");
 }

@@ -4,6 +4,7 @@
 
 mod access;
 mod audit;
+mod invitation;
 mod member;
 mod password;
 mod session;
@@ -12,6 +13,7 @@ mod user;
 
 pub use access::{Caller, Denial, Right, authorize};
 pub use audit::{Actor, AuditEvent, AuditTarget};
+pub use invitation::InvitationAnswer;
 pub use member::{MemberRole, Membership};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordError, check_password};
 pub use session::Session;

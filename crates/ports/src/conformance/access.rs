@@ -46,10 +46,10 @@ fn account_key(key_id: &str, owner: &str, scopes: &[Scope], hash: &str) -> ApiKe
 pub async fn api_key_store_contract(store: &dyn ApiKeyStore) {
     assert!(!store.has_active_admin(NOW).await.unwrap(), "a new store has no admin");
     let service = key("key_a", Role::Service, "hash-a");
-    store.insert(&service).await.unwrap();
-    assert_eq!(store.insert(&service).await, Err(StoreError::Conflict("api key")), "same id");
+    store.insert(&service, &[]).await.unwrap();
+    assert_eq!(store.insert(&service, &[]).await, Err(StoreError::Conflict("api key")), "same id");
     let same_hash = key("key_b", Role::Service, "hash-a");
-    assert_eq!(store.insert(&same_hash).await, Err(StoreError::Conflict("api key")), "same hash");
+    assert_eq!(store.insert(&same_hash, &[]).await, Err(StoreError::Conflict("api key")), "same hash");
     assert_eq!(store.find_by_hash("hash-a").await.unwrap(), Some(service.clone()));
     assert_eq!(store.find_by_hash("hash-none").await.unwrap(), None);
     assert!(!store.has_active_admin(NOW).await.unwrap(), "a service key is no admin");
@@ -68,11 +68,11 @@ pub async fn api_key_store_contract(store: &dyn ApiKeyStore) {
     assert_eq!(ids(store.list(None, Some(id("key_a")), 10).await.unwrap()), ["key_operator"]);
 
     let later = NOW + Duration::hours(1);
-    let revoked = store.revoke(&id("key_operator"), None, NOW).await.unwrap().unwrap();
+    let revoked = store.revoke(&id("key_operator"), None, NOW, &[]).await.unwrap().unwrap();
     assert_eq!(revoked.revoked_at, Some(NOW));
-    let again = store.revoke(&id("key_operator"), None, later).await.unwrap().unwrap();
+    let again = store.revoke(&id("key_operator"), None, later, &[]).await.unwrap().unwrap();
     assert_eq!(again.revoked_at, Some(NOW), "a revocation keeps its first time");
-    assert_eq!(store.revoke(&id("key_missing"), None, NOW).await.unwrap(), None);
+    assert_eq!(store.revoke(&id("key_missing"), None, NOW, &[]).await.unwrap(), None);
     assert!(!store.has_active_admin(NOW).await.unwrap(), "the only admin is revoked");
     let found = store.find_by_hash("hash-op2").await.unwrap().unwrap();
     assert_eq!(found.revoked_at, Some(NOW), "revoked keys are still found, as revoked");
@@ -93,7 +93,7 @@ pub async fn account_key_contract(store: &dyn ApiKeyStore) {
     };
     let other = ApiKey { role: Role::Admin, ..account_key("key_g1", "globex", &[Scope::Manage], "hash-g1") };
     for key in [&platform, &expiring, &read, &both, &other] {
-        store.insert(key).await.unwrap();
+        store.insert(key, &[]).await.unwrap();
     }
     assert_eq!(store.find_by_hash("hash-a2").await.unwrap(), Some(both.clone()), "every field kept");
     assert_eq!(store.find_by_hash("hash-q").await.unwrap(), Some(expiring.clone()));
@@ -107,20 +107,20 @@ pub async fn account_key_contract(store: &dyn ApiKeyStore) {
     assert_eq!(ids(store.list(Some(&account("initech")), None, 10).await.unwrap()), Vec::<String>::new());
 
     // Another owner's key is neither revoked nor confirmed.
-    assert_eq!(store.revoke(&id("key_g1"), Some(&acme), NOW).await.unwrap(), None);
-    assert_eq!(store.revoke(&id("key_g1"), None, NOW).await.unwrap(), None, "not through the platform");
-    assert_eq!(store.revoke(&id("key_p"), Some(&acme), NOW).await.unwrap(), None);
+    assert_eq!(store.revoke(&id("key_g1"), Some(&acme), NOW, &[]).await.unwrap(), None);
+    assert_eq!(store.revoke(&id("key_g1"), None, NOW, &[]).await.unwrap(), None, "not through the platform");
+    assert_eq!(store.revoke(&id("key_p"), Some(&acme), NOW, &[]).await.unwrap(), None);
     assert_eq!(store.find_by_hash("hash-g1").await.unwrap().unwrap().revoked_at, None);
     assert_eq!(store.find_by_hash("hash-p").await.unwrap().unwrap().revoked_at, None);
-    let revoked = store.revoke(&id("key_g1"), Some(&account("globex")), NOW).await.unwrap().unwrap();
+    let revoked = store.revoke(&id("key_g1"), Some(&account("globex")), NOW, &[]).await.unwrap().unwrap();
     assert_eq!(revoked, ApiKey { revoked_at: Some(NOW), ..other });
 
     // Only live platform admin keys count as an admin.
     assert!(store.has_active_admin(NOW).await.unwrap());
-    store.revoke(&id("key_p"), None, NOW).await.unwrap();
+    store.revoke(&id("key_p"), None, NOW, &[]).await.unwrap();
     assert!(!store.has_active_admin(NOW).await.unwrap(), "an account key is never a platform admin");
     let temporary = ApiKey { expires_at: Some(NOW + LEASE), ..key("key_t", Role::Admin, "hash-t") };
-    store.insert(&temporary).await.unwrap();
+    store.insert(&temporary, &[]).await.unwrap();
     assert!(store.has_active_admin(NOW).await.unwrap());
     assert!(!store.has_active_admin(NOW + LEASE).await.unwrap(), "an expired admin key is none");
 }
@@ -131,8 +131,8 @@ pub async fn account_key_contract(store: &dyn ApiKeyStore) {
 /// When the store breaks the contract.
 pub async fn api_key_touch_contract(store: &dyn ApiKeyStore) {
     let used = account_key("key_u", "acme", &[Scope::Enforce], "hash-u");
-    store.insert(&used).await.unwrap();
-    store.insert(&key("key_v", Role::Service, "hash-v")).await.unwrap();
+    store.insert(&used, &[]).await.unwrap();
+    store.insert(&key("key_v", Role::Service, "hash-v"), &[]).await.unwrap();
     let later = NOW + Duration::minutes(5);
     store.touch(&id("key_u"), later).await.unwrap();
     assert_eq!(store.find_by_hash("hash-u").await.unwrap().unwrap().last_used_at, Some(later));

@@ -30,11 +30,11 @@ pub async fn addons_are_created_replaced_and_listed_by_code(b: Backend) {
     assert!(b.addons.list().await.expect("list").is_empty());
     assert_eq!(b.addons.get(&code("extra-sites")).await.expect("get"), None);
 
-    assert!(b.addons.put(&addon("extra-sites", 5, "10.00"), T0).await.expect("put"), "created");
-    assert!(b.addons.put(&addon("agents", 2, "0"), T0).await.expect("put"), "created");
+    assert!(b.addons.put(&addon("extra-sites", 5, "10.00"), T0, &[]).await.expect("put"), "created");
+    assert!(b.addons.put(&addon("agents", 2, "0"), T0, &[]).await.expect("put"), "created");
     let replaced = addon("extra-sites", 7, "12.50");
-    assert!(!b.addons.put(&replaced, T0 + Duration::hours(1)).await.expect("put"), "replaced");
-    assert!(!b.addons.put(&replaced, T0 + Duration::hours(2)).await.expect("put"), "same terms again");
+    assert!(!b.addons.put(&replaced, T0 + Duration::hours(1), &[]).await.expect("put"), "replaced");
+    assert!(!b.addons.put(&replaced, T0 + Duration::hours(2), &[]).await.expect("put"), "same terms again");
 
     assert_eq!(b.addons.get(&code("extra-sites")).await.expect("get"), Some(replaced.clone()));
     let listed = b.addons.list().await.expect("list");
@@ -48,7 +48,7 @@ pub async fn concurrent_puts_of_a_new_addon_create_it_once(b: Backend) {
     let puts: Vec<_> = (0..8_u64)
         .map(|i| {
             let b = b.clone();
-            tokio::spawn(async move { b.addons.put(&addon("extra-sites", i + 1, "10.00"), T0).await })
+            tokio::spawn(async move { b.addons.put(&addon("extra-sites", i + 1, "10.00"), T0, &[]).await })
         })
         .collect();
     let mut created = 0;

@@ -46,7 +46,7 @@ pub async fn accounts_are_searched_by_text_status_and_plan_in_key_order(b: Backe
     for k in ["delta", "alpha", "charlie", "bravo"] {
         account(&b, k).await;
     }
-    let free = b.plans.publish(&draft("free", 1), T0).await.expect("publish");
+    let free = b.plans.publish(&draft("free", 1), T0, &[]).await.expect("publish");
     let echo = Account {
         key: key("echo"),
         name: "Echo 100% Ltd".into(),
@@ -99,7 +99,7 @@ pub async fn subscriptions_are_tallied_and_usage_totalled(b: Backend) {
     assert!(b.usage.totals().await.expect("totals").is_empty());
     let acme = account(&b, "acme").await;
     account(&b, "globex").await;
-    let plan = b.plans.publish(&draft("pro", 5), T0).await.expect("v2");
+    let plan = b.plans.publish(&draft("pro", 5), T0, &[]).await.expect("v2");
     let wide = Account { key: key("initech"), name: "Initech".into(), email: None, created_at: T0 };
     b.accounts.create(&wide, Some(Subscription::start(&plan, 4, T0).expect("start"))).await.expect("create");
     let bare = Account { key: key("hooli"), name: "Hooli".into(), email: None, created_at: T0 };

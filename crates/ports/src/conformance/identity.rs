@@ -91,7 +91,7 @@ fn new_account(k: &str) -> Change {
 
 /// A registration's changes (account, user, owner membership, audit event) are all written.
 pub async fn a_registration_writes_account_user_owner_and_audit_together(b: Backend) {
-    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0, &[]).await.expect("publish");
     let account = Account {
         key: key("acme"),
         name: "Acme".into(),

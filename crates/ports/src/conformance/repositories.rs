@@ -35,7 +35,7 @@ pub async fn accounts_are_created_once_and_listed_in_key_order(b: Backend) {
 /// Every field of a subscription survives storage, and add-ons and overrides attach to it.
 pub async fn subscriptions_round_trip_with_add_ons_and_overrides(b: Backend) {
     let k = account(&b, "acme").await;
-    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0, &[]).await.expect("publish");
     let mut sub = Subscription::start(&plan, 4, T0).expect("start");
     sub.cancel(true, datetime!(2026-11-30 0:00 UTC)).expect("cancel");
     sub.mark_past_due(datetime!(2026-12-01 0:00:01.5 UTC)).expect("past due");
@@ -62,7 +62,7 @@ pub async fn subscriptions_round_trip_with_add_ons_and_overrides(b: Backend) {
 
 /// Writes addressed to a missing account say so and create nothing.
 pub async fn writes_for_an_unknown_account_are_not_found(b: Backend) {
-    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0, &[]).await.expect("publish");
     let ghost = key("ghost");
     let sub = Subscription::start(&plan, 1, T0).expect("start");
     assert_eq!(b.subscriptions.save(&ghost, &sub, 0, &[]).await, Err(StoreError::NotFound("account")));
@@ -78,14 +78,14 @@ pub async fn writes_for_an_unknown_account_are_not_found(b: Backend) {
 
 /// Same terms keep the version; new terms make the next one; old versions stay readable.
 pub async fn plans_are_versioned_and_old_versions_are_kept(b: Backend) {
-    let v1 = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
+    let v1 = b.plans.publish(&draft("pro", 3), T0, &[]).await.expect("publish");
     assert_eq!(v1.version(), 1);
-    assert_eq!(b.plans.publish(&draft("pro", 3), T0).await.expect("publish").version(), 1);
-    let v2 = b.plans.publish(&draft("pro", 5), T0).await.expect("publish");
+    assert_eq!(b.plans.publish(&draft("pro", 3), T0, &[]).await.expect("publish").version(), 1);
+    let v2 = b.plans.publish(&draft("pro", 5), T0, &[]).await.expect("publish");
     assert_eq!(v2.version(), 2);
     let mut yen = draft("basic", 1);
     yen.price = Money::new(5000.into(), Currency::parse("JPY").expect("valid"));
-    b.plans.publish(&yen, T0).await.expect("publish");
+    b.plans.publish(&yen, T0, &[]).await.expect("publish");
     assert_eq!(b.plans.latest(&v1.code().clone()).await.expect("latest"), Some(v2.clone()));
     assert_eq!(b.plans.version(v1.code(), 1).await.expect("version"), Some(v1.clone()));
     assert_eq!(b.plans.version(v1.code(), 3).await.expect("version"), None);

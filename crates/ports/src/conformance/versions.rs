@@ -23,7 +23,7 @@ pub async fn a_consume_on_a_stale_state_version_writes_nothing(b: Backend) {
     };
     assert!(b.usage.consume(&with(2, "first", v0)).await.expect("consume").applied);
 
-    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0, &[]).await.expect("publish");
     let sub = Subscription::start(&plan, 2, T0).expect("start");
     b.subscriptions.save(&k, &sub, v0, &[]).await.expect("save");
     let v1 = version(&b, &k).await;
@@ -85,7 +85,7 @@ pub async fn stale_and_current_commands_in_one_batch_are_told_apart(b: Backend) 
 /// racing from the same version exactly one is stored.
 pub async fn a_save_on_a_stale_state_version_is_refused(b: Backend) {
     let k = account(&b, "acme").await;
-    let plan = b.plans.publish(&draft("pro", 3), T0).await.expect("publish");
+    let plan = b.plans.publish(&draft("pro", 3), T0, &[]).await.expect("publish");
     let v0 = version(&b, &k).await;
     let two = Subscription::start(&plan, 2, T0).expect("start");
     let three = Subscription::start(&plan, 3, T0).expect("start");

@@ -238,7 +238,13 @@ async fn the_first_operator_runs_the_back_office(app: &mut TestApp) {
     ] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
-    let event = &log["data"][0];
+    // The deletion ended Ann's membership of her account last, giving its seat back.
+    let ended = &log["data"][0];
+    assert_eq!(
+        (ended["action"].as_str(), ended["target"]["type"].as_str(), ended["target"]["id"].as_str()),
+        (Some("member.ended"), Some("account"), Some("ann-co"))
+    );
+    let event = &log["data"][1];
     assert_eq!(
         (event["action"].as_str(), event["actor"]["type"].as_str()),
         (Some("user.deleted"), Some("user"))

@@ -106,7 +106,7 @@ pub async fn an_invited_person_accepts_and_appears_among_the_members(app: &TestA
 }
 
 /// The repository's plans plus `crew` (2 seats, the default plan here) and `crew-plus` (10).
-fn plans_with_seats() -> PathBuf {
+pub fn plans_with_seats() -> PathBuf {
     let dir = unique_dir();
     std::fs::create_dir_all(&dir).expect("create the plans directory");
     let mut plans = std::fs::read_to_string(plans_file()).expect("the plans file");
@@ -141,8 +141,15 @@ pub async fn past_the_seat_limit_a_member_is_refused_with_an_upgrade(app: &TestA
     );
     assert_eq!(add(app, &frank.access, "seated", "gail@acme.test", "member").await.status(), 201);
 
+    let in_french = as_user(app, &frank.access, Method::POST, "/v1/accounts/seated/members")
+        .header("Accept-Language", "fr")
+        .json(&json!({"email": "hal@acme.test", "role": "member"}));
+    let problem = assert_problem(in_french.send().await.unwrap(), 409, "seat_limit_reached").await;
+    let message = problem["decision"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.starts_with("Limite"), "the decision speaks French too: {problem}");
     let full = add(app, &frank.access, "seated", "hal@acme.test", "member").await;
     let problem = assert_problem(full, 409, "seat_limit_reached").await;
+    assert_ne!(problem["decision"]["message"].as_str(), Some(message.as_str()), "and English by default");
     let decision = &problem["decision"];
     assert_eq!(
         (&decision["allowed"], &decision["code"]),

@@ -23,6 +23,7 @@ mod idempotency;
 mod identity;
 mod identity_logs;
 mod identity_members;
+mod identity_seats;
 mod identity_tokens;
 mod languages;
 mod operations;

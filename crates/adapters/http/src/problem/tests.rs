@@ -188,6 +188,39 @@ async fn a_problem_response_is_written_again_in_the_request_language() {
     assert!(localize(other).headers().get(header::CONTENT_LANGUAGE).is_none());
 }
 
+#[actix_web::test]
+async fn the_decision_of_a_seat_limit_problem_speaks_the_request_language() {
+    use actix_web::body::MessageBody as _;
+    use actix_web::test::TestRequest;
+    use time::macros::datetime;
+    use tollgate_domain::{Plan, Request, Subscription};
+
+    let draft = serde_json::from_str(
+        r#"{"code": "crew", "name": "Crew", "price": {"amount": "5.00", "currency": "USD"},
+            "interval": "month", "limits": {"seats": {"max": 2, "reset": "never"}}}"#,
+    )
+    .unwrap();
+    let plan = Plan::new(draft, 1).unwrap();
+    let now = datetime!(2026-11-23 10:00 UTC);
+    let subscription = Subscription::start(&plan, 1, now).unwrap();
+    let decision = plan.evaluate(&subscription, &Request::metric("seats", 1).unwrap(), 2, now);
+    let (en, fr) = (decision.message(Locale::En), decision.message(Locale::Fr));
+    assert_ne!(en, fr);
+    let problem = ApiError::app(AppError::SeatLimitReached(Box::new(decision)));
+    assert_eq!(problem.to_json(Locale::Fr)["decision"]["message"], fr.as_str());
+    assert_eq!(problem.to_json(Locale::En)["decision"]["message"], en.as_str());
+    assert_eq!(problem.to_json(Locale::Fr)["decision"]["used"], 2, "the rest of the decision is data");
+
+    let request = TestRequest::default().insert_header((header::ACCEPT_LANGUAGE, "fr")).to_http_request();
+    let response = localize(ServiceResponse::new(request, problem.error_response()));
+    let bytes = response.into_body().try_into_bytes().ok().unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        (body["code"].as_str(), body["decision"]["message"].as_str()),
+        (Some("seat_limit_reached"), Some(fr.as_str()))
+    );
+}
+
 #[test]
 fn every_rule_of_the_domain_is_a_detail_in_both_languages() {
     for &rule in Rule::ALL {

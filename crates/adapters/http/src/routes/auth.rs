@@ -71,13 +71,16 @@ pub(crate) struct Verify {
     token: String,
 }
 
-/// `POST /v1/auth/invitations/accept`.
+/// `POST /v1/auth/invitations/accept`: `name` and `password` create the invited person's user,
+/// and are refused when the address has one already.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Accept {
     token: String,
-    name: String,
-    password: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
 }
 
 /// A token pair as answered (no `Debug`: it holds the tokens).
@@ -191,9 +194,10 @@ pub(crate) async fn accept_invitation(
     RequestOrigin(origin): RequestOrigin,
     Json(body): Json<Accept>,
 ) -> Result<HttpResponse, ApiError> {
+    let password = body.password.map(Secret::new);
     let (user, membership) = state
         .tollgate
-        .accept_invitation(&Secret::new(body.token), &body.name, &Secret::new(body.password), &origin)
+        .accept_invitation(&Secret::new(body.token), body.name.as_deref(), password.as_ref(), &origin)
         .await?;
     let account = AccountBrief { account: membership.account.clone(), role: membership.role };
     let memberships = vec![account.clone()];

@@ -113,11 +113,39 @@ impl IdentityStore for MemoryIdentity {
                 t.purpose == TokenPurpose::Invitation
                     && t.account.as_ref() == Some(account)
                     && t.usable_at(now)
+                    && !records.lapses.contains_key(&t.fingerprint)
             })
             .cloned()
             .collect();
         found.sort_by(|a, b| (a.created_at, &a.fingerprint).cmp(&(b.created_at, &b.fingerprint)));
         Ok(found)
+    }
+
+    async fn lapsed_invitations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OneTimeToken>, StoreError> {
+        let records = self.lock();
+        let mut found: Vec<OneTimeToken> = records
+            .tokens
+            .values()
+            .filter(|t| {
+                t.purpose == TokenPurpose::Invitation
+                    && t.used_at.is_none()
+                    && t.expires_at <= now
+                    && records.lapses.get(&t.fingerprint).is_none_or(|l| l.seat_released_at.is_none())
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.expires_at, &a.fingerprint).cmp(&(b.expires_at, &b.fingerprint)));
+        Ok(take(found.into_iter(), limit))
+    }
+
+    async fn deleted_members(&self, limit: u32) -> Result<Vec<Membership>, StoreError> {
+        let records = self.lock();
+        let ended = records.members.values().filter(|m| records.deleted(&m.user)).cloned();
+        Ok(take(ended, limit))
     }
 
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {

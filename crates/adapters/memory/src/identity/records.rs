@@ -19,11 +19,21 @@ pub(super) struct Refresh {
     pub(super) spent: bool,
 }
 
+/// An invitation retired after expiring unaccepted (it can no longer be accepted), and whether
+/// the seat it held was given back.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Lapse {
+    /// When its seat was recorded given back.
+    pub(super) seat_released_at: Option<OffsetDateTime>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub(super) struct Records {
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) members: BTreeMap<(AccountKey, UserId), Membership>,
     pub(super) tokens: HashMap<String, OneTimeToken>,
+    /// Invitations retired after expiring, by fingerprint.
+    pub(super) lapses: HashMap<String, Lapse>,
     pub(super) sessions: HashMap<SessionId, Session>,
     pub(super) refresh: HashMap<String, Refresh>,
 }
@@ -45,6 +55,11 @@ impl NewAccounts<'_> {
 impl Records {
     fn email_taken(&self, user: &User) -> bool {
         user.active() && self.users.values().any(|u| u.id != user.id && u.active() && u.email == user.email)
+    }
+
+    /// Whether `user` is a user that was deleted.
+    pub(super) fn deleted(&self, user: &UserId) -> bool {
+        self.users.get(user).is_some_and(|u| !u.active())
     }
 
     fn owners(&self, account: &AccountKey) -> usize {
@@ -100,6 +115,14 @@ impl Records {
                 self.change_member(account, user, |m| m.map(|m| Membership { role: *role, ..m }))?;
             }
             Change::RemoveMember { account, user } => self.change_member(account, user, |_| None)?,
+            Change::EndMembership { account, user } => {
+                if !self.deleted(user) {
+                    return Err(StoreError::NotFound("member"));
+                }
+                self.members
+                    .remove(&(account.clone(), user.clone()))
+                    .ok_or(StoreError::NotFound("member"))?;
+            }
             Change::CreateToken(token) => {
                 if self.tokens.contains_key(&token.fingerprint) {
                     return Err(StoreError::Conflict("token"));
@@ -107,6 +130,15 @@ impl Records {
                 self.tokens.insert(token.fingerprint.clone(), token.clone());
             }
             Change::SpendToken { fingerprint, purpose, at } => self.spend(fingerprint, *purpose, *at)?,
+            Change::RetireInvitation { fingerprint, at } => self.retire(fingerprint, *at)?,
+            Change::InvitationSeatReleased { fingerprint, at } => {
+                let lapse = self
+                    .lapses
+                    .get_mut(fingerprint)
+                    .filter(|l| l.seat_released_at.is_none())
+                    .ok_or(StoreError::NotFound("token"))?;
+                lapse.seat_released_at = Some(*at);
+            }
             Change::CreateSession { session, refresh } => {
                 if self.sessions.contains_key(&session.id) {
                     return Err(StoreError::Conflict("session"));
@@ -152,6 +184,9 @@ impl Records {
         change: impl FnOnce(Option<Membership>) -> Option<Membership>,
     ) -> Result<(), StoreError> {
         let id = (account.clone(), user.clone());
+        if self.deleted(user) {
+            return Err(StoreError::NotFound("member"));
+        }
         let before = self.members.get(&id).cloned().ok_or(StoreError::NotFound("member"))?;
         let after = change(Some(before.clone()));
         let owners_after = self.owners(account) - usize::from(before.role == MemberRole::Owner)
@@ -172,12 +207,28 @@ impl Records {
         purpose: TokenPurpose,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        let retired = self.lapses.contains_key(fingerprint);
         let token = self
             .tokens
             .get_mut(fingerprint)
-            .filter(|t| t.purpose == purpose && t.usable_at(at))
+            .filter(|t| t.purpose == purpose && t.usable_at(at) && !retired)
             .ok_or(StoreError::NotFound("token"))?;
         token.used_at = Some(at);
+        Ok(())
+    }
+
+    /// [`Change::RetireInvitation`]: idempotent until the seat is recorded released.
+    fn retire(&mut self, fingerprint: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let lapsed = self.tokens.get(fingerprint).is_some_and(|t| {
+            t.purpose == TokenPurpose::Invitation && t.used_at.is_none() && t.expires_at <= at
+        });
+        let lapse = self.lapses.get(fingerprint);
+        if !lapsed || lapse.is_some_and(|l| l.seat_released_at.is_some()) {
+            return Err(StoreError::NotFound("token"));
+        }
+        if lapse.is_none() {
+            self.lapses.insert(fingerprint.to_owned(), Lapse { seat_released_at: None });
+        }
         Ok(())
     }
 

@@ -52,6 +52,17 @@ async fn apply(
         Change::AddMember(membership) => add_member(txn, membership).await,
         Change::SetRole { account, user, role } => change_member(txn, account, user, Some(*role)).await,
         Change::RemoveMember { account, user } => change_member(txn, account, user, None).await,
+        Change::EndMembership { account, user } => {
+            let ended = exec(
+                txn,
+                "DELETE FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE key = $1) \
+                 AND user_id = $2 AND EXISTS (SELECT 1 FROM users WHERE id = $2 AND deleted_at IS NOT NULL)",
+                vec![account.as_str().into(), user.as_str().into()],
+            )
+            .await
+            .map_err(fail)?;
+            if ended == 1 { Ok(()) } else { Err(StoreError::NotFound("member")) }
+        }
         Change::CreateToken(token) => {
             let sql = format!(
                 "INSERT INTO one_time_tokens ({}) VALUES ({}) ON CONFLICT (fingerprint) DO NOTHING",
@@ -62,6 +73,34 @@ async fn apply(
             if inserted == 1 { Ok(()) } else { Err(StoreError::Conflict("token")) }
         }
         Change::SpendToken { fingerprint, purpose, at } => spend_token(txn, fingerprint, *purpose, *at).await,
+        Change::RetireInvitation { fingerprint, at } => {
+            // Retiring again keeps the first time: concurrent sweeps both get through.
+            let retired = exec(
+                txn,
+                "UPDATE one_time_tokens SET retired_at = COALESCE(retired_at, $2) \
+                 WHERE fingerprint = $1 AND purpose = $3 AND used_at IS NULL \
+                 AND seat_released_at IS NULL AND expires_at <= $2",
+                vec![
+                    fingerprint.clone().into(),
+                    micros(*at).into(),
+                    TokenPurpose::Invitation.as_str().into(),
+                ],
+            )
+            .await
+            .map_err(fail)?;
+            if retired == 1 { Ok(()) } else { Err(StoreError::NotFound("token")) }
+        }
+        Change::InvitationSeatReleased { fingerprint, at } => {
+            let recorded = exec(
+                txn,
+                "UPDATE one_time_tokens SET seat_released_at = $2 \
+                 WHERE fingerprint = $1 AND retired_at IS NOT NULL AND seat_released_at IS NULL",
+                vec![fingerprint.clone().into(), micros(*at).into()],
+            )
+            .await
+            .map_err(fail)?;
+            if recorded == 1 { Ok(()) } else { Err(StoreError::NotFound("token")) }
+        }
         Change::CreateSession { session, refresh } => create_session(txn, session, refresh).await,
         Change::RevokeSession { id, user, at } => {
             let revoked = exec(
@@ -170,6 +209,15 @@ async fn change_member(
         return Err(StoreError::NotFound("member"));
     };
     let account_id: i64 = get(&row, 0)?;
+    // A deleted user's memberships end only through `EndMembership`, which gives their seats
+    // back once. The share lock makes a deletion committing meanwhile wait for this change (or
+    // this change wait for it, and then see the user deleted).
+    let share = if txn.get_database_backend() == DbBackend::Postgres { " FOR SHARE" } else { "" };
+    let sql = format!("SELECT deleted_at FROM users WHERE id = $1{share}");
+    let deleted = one(txn, &sql, vec![user.as_str().into()]).await?.map(|row| get::<Option<i64>>(&row, 0));
+    if deleted.transpose()?.flatten().is_some() {
+        return Err(StoreError::NotFound("member"));
+    }
     let key = vec![account_id.into(), user.as_str().into()];
     let Some(before) =
         one(txn, "SELECT role FROM memberships WHERE account_id = $1 AND user_id = $2", key.clone()).await?
@@ -209,7 +257,7 @@ async fn spend_token(
     let spent = exec(
         txn,
         "UPDATE one_time_tokens SET used_at = $3 \
-         WHERE fingerprint = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+         WHERE fingerprint = $1 AND purpose = $2 AND used_at IS NULL AND retired_at IS NULL AND expires_at > $3",
         vec![fingerprint.into(), purpose.as_str().into(), micros(at).into()],
     )
     .await

@@ -34,6 +34,19 @@ pub(crate) async fn append(txn: &DatabaseTransaction, event: &AuditEvent) -> Res
     }
 }
 
+/// Appends `events` in `txn` and commits it; on any failure rolls it back, so the change the
+/// transaction holds is never committed without its events (the way API keys, plans and
+/// add-ons are audited; subscriptions append theirs in [`crate::Store`]'s state change).
+pub(crate) async fn commit_with(txn: DatabaseTransaction, events: &[AuditEvent]) -> Result<(), StoreError> {
+    for event in events {
+        if let Err(error) = append(&txn, event).await {
+            let _ = txn.rollback().await;
+            return Err(error);
+        }
+    }
+    txn.commit().await.map_err(fail)
+}
+
 fn event(row: &QueryResult) -> Result<AuditEvent, StoreError> {
     Ok(AuditEvent {
         id: get(row, 0)?,

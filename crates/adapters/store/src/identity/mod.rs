@@ -22,7 +22,7 @@ use tollgate_domain::{
 use tollgate_ports::{AuditFilter, Change, IdentityStore, Rotation, StoreError};
 
 pub use self::attempts::SqlLoginAttempts;
-pub(crate) use self::audit::append as append_audit;
+pub(crate) use self::audit::{append as append_audit, commit_with as commit_with_audit};
 use crate::Store;
 pub(crate) use crate::sql::{all, exec, fail, one, retrying};
 
@@ -83,6 +83,18 @@ impl IdentityStore for SqlIdentity {
         now: OffsetDateTime,
     ) -> Result<Vec<OneTimeToken>, StoreError> {
         read::invitations(self.store.connection(), account, now).await
+    }
+
+    async fn lapsed_invitations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OneTimeToken>, StoreError> {
+        read::lapsed_invitations(self.store.connection(), now, limit).await
+    }
+
+    async fn deleted_members(&self, limit: u32) -> Result<Vec<Membership>, StoreError> {
+        read::deleted_members(self.store.connection(), limit).await
     }
 
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {

@@ -108,10 +108,36 @@ pub(super) async fn invitations(
 ) -> Result<Vec<OneTimeToken>, StoreError> {
     let sql = format!(
         "SELECT {TOKEN_COLUMNS} FROM one_time_tokens WHERE account_key = $1 AND purpose = $2 \
-         AND used_at IS NULL AND expires_at > $3 ORDER BY created_at, fingerprint"
+         AND used_at IS NULL AND retired_at IS NULL AND expires_at > $3 ORDER BY created_at, fingerprint"
     );
     let values = vec![account.as_str().into(), TokenPurpose::Invitation.as_str().into(), micros(now).into()];
     all(db, &sql, values).await?.iter().map(rows::token).collect()
+}
+
+pub(super) async fn lapsed_invitations(
+    db: &DatabaseConnection,
+    now: OffsetDateTime,
+    limit: u32,
+) -> Result<Vec<OneTimeToken>, StoreError> {
+    // The purpose is written out, not bound, so that PostgreSQL's generic plans may use the
+    // partial index `one_time_tokens_lapsing`, whose condition names it.
+    let sql = format!(
+        "SELECT {TOKEN_COLUMNS} FROM one_time_tokens WHERE purpose = '{}' AND used_at IS NULL \
+         AND seat_released_at IS NULL AND expires_at <= $1 ORDER BY expires_at, fingerprint LIMIT $2",
+        TokenPurpose::Invitation.as_str()
+    );
+    all(db, &sql, vec![micros(now).into(), i64::from(limit).into()]).await?.iter().map(rows::token).collect()
+}
+
+pub(super) async fn deleted_members(
+    db: &DatabaseConnection,
+    limit: u32,
+) -> Result<Vec<Membership>, StoreError> {
+    let sql = format!(
+        "{MEMBERSHIP_SELECT} JOIN users u ON u.id = m.user_id WHERE u.deleted_at IS NOT NULL \
+         ORDER BY a.key, m.user_id LIMIT $1"
+    );
+    all(db, &sql, vec![i64::from(limit).into()]).await?.iter().map(rows::membership).collect()
 }
 
 pub(super) async fn session(db: &DatabaseConnection, id: &SessionId) -> Result<Option<Session>, StoreError> {

@@ -90,7 +90,9 @@ pub(super) fn schemas() -> Map<String, Value> {
             "properties": { "token": token() }
         },
         "AcceptInvitation": {
-            "type": "object", "required": ["token", "name", "password"], "additionalProperties": false,
+            "type": "object", "required": ["token"], "additionalProperties": false,
+            "description": "`name` and `password` are required when the invited address has no user yet (they \
+                create it), and refused (422 naming the field) when it has one: that user joins as they are.",
             "properties": { "token": token(), "name": name(), "password": password() }
         },
         "Joined": {
