@@ -27,7 +27,7 @@ mod views;
 pub use admin::{Impersonation, NewOperator, OverLimits, Stats};
 pub use api_keys::{API_KEY_PREFIX, MIN_OPERATOR_KEY_LEN, NewApiKey, OPERATOR_KEY_ID, OperatorKey};
 pub use authentication::is_jwt;
-pub use billing::{BillingRun, BillingSettings, ChangeOutcome, InvoiceView};
+pub use billing::{AccountAddOnView, AddOnOutcome, BillingRun, BillingSettings, ChangeOutcome, InvoiceView};
 pub use error::AppError;
 pub use identity::{
     IdentityPorts, IdentitySettings, Invite, Login, MemberView, Origin, RECOVERY_CODES, Registration,

@@ -547,6 +547,7 @@ mod addons;
 mod admin;
 mod api_keys;
 mod billing;
+mod billing_addons;
 mod billing_run;
 mod exactness;
 mod identity;

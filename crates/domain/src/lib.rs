@@ -60,9 +60,10 @@ mod window;
 pub use addon::{AddOnDraft, AddOnLimit, AddOnTerms};
 pub use api_key::{ApiKey, Role, Scope};
 pub use billing::{
-    BillingError, ChangeQuote, ChangeTiming, DunningAction, DunningPolicy, Invoice, InvoiceLine,
-    InvoiceNumber, InvoiceParts, InvoiceReason, InvoiceStatus, period_lines, plan_line_description, prorate,
-    quote_change, recurring_amount,
+    AddOnPurchase, BillingError, ChangeQuote, ChangeTiming, DunningAction, DunningPolicy, Invoice,
+    InvoiceLine, InvoiceNumber, InvoiceParts, InvoiceReason, InvoiceStatus, MAX_ADD_ON_QUANTITY, buy_add_on,
+    catalog_add_on, check_add_on_quantity, period_lines, plan_line_description, prorate, quote_change,
+    recurring_amount,
 };
 pub use currency::Currency;
 pub use decision::{ConsumeIntent, Decision, DecisionCode, Evaluation, Policy};

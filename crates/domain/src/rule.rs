@@ -94,6 +94,10 @@ rules! {
     AddOnEmpty,
     /// A plan allowing an add-on the catalog does not have.
     UnknownAddOn,
+    /// An add-on bought that the catalog does not have.
+    NoSuchAddOn,
+    /// The quantity of an add-on bought at once.
+    AddOnPurchaseQuantity,
     /// The shape of an invoice number.
     InvoiceNumber,
     /// A change naming another billing interval than its plan's.
@@ -166,6 +170,8 @@ impl Rule {
             }
             Rule::AddOnEmpty => "an add-on raises at least one limit or grants at least one feature",
             Rule::UnknownAddOn => "a plan may allow only add-ons of the catalog",
+            Rule::NoSuchAddOn => "no add-on of the catalog has this code",
+            Rule::AddOnPurchaseQuantity => "an add-on's quantity is a whole number from 1 to 1000",
             Rule::InvoiceNumber => {
                 "an invoice number is TG-, a year from 0001 to 9999, - and a sequence from 000001, as in TG-2026-000123"
             }
@@ -233,6 +239,8 @@ impl Rule {
                 "une option augmente au moins une limite ou accorde au moins une fonctionnalité"
             }
             Rule::UnknownAddOn => "une offre ne peut permettre que des options du catalogue",
+            Rule::NoSuchAddOn => "aucune option du catalogue n'a ce code",
+            Rule::AddOnPurchaseQuantity => "la quantité d'une option est un nombre entier de 1 à 1000",
             Rule::InvoiceNumber => {
                 "un numéro de facture est TG-, une année de 0001 à 9999, - et un rang à partir de 000001, comme TG-2026-000123"
             }
@@ -362,6 +370,8 @@ mod tests {
         invalid.push(crate::ReturnUrl::parse("success_url", "").unwrap_err());
         invalid.push(crate::InvitationAnswer::read(true, None, Some("x")).unwrap_err());
         invalid.push(crate::InvitationAnswer::read(false, Some("Carol"), None).unwrap_err());
+        invalid.push(crate::check_add_on_quantity(0).unwrap_err());
+        invalid.push(crate::catalog_add_on(&[], &AddOnCode::parse("extra-sites").unwrap()).unwrap_err());
         let produced: HashSet<Rule> = invalid.iter().map(|error| error.rule).collect();
         for error in &invalid {
             let english = error.rule.message(Locale::En);

@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    AccountKey, AuditEvent, BillingError, Currency, Invoice, InvoiceLine, InvoiceNumber, InvoiceReason,
-    Money, Period, PlanCode, Subscription,
+    AccountKey, AddOn, AuditEvent, BillingError, Currency, Invoice, InvoiceLine, InvoiceNumber,
+    InvoiceReason, Money, Period, PlanCode, Subscription,
 };
 
 use crate::StoreError;
@@ -129,6 +129,19 @@ pub enum BillingChange {
         /// The subscription.
         subscription: Subscription,
         /// The state version it was derived from.
+        expected: u64,
+    },
+    /// Replaces the account's add-ons (the whole set) if its state version is still `expected`,
+    /// moving the version on, so the limits they raise and the invoice that bills them are one
+    /// write. Fails with [`StoreError::NotFound`]`("account")` for an unknown account,
+    /// [`StoreError::Stale`] when the version moved (also when the same batch already moved it,
+    /// with a [`BillingChange::Subscription`] derived from the same version).
+    AddOns {
+        /// The account.
+        account: AccountKey,
+        /// Its add-ons once changed.
+        add_ons: Vec<AddOn>,
+        /// The state version they were derived from.
         expected: u64,
     },
     /// Replaces the account's billing profile. Fails with [`StoreError::NotFound`]`("account")`.

@@ -17,6 +17,8 @@ mod admin;
 pub use admin::*;
 mod billing;
 pub use billing::*;
+mod billing_add_ons;
+pub use billing_add_ons::*;
 mod identity;
 pub use identity::*;
 mod identity_races;
@@ -176,7 +178,9 @@ macro_rules! conformance_suite {
             a_failing_batch_writes_nothing_and_spends_no_number,
             invoice_updates_are_compare_and_set,
             a_batch_with_a_stale_subscription_writes_nothing,
-            profiles_checkouts_and_gateway_events_are_kept_once
+            profiles_checkouts_and_gateway_events_are_kept_once,
+            add_ons_in_a_batch_are_compare_and_set_with_their_invoice,
+            a_subscription_and_add_ons_in_one_batch_each_move_the_version
         );
     };
     (@tests $setup:expr; $($name:ident),*) => {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use tollgate_domain::{AccountKey, AuditEvent, Invoice, InvoiceNumber, InvoiceStatus, Subscription};
+use tollgate_domain::{AccountKey, AddOn, AuditEvent, Invoice, InvoiceNumber, InvoiceStatus, Subscription};
 use tollgate_ports::{BillingChange, BillingProfile, BillingStore, Checkout, StoreError, StoredInvoice};
 
 use crate::store::MemoryStore;
@@ -49,6 +49,7 @@ impl Records {
         change: &BillingChange,
         billing: &MemoryBilling,
         subscription: &mut Option<(AccountKey, Subscription, u64)>,
+        add_ons: &mut Option<(AccountKey, Vec<AddOn>, u64)>,
         events: &mut Vec<AuditEvent>,
         issued: &mut Vec<Invoice>,
     ) -> Result<(), StoreError> {
@@ -84,6 +85,10 @@ impl Records {
                 // One subscription per batch is all a use case writes; a second replaces the first.
                 *subscription = Some((account.clone(), s.clone(), *expected));
             }
+            BillingChange::AddOns { account, add_ons: bought, expected } => {
+                // One set of add-ons per batch, like the subscription.
+                *add_ons = Some((account.clone(), bought.clone(), *expected));
+            }
             BillingChange::Profile { account, profile } => {
                 billing.known(account)?;
                 self.profiles.insert(account.clone(), profile.clone());
@@ -118,12 +123,13 @@ impl BillingStore for MemoryBilling {
     async fn apply(&self, changes: &[BillingChange]) -> Result<Vec<Invoice>, StoreError> {
         let mut records = self.lock();
         let mut next = records.clone();
-        let (mut subscription, mut events, mut issued) = (None, Vec::new(), Vec::new());
+        let (mut subscription, mut add_ons, mut events, mut issued) = (None, None, Vec::new(), Vec::new());
         for change in changes {
-            next.apply(change, self, &mut subscription, &mut events, &mut issued)?;
+            next.apply(change, self, &mut subscription, &mut add_ons, &mut events, &mut issued)?;
         }
         let subscription = subscription.as_ref().map(|(key, s, expected)| (key, s, *expected));
-        self.accounts.commit(subscription, &events)?;
+        let add_ons = add_ons.as_ref().map(|(key, a, expected)| (key, a.as_slice(), *expected));
+        self.accounts.commit(subscription, add_ons, &events)?;
         *records = next;
         Ok(issued)
     }

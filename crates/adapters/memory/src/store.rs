@@ -166,18 +166,41 @@ impl MemoryStore {
         Ok(())
     }
 
-    /// Stores `subscription` (when given, with the state version it was derived from) and
-    /// appends `events`, all or nothing: the part of a billing batch that lands in the accounts.
+    /// Stores `subscription` and then `add_ons` (each when given, with the state version it was
+    /// derived from, the second checked against the version the first moved on) and appends
+    /// `events`, all or nothing: the part of a billing batch that lands in the accounts.
     pub(crate) fn commit(
         &self,
         subscription: Option<(&AccountKey, &Subscription, u64)>,
+        add_ons: Option<(&AccountKey, &[AddOn], u64)>,
         events: &[AuditEvent],
     ) -> Result<(), StoreError> {
-        match subscription {
-            Some((key, subscription, expected)) => self
-                .change_state(key, Some(expected), events, |s| s.subscription = Some(subscription.clone())),
-            None => self.append_audit(events),
+        let mut state = self.lock();
+        let mut versions: HashMap<&AccountKey, u64> = HashMap::new();
+        let writes = subscription.map(|(key, _, expected)| (key, expected)).into_iter();
+        for (key, expected) in writes.chain(add_ons.map(|(key, _, expected)| (key, expected))) {
+            let current = match versions.get(key) {
+                Some(&version) => version,
+                None => state.accounts.get(key).ok_or(StoreError::NotFound("account"))?.version,
+            };
+            if current != expected {
+                return Err(StoreError::Stale);
+            }
+            versions.insert(key, current + 1);
         }
+        state.try_append(events)?;
+        for (key, version) in versions {
+            if let Some(account) = state.accounts.get_mut(key) {
+                account.version = version;
+                if let Some((_, s, _)) = subscription.filter(|(k, _, _)| *k == key) {
+                    account.subscription = Some(s.clone());
+                }
+                if let Some((_, a, _)) = add_ons.filter(|(k, _, _)| *k == key) {
+                    account.add_ons = a.to_vec();
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Changes an account's state and moves its version on, if it is still `expected` (when given).

@@ -225,6 +225,20 @@ pub(crate) async fn upsert_subscription(
     Ok(())
 }
 
+/// Writes account `id`'s add-ons in `txn`, replacing the previous set (its overrides stay).
+pub(crate) async fn upsert_add_ons(
+    txn: &DatabaseTransaction,
+    id: i64,
+    add_ons: &[AddOn],
+) -> Result<(), StoreError> {
+    let model = account_terms::ActiveModel {
+        account_id: Set(id),
+        add_ons: Set(serde_json::to_string(add_ons).map_err(|e| StoreError::Internal(e.to_string()))?),
+        overrides: Set("{}".to_owned()),
+    };
+    upsert_terms(txn, model, account_terms::Column::AddOns).await
+}
+
 async fn upsert_terms(
     txn: &DatabaseTransaction,
     model: account_terms::ActiveModel,

@@ -3,6 +3,7 @@
 //! and its invoice; a payment, its invoice and the reactivated subscription; a gateway event and
 //! its effect) is one [`tollgate_ports::BillingStore::apply`].
 
+mod addons;
 mod changes;
 mod checkout;
 mod invoices;
@@ -12,6 +13,7 @@ mod webhooks;
 
 use tollgate_domain::{DunningPolicy, PlanCode};
 
+pub use addons::{AccountAddOnView, AddOnOutcome};
 pub use changes::ChangeOutcome;
 pub use run::BillingRun;
 pub use views::InvoiceView;

@@ -1,7 +1,7 @@
 //! Why a billing operation was refused.
 
 use super::status::InvoiceStatus;
-use crate::ids::InvalidValue;
+use crate::ids::{AddOnCode, InvalidValue};
 use crate::money::MoneyError;
 
 /// Why a billing operation was refused.
@@ -24,4 +24,7 @@ pub enum BillingError {
     /// The change asked for is the plan, seats and interval the subscription already has.
     #[error("the subscription already has this plan, seats and interval")]
     NotAChange,
+    /// The account's plan does not list the add-on among those it allows.
+    #[error("the plan does not allow the add-on {0}")]
+    AddOnNotAllowed(AddOnCode),
 }

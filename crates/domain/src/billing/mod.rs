@@ -29,6 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod add_on;
 mod dunning;
 mod error;
 mod invoice;
@@ -37,6 +38,9 @@ mod number;
 mod proration;
 mod status;
 
+pub use self::add_on::{
+    AddOnPurchase, MAX_ADD_ON_QUANTITY, buy_add_on, catalog_add_on, check_add_on_quantity,
+};
 pub use self::dunning::{DunningAction, DunningPolicy};
 pub use self::error::BillingError;
 pub use self::invoice::{Invoice, InvoiceParts};

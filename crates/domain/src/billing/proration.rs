@@ -251,17 +251,26 @@ pub fn period_lines(
             let right = add_on.price().currency();
             return Err(MoneyError::CurrencyMismatch { left: currency, right }.into());
         }
-        let units = Decimal::from(quantity) * Decimal::from(plan.interval().months());
-        let per_period = add_on
-            .price()
-            .amount()
-            .checked_mul(units)
-            .and_then(|amount| amount.checked_div(Decimal::from(add_on.interval().months())))
-            .map(|amount| Money::new(amount, currency))
-            .ok_or(MoneyError::Overflow)?;
+        let per_period = add_on_amount(plan, add_on, quantity)?;
         lines.push(InvoiceLine::new(format!("{} × {quantity}", add_on.name()), per_period, Some(period)));
     }
     Ok(lines)
+}
+
+/// The price of `quantity` units of `add_on` for one period of `plan`: a monthly add-on on a
+/// yearly plan costs twelve times its price, a yearly one on a monthly plan a twelfth. Not rounded.
+///
+/// # Errors
+/// [`MoneyError::Overflow`] out of range.
+pub(crate) fn add_on_amount(plan: &Plan, add_on: &AddOnTerms, quantity: u32) -> Result<Money, MoneyError> {
+    let units = Decimal::from(quantity) * Decimal::from(plan.interval().months());
+    add_on
+        .price()
+        .amount()
+        .checked_mul(units)
+        .and_then(|amount| amount.checked_div(Decimal::from(add_on.interval().months())))
+        .map(|amount| Money::new(amount, add_on.price().currency()))
+        .ok_or(MoneyError::Overflow)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod admin;
 mod auth;
 mod bad_input;
 mod billing;
+mod billing_addons;
 mod cli;
 mod decisions;
 mod dunning;

@@ -97,11 +97,14 @@ async fn health_metrics_and_the_openapi_document_are_served(app: &TestApp) {
         ("post", "/v1/accounts/{key}/invoices/{number}/pay"),
         ("post", "/v1/accounts/{key}/checkout"),
         ("post", "/v1/webhooks/{gateway}"),
+        ("get", "/v1/accounts/{key}/addons"),
+        ("post", "/v1/accounts/{key}/addons"),
+        ("delete", "/v1/accounts/{key}/addons/{code}"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path} is documented");
     }
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 63, "and nothing else is");
+    assert_eq!(operations, 66, "and nothing else is");
 }
 
 async fn unknown_routes_are_problems_and_requests_carry_ids(app: &TestApp) {

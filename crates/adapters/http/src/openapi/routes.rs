@@ -1,5 +1,6 @@
 //! The route table, by theme, and the lookups the middleware and the router make in it.
 
+pub(super) mod addons;
 pub(super) mod admin;
 pub(super) mod billing;
 pub(super) mod core;
@@ -40,5 +41,6 @@ pub fn policy(method: &str, pattern: &str) -> Option<&'static RouteDoc> {
 }
 
 /// Every route the API serves: the table of each theme, in order.
-pub static ROUTES: LazyLock<Vec<RouteDoc>> =
-    LazyLock::new(|| [core::ROUTES, identity::ROUTES, billing::ROUTES, admin::ROUTES].concat());
+pub static ROUTES: LazyLock<Vec<RouteDoc>> = LazyLock::new(|| {
+    [core::ROUTES, identity::ROUTES, billing::ROUTES, addons::ROUTES, admin::ROUTES].concat()
+});

@@ -28,6 +28,10 @@ pub enum BillingDetail {
     CurrencyMismatch,
     /// No such gateway is configured.
     UnknownGateway,
+    /// The account's plan does not allow the add-on.
+    AddOnNotAllowed(String),
+    /// The account does not hold the add-on.
+    AddOnNotHeld,
 }
 
 impl BillingDetail {
@@ -58,6 +62,10 @@ impl BillingDetail {
                 "The two plans are priced in different currencies; money is never converted.".to_owned()
             }
             BillingDetail::UnknownGateway => "No such payment gateway is configured.".to_owned(),
+            BillingDetail::AddOnNotAllowed(code) => {
+                format!("The account's plan does not allow the add-on {code}.")
+            }
+            BillingDetail::AddOnNotHeld => "The account does not hold this add-on.".to_owned(),
         }
     }
 
@@ -85,6 +93,10 @@ impl BillingDetail {
             BillingDetail::UnknownGateway => {
                 "Aucun prestataire de paiement de ce nom n'est configuré.".to_owned()
             }
+            BillingDetail::AddOnNotAllowed(code) => {
+                format!("L'offre du compte ne permet pas l'option {code}.")
+            }
+            BillingDetail::AddOnNotHeld => "Le compte n'a pas cette option.".to_owned(),
         }
     }
 }
@@ -123,6 +135,11 @@ pub(super) fn problem(error: &AppError) -> Option<ApiError> {
         AppError::Billing(BillingError::Money(MoneyError::CurrencyMismatch { .. })) => {
             billing(ProblemCode::CurrencyMismatch, BillingDetail::CurrencyMismatch).param("plan")
         }
+        AppError::Billing(BillingError::AddOnNotAllowed(code)) => {
+            billing(ProblemCode::AddonNotAllowed, BillingDetail::AddOnNotAllowed(code.to_string()))
+                .param("addon")
+        }
+        AppError::NotFound("addon") => billing(ProblemCode::NotFound, BillingDetail::AddOnNotHeld),
         _ => return None,
     })
 }

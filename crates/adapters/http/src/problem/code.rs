@@ -72,6 +72,8 @@ pub enum ProblemCode {
     InvalidSignature,
     /// `currency_mismatch` (422).
     CurrencyMismatch,
+    /// `addon_not_allowed` (422).
+    AddonNotAllowed,
     /// `registration_closed` (403).
     RegistrationClosed,
     /// `email_taken` (409).
@@ -147,7 +149,7 @@ impl Spec {
 
 impl ProblemCode {
     /// Every code, in the order of the documentation.
-    pub const ALL: [ProblemCode; 53] = [
+    pub const ALL: [ProblemCode; 54] = [
         ProblemCode::MalformedJson,
         ProblemCode::MalformedBody,
         ProblemCode::InvalidParameter,
@@ -180,6 +182,7 @@ impl ProblemCode {
         ProblemCode::InvoiceNotPayable,
         ProblemCode::InvalidSignature,
         ProblemCode::CurrencyMismatch,
+        ProblemCode::AddonNotAllowed,
         ProblemCode::RegistrationClosed,
         ProblemCode::EmailTaken,
         ProblemCode::PasswordTooShort,

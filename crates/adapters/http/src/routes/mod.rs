@@ -1,5 +1,6 @@
 //! Route registration: every route of the table with its handler.
 
+mod account_addons;
 mod accounts;
 mod addons;
 mod admin;
@@ -100,6 +101,9 @@ fn endpoint(doc: &RouteDoc) -> Option<Route> {
         "pay_invoice" => route.to(billing::pay),
         "create_checkout" => route.to(billing::checkout),
         "receive_webhook" => route.to(billing::webhook),
+        "list_account_addons" => route.to(account_addons::list),
+        "buy_addon" => route.to(account_addons::buy),
+        "remove_addon" => route.to(account_addons::remove),
         _ => return None,
     })
 }

@@ -27,6 +27,7 @@ fn body_of(operation: &str) -> Value {
         "consume" | "release" => json!({"metric": "sites", "quantity": 1}),
         "add_member" => json!({"email": "eve@intruder.test", "role": "owner"}),
         "change_member_role" => json!({"role": "member"}),
+        "buy_addon" => json!({"addon": "extra-sites", "quantity": 1}),
         _ => json!({}),
     }
 }

@@ -16,7 +16,7 @@ use tollgate_ports::{BillingChange, BillingProfile, BillingStore, Checkout, Stor
 use self::rows::{INVOICE_SELECT, checkout_from_row, invoice_from_row, invoice_values};
 use crate::convert::{is_foreign_key_violation, is_unique_violation, micros};
 use crate::identity::append_audit;
-use crate::repositories::upsert_subscription;
+use crate::repositories::{upsert_add_ons, upsert_subscription};
 use crate::sql::{all, exec, fail, one, retrying};
 use crate::{Store, begin_write};
 
@@ -24,7 +24,7 @@ use crate::{Store, begin_write};
 fn phase(change: &BillingChange) -> u8 {
     match change {
         BillingChange::Once { .. } => 0,
-        BillingChange::Subscription { .. } => 1,
+        BillingChange::Subscription { .. } | BillingChange::AddOns { .. } => 1,
         BillingChange::UpdateInvoice { .. } => 2,
         BillingChange::Issue(_) => 3,
         _ => 4,
@@ -59,6 +59,11 @@ impl Store {
                 let id = self.account_id(account).await?;
                 self.bump_state(txn, id, Some(*expected)).await?;
                 upsert_subscription(txn, id, subscription).await
+            }
+            BillingChange::AddOns { account, add_ons, expected } => {
+                let id = self.account_id(account).await?;
+                self.bump_state(txn, id, Some(*expected)).await?;
+                upsert_add_ons(txn, id, add_ons).await
             }
             BillingChange::UpdateInvoice { account, invoice, expected } => {
                 let version = i64::try_from(*expected).map_err(|_| StoreError::Stale)?;

@@ -1,4 +1,5 @@
-//! The schemas of the add-on catalog: an add-on as listed and as an admin publishes it.
+//! The schemas of add-ons: the catalog's as listed and as an admin publishes them, and those an
+//! account buys and holds.
 
 use serde_json::{Map, Value, json};
 
@@ -24,6 +25,34 @@ pub(super) fn schemas() -> Map<String, Value> {
         "AddOnList": {
             "type": "object", "required": ["data", "next_cursor"],
             "properties": { "data": { "type": "array", "items": schema("AddOn") }, "next_cursor": { "type": ["string", "null"] } }
+        },
+        "BuyAddOn": {
+            "type": "object", "required": ["addon", "quantity"], "additionalProperties": false,
+            "properties": {
+                "addon": { "type": "string", "pattern": PLAN_CODE, "description": "An add-on of the catalog the account's plan allows." },
+                "quantity": { "type": "integer", "minimum": 1, "maximum": 1000, "description": "The units to hold (replaces the quantity held)." }
+            }
+        },
+        "AccountAddOn": {
+            "type": "object", "required": ["addon", "quantity", "limits", "features"],
+            "properties": {
+                "addon": { "type": "string" }, "quantity": { "type": "integer", "minimum": 1 },
+                "limits": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0 },
+                            "description": "Added to the plan's max per unit held, as the terms said when bought." },
+                "features": { "type": "array", "items": { "type": "string" } }
+            }
+        },
+        "AccountAddOnList": {
+            "type": "object", "required": ["data", "next_cursor"],
+            "properties": { "data": { "type": "array", "items": schema("AccountAddOn") }, "next_cursor": { "type": "null" } }
+        },
+        "AddOnPurchase": {
+            "type": "object", "required": ["add_ons", "invoice"],
+            "properties": {
+                "add_ons": { "type": "array", "items": schema("AccountAddOn") },
+                "invoice": { "oneOf": [schema("Invoice"), { "type": "null" }],
+                             "description": "The units added, prorated for the rest of the period; null when nothing is charged." }
+            }
         },
         "AddOnTerms": {
             "type": "object", "required": ["name", "price", "interval"], "additionalProperties": false,

@@ -139,6 +139,9 @@ impl ProblemCode {
             ProblemCode::CurrencyMismatch => {
                 Spec::row("currency_mismatch", 422, "Currency mismatch", "Devises différentes", false)
             }
+            ProblemCode::AddonNotAllowed => {
+                Spec::row("addon_not_allowed", 422, "Add-on not allowed", "Option non permise", false)
+            }
             ProblemCode::RegistrationClosed => {
                 Spec::row("registration_closed", 403, "Registration closed", "Inscriptions fermées", false)
             }
