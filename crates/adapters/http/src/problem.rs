@@ -336,20 +336,6 @@ impl ApiError {
         }
     }
 
-    /// 400 `malformed_json` for a document that is not JSON, saying where it stopped.
-    pub fn malformed_json(error: &serde_json::Error) -> Self {
-        let message = error.to_string();
-        ApiError::new(
-            ProblemCode::MalformedJson,
-            Detail::MalformedJson {
-                message,
-                eof: error.classify() == serde_json::error::Category::Eof,
-                line: error.line(),
-                column: error.column(),
-            },
-        )
-    }
-
     /// The whole response in `locale`.
     fn response(&self, locale: Locale) -> HttpResponse {
         let body = serde_json::to_vec(&self.to_json(locale)).unwrap_or_default();

@@ -19,6 +19,7 @@ mod convert;
 mod entities;
 mod identity;
 mod migrate;
+mod plans;
 mod repositories;
 mod retention;
 mod sql;

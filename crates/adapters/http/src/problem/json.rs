@@ -40,6 +40,22 @@ pub fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiE
     }
 }
 
+impl ApiError {
+    /// 400 `malformed_json` for a document that is not JSON, saying where it stopped.
+    pub fn malformed_json(error: &serde_json::Error) -> Self {
+        let message = error.to_string();
+        ApiError::new(
+            ProblemCode::MalformedJson,
+            Detail::MalformedJson {
+                message,
+                eof: error.classify() == serde_json::error::Category::Eof,
+                line: error.line(),
+                column: error.column(),
+            },
+        )
+    }
+}
+
 /// serde_json appends " at line L column C"; the detail reads better without it.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
