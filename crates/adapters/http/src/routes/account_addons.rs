@@ -8,7 +8,7 @@ use tollgate_domain::AddOnCode;
 use crate::HttpState;
 use crate::auth::Principal;
 use crate::body::Json;
-use crate::extract::{AccountPath, RequestOrigin};
+use crate::extract::{AccountPath, Page, RequestOrigin};
 use crate::problem::ApiError;
 
 /// `POST /v1/accounts/{key}/addons`. An ill-formed code names no add-on of the catalog either,
@@ -31,9 +31,10 @@ pub(crate) async fn list(
     _caller: Principal,
     state: web::Data<HttpState>,
     AccountPath(key): AccountPath,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let add_ons = state.tollgate.account_addons(&key).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": add_ons, "next_cursor": null })))
+    Ok(HttpResponse::Ok().json(page.answer_all(add_ons, |view| view.addon.to_string())))
 }
 
 pub(crate) async fn buy(

@@ -8,7 +8,7 @@ use crate::openapi::schema;
 /// A URL a payer returns to: absolute http(s), RFC 3986 characters only.
 fn return_url() -> Value {
     json!({
-        "type": "string", "format": "uri", "maxLength": 2048,
+        "type": "string", "maxLength": 2048,
         "pattern": "^https?://[A-Za-z0-9._~:@!$&'()*+,;=%\\[\\]-][A-Za-z0-9._~:/?#@!$&'()*+,;=%\\[\\]-]*$"
     })
 }
